@@ -1,0 +1,80 @@
+//! The raw command line, as clap parses it. `run.rs` resolves it into `Settings`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "intransit",
+    version,
+    about = "Finds Amazon RDS databases whose CloudFormation does not guarantee TLS"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check templates (files or directories; default ".")
+    Check(CheckArgs),
+    /// Explain a finding id: what it checks, why, how to fix, examples
+    Explain {
+        /// A finding id, such as rds-tls-not-enforced
+        rule: String,
+    },
+    /// List the finding ids
+    Rules {
+        #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+        format: RulesFormat,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Files or directories to check
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Report format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Write the report to FILE instead of stdout
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Which findings make the exit code 1
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Also flag databases that rely on an engine-version default
+    #[arg(long)]
+    pub require_explicit: bool,
+    /// Skip matching paths (gitignore-style globs); repeatable
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Read one file's text from stdin and report it under PATH
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<PathBuf>,
+    /// Plain text without colour (also: the NO_COLOR environment variable)
+    #[arg(long)]
+    pub no_color: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Concise,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Never,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RulesFormat {
+    Text,
+    Json,
+}

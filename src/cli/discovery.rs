@@ -1,0 +1,112 @@
+//! Which files a run reads: named files as they are, directories walked with the `ignore`
+//! crate (parallel-ready, gitignore-style `--exclude` globs), skipping `.git`, `.terraform` and
+//! `node_modules`. `.gitignore` files are not honoured: generated templates such as `cdk.out`
+//! are usually ignored by git and are exactly what users want checked.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use ignore::WalkBuilder;
+
+use intransit::source::display_path;
+use intransit::Input;
+
+/// Directories never walked.
+const SKIPPED_DIRS: &[&str] = &[".git", ".terraform", "node_modules"];
+/// Extensions a directory walk picks up.
+const EXTENSIONS: &[&str] = &["json", "yaml", "yml", "template"];
+
+pub struct Discovered {
+    pub inputs: Vec<Input>,
+    /// Directories that could not be read: reported, and the rest is checked.
+    pub warnings: Vec<String>,
+}
+
+pub fn discover(paths: &[PathBuf], excludes: &[String], cwd: &Path) -> Result<Discovered> {
+    let excluded = exclusions(excludes, cwd)?;
+    let mut inputs = Vec::new();
+    let mut warnings = Vec::new();
+    for path in paths {
+        let metadata = std::fs::metadata(path)
+            .with_context(|| format!("cannot read `{}`", path.display()))?;
+        if metadata.is_file() {
+            inputs.push(Input {
+                path: path.clone(),
+                display: display_path(path, cwd),
+                text: None,
+                explicit: true,
+            });
+            continue;
+        }
+        if !metadata.is_dir() {
+            bail!("`{}` is neither a file nor a directory", path.display());
+        }
+        std::fs::read_dir(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+        let excluded = excluded.clone();
+        let cwd_for_filter = cwd.to_path_buf();
+        let walker = WalkBuilder::new(path)
+            .standard_filters(false)
+            .hidden(false)
+            .follow_links(false)
+            .filter_entry(move |entry| {
+                let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+                if is_dir && entry.depth() > 0 && SKIPPED_DIRS.contains(&entry.file_name().to_str().unwrap_or("")) {
+                    return false;
+                }
+                !is_excluded(&excluded, entry.path(), is_dir, &cwd_for_filter)
+            })
+            .build();
+        for entry in walker {
+            match entry {
+                Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
+                    if has_candidate_extension(entry.path()) {
+                        inputs.push(Input {
+                            path: entry.path().to_path_buf(),
+                            display: display_path(entry.path(), cwd),
+                            text: None,
+                            explicit: false,
+                        });
+                    }
+                }
+                Ok(_) => {}
+                Err(error) => warnings.push(error.to_string()),
+            }
+        }
+    }
+    inputs.sort_by(|a, b| a.display.cmp(&b.display));
+    inputs.dedup_by(|a, b| a.display == b.display);
+    Ok(Discovered { inputs, warnings })
+}
+
+fn has_candidate_extension(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_ascii_lowercase();
+    !name.ends_with(".tf.json")
+        && name
+            .rsplit_once('.')
+            .is_some_and(|(_, ext)| EXTENSIONS.contains(&ext))
+}
+
+fn exclusions(globs: &[String], cwd: &Path) -> Result<Gitignore> {
+    let mut builder = GitignoreBuilder::new(cwd);
+    for glob in globs {
+        builder
+            .add_line(None, glob)
+            .with_context(|| format!("bad --exclude glob `{glob}`"))?;
+    }
+    builder.build().context("cannot build the --exclude globs")
+}
+
+fn is_excluded(excluded: &Gitignore, path: &Path, is_dir: bool, cwd: &Path) -> bool {
+    if excluded.is_empty() {
+        return false;
+    }
+    let relative = path.strip_prefix(cwd).unwrap_or(path);
+    let relative = relative.strip_prefix(".").unwrap_or(relative);
+    if relative.as_os_str().is_empty() {
+        return false;
+    }
+    excluded
+        .matched_path_or_any_parents(relative, is_dir)
+        .is_ignore()
+}

@@ -1,0 +1,8 @@
+//! The command line: parse arguments, resolve settings, discover files, run the check, render,
+//! and turn the outcome into an exit code (0 clean, 1 findings, 2 the run failed).
+
+mod args;
+mod discovery;
+mod run;
+
+pub use run::main;

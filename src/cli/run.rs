@@ -1,0 +1,147 @@
+//! Runs a parsed command line. The only place that prints, reads stdin or decides exit codes.
+
+use std::io::{self, IsTerminal, Read, Write};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+
+use super::args::{CheckArgs, Cli, Command, FailOn, Format, RulesFormat};
+use super::discovery::discover;
+use intransit::diagnostic::{RuleId, Severity};
+use intransit::report::{self, human};
+use intransit::rules::docs;
+use intransit::source::display_path;
+use intransit::{Input, Settings};
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let outcome = match cli.command {
+        Command::Check(args) => check(args),
+        Command::Explain { rule } => explain(&rule),
+        Command::Rules { format } => rules(format),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("intransit: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<io::Error>()
+        .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+}
+
+fn check(args: CheckArgs) -> Result<ExitCode> {
+    let started = Instant::now();
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let inputs = match &args.stdin_filename {
+        Some(path) => {
+            let mut text = String::new();
+            io::stdin()
+                .read_to_string(&mut text)
+                .context("cannot read the file's text from stdin")?;
+            vec![Input {
+                path: path.clone(),
+                display: display_path(path, &cwd),
+                text: Some(text),
+                explicit: true,
+            }]
+        }
+        None => {
+            let found = discover(&args.paths, &args.exclude, &cwd)?;
+            for warning in &found.warnings {
+                eprintln!("intransit: warning: {warning}");
+            }
+            found.inputs
+        }
+    };
+    let settings = Settings {
+        require_explicit: args.require_explicit,
+        ..Settings::default()
+    };
+    let report = intransit::check(&inputs, &settings);
+
+    let to_terminal = args.output.is_none() && io::stdout().is_terminal();
+    let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let mut buffer: Vec<u8> = Vec::new();
+    match args.format {
+        Format::Human => human::render(
+            &report,
+            &human::Options {
+                color: to_terminal && !args.no_color && !no_color_env,
+                width: 100,
+                elapsed: Some(started.elapsed()),
+            },
+            &mut buffer,
+        )?,
+        Format::Concise => report::concise::render(&report, &mut buffer)?,
+        Format::Json => report::json::render(&report, &mut buffer)?,
+    }
+    match &args.output {
+        Some(path) => std::fs::write(path, &buffer)
+            .with_context(|| format!("cannot write the report to `{}`", path.display()))?,
+        None => {
+            let mut stdout = io::stdout().lock();
+            stdout.write_all(&buffer)?;
+            stdout.flush()?;
+        }
+    }
+    let threshold = match args.fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Never => None,
+    };
+    Ok(if report.fails(threshold) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn explain(id: &str) -> Result<ExitCode> {
+    let rule = RuleId::from_id(id).with_context(|| {
+        format!("unknown rule `{id}`; `intransit rules` lists them")
+    })?;
+    let mut stdout = io::stdout().lock();
+    stdout.write_all(docs::page(rule).as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rules(format: RulesFormat) -> Result<ExitCode> {
+    let mut stdout = io::stdout().lock();
+    match format {
+        RulesFormat::Text => {
+            for rule in RuleId::ALL {
+                writeln!(stdout, "{:<24} {:<8} {}", rule.as_str(), rule.default_severity().as_str(), rule.summary())?;
+            }
+        }
+        RulesFormat::Json => {
+            let rules: Vec<_> = RuleId::ALL
+                .iter()
+                .map(|rule| {
+                    serde_json::json!({
+                        "id": rule.as_str(),
+                        "severity": rule.default_severity().as_str(),
+                        "summary": rule.summary(),
+                    })
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut stdout, &rules)?;
+            writeln!(stdout)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,188 @@
+//! Turns a template's RDS resources into the model: DB instances and clusters, cluster members,
+//! and DB (cluster) parameter groups, with every property the verdict needs as candidates.
+
+use super::node::{Entry, Node};
+use super::resolve::{strings, Resolver, Term};
+use crate::model::{
+    Choice, Choices, Database, DatabaseKind, FileModel, GroupLevel, Member, Parameter,
+    ParameterGroup, Parameters, Resource, ScopeId, Target, Val,
+};
+
+/// True when the document is a CloudFormation template (spec: `AWSTemplateFormatVersion` at
+/// the top, or a `Resources` map of `Type: AWS::…` entries; SAM and cdk.out included).
+pub fn is_template(root: &Node) -> bool {
+    if root.get("AWSTemplateFormatVersion").is_some() {
+        return true;
+    }
+    root.get("Resources")
+        .and_then(Node::map)
+        .is_some_and(|resources| {
+            resources.iter().any(|entry| {
+                entry
+                    .value
+                    .get("Type")
+                    .and_then(Node::str)
+                    .is_some_and(|t| t.starts_with("AWS::"))
+            })
+        })
+}
+
+pub fn lower(root: &Node, scope: ScopeId) -> FileModel {
+    let resolver = Resolver::new(root);
+    let mut model = FileModel::default();
+    for entry in root.get("Resources").and_then(Node::map).unwrap_or(&[]) {
+        let Some(type_node) = entry.value.get("Type") else {
+            continue;
+        };
+        let Some(type_name) = type_node.str() else {
+            continue;
+        };
+        let resource = Resource {
+            name: entry.key.clone(),
+            type_name: type_name.to_string(),
+            scope,
+            header: entry.key_span,
+            type_span: type_node.span,
+            span: entry.span(),
+        };
+        let properties = entry.value.get("Properties");
+        let lowering = Lowering {
+            resolver: &resolver,
+            properties,
+            entry,
+        };
+        match type_name {
+            "AWS::RDS::DBInstance" => lowering.instance(resource, &mut model),
+            "AWS::RDS::DBCluster" => model.databases.push(lowering.cluster(resource)),
+            "AWS::RDS::DBParameterGroup" => model.groups.push(lowering.group(
+                resource,
+                GroupLevel::Instance,
+                "DBParameterGroupName",
+            )),
+            "AWS::RDS::DBClusterParameterGroup" => model.groups.push(lowering.group(
+                resource,
+                GroupLevel::Cluster,
+                "DBClusterParameterGroupName",
+            )),
+            _ => {}
+        }
+    }
+    model
+}
+
+struct Lowering<'a> {
+    resolver: &'a Resolver<'a>,
+    properties: Option<&'a Node>,
+    entry: &'a Entry,
+}
+
+impl Lowering<'_> {
+    fn property(&self, name: &str) -> Choices<Term> {
+        let node = self.properties.and_then(|p| p.get(name));
+        self.resolver.property(node, self.entry.key_span)
+    }
+
+    fn string(&self, name: &str) -> Choices<String> {
+        strings(self.property(name))
+    }
+
+    fn target(&self, name: &str) -> Choices<Target> {
+        self.property(name)
+            .into_iter()
+            .map(|choice| Choice {
+                value: match choice.value {
+                    Val::Known(Term::Literal(text)) => Val::Known(Target::Name(text)),
+                    Val::Known(Term::Resource(id) | Term::Attribute(id, _)) => {
+                        Val::Known(Target::Resource(id))
+                    }
+                    Val::Absent => Val::Absent,
+                    Val::Unknown(what) => Val::Unknown(what),
+                },
+                span: choice.span,
+                branch: choice.branch,
+            })
+            .collect()
+    }
+
+    /// The property's value when it is one literal (physical names used for literal links).
+    fn literal(&self, name: &str) -> Option<String> {
+        match self.string(name).as_slice() {
+            [Choice {
+                value: Val::Known(text),
+                ..
+            }] => Some(text.clone()),
+            _ => None,
+        }
+    }
+
+    fn is_set(&self, name: &str) -> bool {
+        self.properties.and_then(|p| p.get(name)).is_some()
+    }
+
+    fn instance(&self, resource: Resource, model: &mut FileModel) {
+        if self.is_set("DBClusterIdentifier") {
+            model.members.push(Member {
+                resource,
+                cluster: self.target("DBClusterIdentifier"),
+                group: self.target("DBParameterGroupName"),
+            });
+            return;
+        }
+        model.databases.push(Database {
+            resource,
+            kind: DatabaseKind::Instance,
+            identifier: self.literal("DBInstanceIdentifier"),
+            engine: self.string("Engine"),
+            engine_version: self.string("EngineVersion"),
+            group: self.target("DBParameterGroupName"),
+            group_property: "DBParameterGroupName",
+            replica_source: self.target("SourceDBInstanceIdentifier"),
+        });
+    }
+
+    fn cluster(&self, resource: Resource) -> Database {
+        Database {
+            resource,
+            kind: DatabaseKind::Cluster,
+            identifier: self.literal("DBClusterIdentifier"),
+            engine: self.string("Engine"),
+            engine_version: self.string("EngineVersion"),
+            group: self.target("DBClusterParameterGroupName"),
+            group_property: "DBClusterParameterGroupName",
+            replica_source: self.target("ReplicationSourceIdentifier"),
+        }
+    }
+
+    fn group(&self, resource: Resource, level: GroupLevel, name_property: &str) -> ParameterGroup {
+        let parameters = match self.properties.and_then(|p| p.entry("Parameters")) {
+            None => Parameters::Absent,
+            Some(entry) => match entry.value.map() {
+                Some(entries) if entry.value.intrinsic().is_none() => Parameters::Known {
+                    span: entry.key_span,
+                    entries: entries
+                        .iter()
+                        .map(|parameter| Parameter {
+                            name: parameter.key.clone(),
+                            key_span: parameter.key_span,
+                            value: strings(self.resolver.property(
+                                Some(&parameter.value),
+                                parameter.key_span,
+                            )),
+                        })
+                        .collect(),
+                },
+                _ => Parameters::Unknown {
+                    span: entry.value.span,
+                    what: "a `Parameters` value computed by an intrinsic function".into(),
+                },
+            },
+        };
+        ParameterGroup {
+            resource,
+            level,
+            name: self.literal(name_property),
+            family: self.string("Family"),
+            parameters,
+        }
+    }
+}

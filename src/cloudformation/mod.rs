@@ -1,0 +1,93 @@
+//! CloudFormation: recognise templates (JSON and YAML, SAM and cdk.out included), read them with
+//! spans, lower their RDS resources into the model, and collect their suppressions.
+
+pub mod json;
+pub mod lower;
+pub mod node;
+pub mod resolve;
+pub mod suppressions;
+pub mod yaml;
+
+use std::path::Path;
+
+use crate::diagnostic::{Finding, Label, RuleId};
+use crate::model::{FileModel, ScopeId};
+use crate::source::{SourceFile, Span};
+use crate::suppression::Suppression;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Syntax {
+    Json,
+    Yaml,
+}
+
+/// The syntax a file would be read with, from its name (`.template` by its first character).
+pub fn syntax_of(path: &Path, text: &str) -> Option<Syntax> {
+    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+    if name.ends_with(".tf.json") {
+        return None;
+    }
+    match name.rsplit_once('.')?.1 {
+        "json" => Some(Syntax::Json),
+        "yaml" | "yml" => Some(Syntax::Yaml),
+        "template" => Some(if text.trim_start_matches('\u{feff}').trim_start().starts_with('{') {
+            Syntax::Json
+        } else {
+            Syntax::Yaml
+        }),
+        _ => None,
+    }
+}
+
+/// Whether a file could be a template at all: its text names an AWS type or the format version.
+/// Files that do not are skipped without a parse (and a parse error in them is not reported).
+pub fn mentions_aws(text: &str) -> bool {
+    text.contains("AWS::") || text.contains("AWSTemplateFormatVersion")
+}
+
+pub struct Loaded {
+    pub model: FileModel,
+    pub suppressions: Vec<Suppression>,
+    pub findings: Vec<Finding>,
+}
+
+/// Reads one file; `None` when it is not a CloudFormation template.
+pub fn load(file: &SourceFile, syntax: Syntax) -> Option<Loaded> {
+    if !mentions_aws(&file.text) {
+        return None;
+    }
+    let parsed = match syntax {
+        Syntax::Json => json::parse(&file.text, file.id),
+        Syntax::Yaml => yaml::parse(&file.text, file.id),
+    };
+    let root = match parsed {
+        Ok(root) => root,
+        Err(error) => {
+            return Some(Loaded {
+                model: FileModel::default(),
+                suppressions: Vec::new(),
+                findings: vec![parse_error(&error.message, error.span)],
+            })
+        }
+    };
+    if !lower::is_template(&root) {
+        return None;
+    }
+    let mut findings = Vec::new();
+    let suppressions = suppressions::collect(file, &root, syntax == Syntax::Yaml, &mut findings);
+    Some(Loaded {
+        model: lower::lower(&root, ScopeId(file.id.0)),
+        suppressions,
+        findings,
+    })
+}
+
+pub fn parse_error(message: &str, span: Span) -> Finding {
+    let mut finding = Finding::new(
+        RuleId::ParseError,
+        format!("cannot parse this template: {message}"),
+        Label::new(span, "here"),
+    );
+    finding.help = Some("fix the syntax; until then nothing in this file is checked".into());
+    finding
+}

@@ -1,0 +1,324 @@
+//! Evaluates the intrinsic functions a template uses for engine, version, group and parameter
+//! values into candidates: `Ref` (resources, parameter defaults, `AWS::NoValue`), `Fn::If`
+//! (both branches, with their condition), `Fn::Sub`, `Fn::Join`, `Fn::Select`, `Fn::FindInMap`
+//! and `Fn::GetAtt`. Anything else is `Unknown`, naming the expression.
+
+use super::node::{Node, NodeValue, ScalarKind};
+use crate::model::{Branch, Choice, Choices, Val};
+
+/// Most candidates one expression may produce; past that the value is `Unknown`.
+const MAX_CHOICES: usize = 64;
+const MAX_DEPTH: usize = 64;
+
+/// What an expression evaluates to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Term {
+    Literal(String),
+    /// `Ref` to a resource of this template (its physical name or id).
+    Resource(String),
+    /// `Fn::GetAtt` of a resource of this template.
+    Attribute(String, String),
+}
+
+pub struct Resolver<'t> {
+    pub resources: Option<&'t Node>,
+    pub parameters: Option<&'t Node>,
+    pub mappings: Option<&'t Node>,
+}
+
+impl<'t> Resolver<'t> {
+    pub fn new(root: &'t Node) -> Resolver<'t> {
+        Resolver {
+            resources: root.get("Resources"),
+            parameters: root.get("Parameters"),
+            mappings: root.get("Mappings"),
+        }
+    }
+
+    /// A property's candidates; `None` (property missing) is one `Absent` candidate at `missing`.
+    pub fn property(&self, node: Option<&Node>, missing: crate::source::Span) -> Choices<Term> {
+        match node {
+            Some(node) => self.eval(node, &Branch::default(), 0),
+            None => vec![Choice::new(Val::Absent, missing)],
+        }
+    }
+
+    pub fn eval(&self, node: &Node, branch: &Branch, depth: usize) -> Choices<Term> {
+        let one = |value: Val<Term>| {
+            vec![Choice {
+                value,
+                span: node.span,
+                branch: branch.clone(),
+            }]
+        };
+        if depth > MAX_DEPTH {
+            return one(Val::Unknown("an expression nested too deeply".to_string()));
+        }
+        if let Some((name, argument)) = node.intrinsic() {
+            return self.intrinsic(node, name, argument, branch, depth);
+        }
+        match &node.value {
+            NodeValue::Scalar(s) if s.kind == ScalarKind::Null => one(Val::Absent),
+            NodeValue::Scalar(s) => one(Val::Known(Term::Literal(s.text.clone()))),
+            NodeValue::Seq(_) => one(Val::Unknown("a list where a single value belongs".into())),
+            NodeValue::Map(_) => one(Val::Unknown("a map where a single value belongs".into())),
+        }
+    }
+
+    fn intrinsic(
+        &self,
+        node: &Node,
+        name: &str,
+        argument: &Node,
+        branch: &Branch,
+        depth: usize,
+    ) -> Choices<Term> {
+        let unknown = |what: String| {
+            vec![Choice {
+                value: Val::Unknown(what),
+                span: node.span,
+                branch: branch.clone(),
+            }]
+        };
+        let args = argument.seq().unwrap_or(&[]);
+        match name {
+            "Ref" => match argument.str() {
+                Some(target) => self.reference(node, target, branch, depth),
+                None => unknown("a `Ref` without a name".into()),
+            },
+            "Fn::If" => match args {
+                [condition, then, otherwise] => {
+                    let Some(condition) = condition.str() else {
+                        return unknown("an `Fn::If` whose condition is not a name".into());
+                    };
+                    let mut choices = self.eval(then, &branch.with(condition, true), depth + 1);
+                    choices.extend(self.eval(otherwise, &branch.with(condition, false), depth + 1));
+                    cap(choices, node)
+                }
+                _ => unknown("an `Fn::If` without three arguments".into()),
+            },
+            "Fn::Sub" => self.sub(node, argument, branch, depth),
+            "Fn::Join" => match args {
+                [delimiter, items] => {
+                    let Some(delimiter) = delimiter.str() else {
+                        return unknown("an `Fn::Join` with a computed delimiter".into());
+                    };
+                    let Some(items) = items.seq() else {
+                        return unknown("an `Fn::Join` over a computed list".into());
+                    };
+                    let parts: Vec<Choices<Term>> = items
+                        .iter()
+                        .map(|item| self.eval(item, branch, depth + 1))
+                        .collect();
+                    self.concat(node, branch, parts, delimiter)
+                }
+                _ => unknown("an `Fn::Join` without two arguments".into()),
+            },
+            "Fn::Select" => match args {
+                [index, list] => {
+                    let index = index.str().and_then(|i| i.trim().parse::<usize>().ok());
+                    match (index, list.seq()) {
+                        (Some(i), Some(items)) if i < items.len() => {
+                            self.eval(&items[i], branch, depth + 1)
+                        }
+                        _ => unknown("an `Fn::Select` over a computed list".into()),
+                    }
+                }
+                _ => unknown("an `Fn::Select` without two arguments".into()),
+            },
+            "Fn::FindInMap" => self.find_in_map(node, args, branch, depth),
+            "Fn::GetAtt" => {
+                let parts: Vec<&str> = args.iter().filter_map(Node::str).collect();
+                match parts.as_slice() {
+                    [resource, attribute] if self.is_resource(resource) => one_known(
+                        node,
+                        branch,
+                        Term::Attribute(resource.to_string(), attribute.to_string()),
+                    ),
+                    _ => unknown("an `Fn::GetAtt` of a resource this template does not declare".into()),
+                }
+            }
+            "Fn::ImportValue" => {
+                unknown("`Fn::ImportValue`, an export of another stack".into())
+            }
+            other => unknown(format!("`{other}`")),
+        }
+    }
+
+    fn reference(&self, node: &Node, target: &str, branch: &Branch, depth: usize) -> Choices<Term> {
+        let here = |value| {
+            vec![Choice {
+                value,
+                span: node.span,
+                branch: branch.clone(),
+            }]
+        };
+        if target == "AWS::NoValue" {
+            return here(Val::Absent);
+        }
+        if target.starts_with("AWS::") {
+            return here(Val::Unknown(format!("the pseudo parameter `{target}`")));
+        }
+        if let Some(parameter) = self.parameters.and_then(|p| p.get(target)) {
+            let ssm = parameter
+                .get("Type")
+                .and_then(Node::str)
+                .is_some_and(|t| t.starts_with("AWS::SSM::Parameter::Value"));
+            return match parameter.get("Default") {
+                Some(_) if ssm => here(Val::Unknown(format!(
+                    "the template parameter `{target}`, read from SSM Parameter Store at deploy time"
+                ))),
+                Some(default) => self.eval(default, branch, depth + 1),
+                None => here(Val::Unknown(format!(
+                    "the template parameter `{target}`, which has no Default"
+                ))),
+            };
+        }
+        if self.is_resource(target) {
+            return here(Val::Known(Term::Resource(target.to_string())));
+        }
+        here(Val::Unknown(format!(
+            "`{target}`, which is neither a parameter nor a resource of this template"
+        )))
+    }
+
+    fn is_resource(&self, name: &str) -> bool {
+        self.resources.and_then(|r| r.get(name)).is_some()
+    }
+
+    fn sub(&self, node: &Node, argument: &Node, branch: &Branch, depth: usize) -> Choices<Term> {
+        let (template, variables) = match (argument.str(), argument.seq()) {
+            (Some(text), _) => (text, None),
+            (None, Some([text, variables])) if text.str().is_some() => {
+                (text.str().unwrap_or(""), Some(variables))
+            }
+            _ => return one_unknown(node, branch, "an `Fn::Sub` with a computed template"),
+        };
+        let mut parts: Vec<Choices<Term>> = Vec::new();
+        let mut rest = template;
+        while let Some(open) = rest.find("${") {
+            let literal = &rest[..open];
+            let after = &rest[open + 2..];
+            let Some(close) = after.find('}') else {
+                break;
+            };
+            let name = &after[..close];
+            parts.push(one_known(node, branch, Term::Literal(literal.to_string())));
+            if let Some(escaped) = name.strip_prefix('!') {
+                parts.push(one_known(node, branch, Term::Literal(format!("${{{escaped}}}"))));
+            } else if let Some(value) = variables.and_then(|v| v.get(name)) {
+                parts.push(self.eval(value, branch, depth + 1));
+            } else if name.contains('.') {
+                return one_unknown(node, branch, &format!("`${{{name}}}` in an `Fn::Sub`"));
+            } else {
+                let resolved = self.reference(node, name, branch, depth + 1);
+                if resolved.iter().any(|c| matches!(c.value, Val::Known(Term::Resource(_)))) {
+                    return one_unknown(
+                        node,
+                        branch,
+                        &format!("`${{{name}}}` in an `Fn::Sub`, a resource's physical name"),
+                    );
+                }
+                parts.push(resolved);
+            }
+            rest = &after[close + 1..];
+        }
+        parts.push(one_known(node, branch, Term::Literal(rest.to_string())));
+        self.concat(node, branch, parts, "")
+    }
+
+    fn find_in_map(&self, node: &Node, args: &[Node], branch: &Branch, depth: usize) -> Choices<Term> {
+        let keys: Vec<Option<&str>> = args.iter().take(3).map(Node::str).collect();
+        match (keys.as_slice(), self.mappings) {
+            ([Some(map), Some(top), Some(second)], Some(mappings)) => {
+                match mappings.get(map).and_then(|m| m.get(top)).and_then(|t| t.get(second)) {
+                    Some(value) => self.eval(value, branch, depth + 1),
+                    None => one_unknown(node, branch, "an `Fn::FindInMap` entry the template's Mappings lack"),
+                }
+            }
+            _ => one_unknown(node, branch, "an `Fn::FindInMap` with computed keys"),
+        }
+    }
+
+    /// Every combination of the parts' literal candidates, joined; `Unknown` if any part is.
+    fn concat(&self, node: &Node, branch: &Branch, parts: Vec<Choices<Term>>, delimiter: &str) -> Choices<Term> {
+        let mut partial: Vec<(Vec<String>, Branch)> = vec![(Vec::new(), branch.clone())];
+        for part in parts {
+            let mut next = Vec::new();
+            for (texts, assumed) in &partial {
+                for choice in &part {
+                    let Some(joined) = assumed.join(&choice.branch) else {
+                        continue;
+                    };
+                    match &choice.value {
+                        Val::Known(Term::Literal(text)) => {
+                            let mut texts = texts.clone();
+                            texts.push(text.clone());
+                            next.push((texts, joined));
+                        }
+                        Val::Unknown(what) => return one_unknown(node, branch, what),
+                        _ => return one_unknown(node, branch, "a reference to a resource inside a string"),
+                    }
+                }
+            }
+            if next.len() > MAX_CHOICES {
+                return one_unknown(node, branch, "an expression with too many combinations");
+            }
+            partial = next;
+        }
+        partial
+            .into_iter()
+            .map(|(texts, branch)| Choice {
+                value: Val::Known(Term::Literal(texts.join(delimiter))),
+                span: node.span,
+                branch,
+            })
+            .collect()
+    }
+}
+
+fn one_known(node: &Node, branch: &Branch, term: Term) -> Choices<Term> {
+    vec![Choice {
+        value: Val::Known(term),
+        span: node.span,
+        branch: branch.clone(),
+    }]
+}
+
+fn one_unknown(node: &Node, branch: &Branch, what: &str) -> Choices<Term> {
+    vec![Choice {
+        value: Val::Unknown(what.to_string()),
+        span: node.span,
+        branch: branch.clone(),
+    }]
+}
+
+fn cap(mut choices: Choices<Term>, node: &Node) -> Choices<Term> {
+    if choices.len() > MAX_CHOICES {
+        choices.truncate(MAX_CHOICES);
+        choices.push(Choice::new(
+            Val::Unknown("an expression with too many branches".into()),
+            node.span,
+        ));
+    }
+    choices
+}
+
+/// Candidates of a string-valued property: references to resources are not strings we know.
+pub fn strings(choices: Choices<Term>) -> Choices<String> {
+    choices
+        .into_iter()
+        .map(|choice| Choice {
+            value: match choice.value {
+                Val::Known(Term::Literal(text)) => Val::Known(text),
+                Val::Known(Term::Resource(id) | Term::Attribute(id, _)) => {
+                    Val::Unknown(format!("an attribute of the resource `{id}`"))
+                }
+                Val::Absent => Val::Absent,
+                Val::Unknown(what) => Val::Unknown(what),
+            },
+            span: choice.span,
+            branch: choice.branch,
+        })
+        .collect()
+}

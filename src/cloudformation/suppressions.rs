@@ -1,0 +1,84 @@
+//! CloudFormation suppressions: `Metadata.intransit.ignore` entries, checkov's
+//! `Metadata.checkov.skip` entries, and YAML comments, each tied to the resource it sits on.
+
+use super::node::Node;
+use crate::diagnostic::{Finding, ResourceInfo};
+use crate::source::SourceFile;
+use crate::suppression::{self, Scope, Suppression};
+
+pub fn collect(file: &SourceFile, root: &Node, yaml: bool, problems: &mut Vec<Finding>) -> Vec<Suppression> {
+    let resources: Vec<ResourceInfo> = root
+        .get("Resources")
+        .and_then(Node::map)
+        .unwrap_or(&[])
+        .iter()
+        .map(|entry| ResourceInfo {
+            name: entry.key.clone(),
+            type_name: entry.value.get("Type").and_then(Node::str).unwrap_or("").to_string(),
+            header: entry.key_span,
+            span: entry.span(),
+        })
+        .collect();
+    let mut found = Vec::new();
+    for resource in &resources {
+        let Some(metadata) = root
+            .get("Resources")
+            .and_then(|r| r.get(&resource.name))
+            .and_then(|r| r.get("Metadata"))
+        else {
+            continue;
+        };
+        metadata_suppressions(metadata, resource, problems, &mut found);
+    }
+    if yaml {
+        for comment in suppression::scan_comments(&file.text, file.id, &["#"]) {
+            let owner = resources
+                .iter()
+                .find(|r| file.lines.line_of(r.header.start as usize) == comment.target_line)
+                .cloned();
+            let scope = match &owner {
+                Some(resource) => Scope::Resource(resource.clone()),
+                None => Scope::Line(file.id, comment.target_line),
+            };
+            let owner = owner.or_else(|| {
+                resources.iter().find(|r| r.span.contains(comment.span)).cloned()
+            });
+            found.extend(suppression::from_comment(&comment, scope, owner, problems));
+        }
+    }
+    found
+}
+
+fn metadata_suppressions(
+    metadata: &Node,
+    resource: &ResourceInfo,
+    problems: &mut Vec<Finding>,
+    found: &mut Vec<Suppression>,
+) {
+    let scope = || Scope::Resource(resource.clone());
+    let owner = Some(resource.clone());
+    for entry in metadata.get("intransit").and_then(|n| n.get("ignore")).and_then(Node::seq).unwrap_or(&[]) {
+        let rules: Vec<String> = match entry.get("rule") {
+            Some(rule) => match (rule.str(), rule.seq()) {
+                (Some(id), _) => vec![id.to_string()],
+                (_, Some(ids)) => ids.iter().filter_map(Node::str).map(str::to_string).collect(),
+                _ => Vec::new(),
+            },
+            None => Vec::new(),
+        };
+        let until = entry.get("until").and_then(Node::str);
+        found.extend(suppression::build(&rules, until, entry.span, scope(), owner.clone(), problems));
+    }
+    for entry in metadata.get("checkov").and_then(|n| n.get("skip")).and_then(Node::seq).unwrap_or(&[]) {
+        if entry.get("id").and_then(Node::str) == Some("CKV2_AWS_69") {
+            found.push(Suppression {
+                rules: None,
+                until: None,
+                span: entry.span,
+                scope: scope(),
+                owner: owner.clone(),
+                from_checkov: true,
+            });
+        }
+    }
+}

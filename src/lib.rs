@@ -1,0 +1,156 @@
+//! intransit: finds Amazon RDS databases whose CloudFormation does not guarantee TLS.
+//!
+//! `check` reads the given files, links every database to its parameter group and returns a
+//! `Report`; it never prints and never exits. Rendering lives in `report`, the CLI in the binary.
+
+pub mod cloudformation;
+pub mod diagnostic;
+pub mod model;
+pub mod report;
+pub mod rules;
+pub mod settings;
+pub mod source;
+pub mod suppression;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use diagnostic::{Finding, Label, RuleId};
+use model::FileModel;
+pub use report::{Report, Summary};
+pub use settings::Settings;
+use source::{decode, FileId, SourceFile, Span};
+use suppression::Suppression;
+
+/// One file to check.
+#[derive(Clone, Debug)]
+pub struct Input {
+    pub path: PathBuf,
+    /// The path reports show.
+    pub display: String,
+    /// The text, when it does not come from the file (`--stdin-filename`).
+    pub text: Option<String>,
+    /// Named on the command line: read even with an unusual extension.
+    pub explicit: bool,
+}
+
+/// What one file contributed.
+#[derive(Default)]
+struct FileResult {
+    source: Option<Arc<SourceFile>>,
+    model: FileModel,
+    suppressions: Vec<Suppression>,
+    findings: Vec<Finding>,
+    scanned: bool,
+}
+
+pub fn check(inputs: &[Input], settings: &Settings) -> Report {
+    let results: Vec<FileResult> = inputs
+        .par_iter()
+        .enumerate()
+        .map(|(i, input)| read_file(FileId(i as u32), input))
+        .collect();
+
+    let mut files: BTreeMap<FileId, Arc<SourceFile>> = BTreeMap::new();
+    let mut models = Vec::new();
+    let mut suppressions = Vec::new();
+    let mut findings = Vec::new();
+    let mut scanned = 0;
+    for result in results {
+        scanned += usize::from(result.scanned);
+        if let Some(source) = result.source {
+            files.insert(source.id, source);
+        }
+        models.push(result.model);
+        suppressions.extend(result.suppressions);
+        findings.extend(result.findings);
+    }
+    let databases = models.iter().map(|m| m.databases.len()).sum();
+    findings.extend(rules::evaluate(&models, settings.require_explicit));
+    let suppressed = suppression::apply(&mut findings, &suppressions, settings.today, |span: Span| {
+        files
+            .get(&span.file)
+            .map_or(0, |file| file.lines.line_of(span.start as usize))
+    });
+    findings.retain_mut(|finding| match settings.severity.get(&finding.rule) {
+        Some(None) => false,
+        Some(Some(severity)) => {
+            finding.severity = *severity;
+            true
+        }
+        None => true,
+    });
+    Report::new(files, findings, scanned, databases, suppressed)
+}
+
+fn read_file(id: FileId, input: &Input) -> FileResult {
+    let io_error = |message: String| {
+        let source = Arc::new(SourceFile::new(
+            id,
+            input.path.clone(),
+            input.display.clone(),
+            Arc::from(""),
+            source::Encoding::Utf8,
+        ));
+        let mut finding = Finding::new(RuleId::IoError, message, Label::new(Span::new(id, 0, 0), "here"));
+        finding.help = Some("check the file's permissions; until then it is not checked".into());
+        FileResult {
+            source: Some(source),
+            findings: vec![finding],
+            scanned: true,
+            ..FileResult::default()
+        }
+    };
+    let bytes = match &input.text {
+        Some(text) => text.clone().into_bytes(),
+        None => match std::fs::read(&input.path) {
+            Ok(bytes) => bytes,
+            Err(error) => return io_error(format!("cannot read this file: {error}")),
+        },
+    };
+    let (text, encoding) = match decode(bytes) {
+        Ok(decoded) => decoded,
+        Err(valid_up_to) => {
+            let bytes = std::fs::read(&input.path).unwrap_or_default();
+            let lossy = String::from_utf8_lossy(&bytes).into_owned();
+            if !cloudformation::mentions_aws(&lossy) {
+                return FileResult { scanned: true, ..FileResult::default() };
+            }
+            let source = Arc::new(SourceFile::new(id, input.path.clone(), input.display.clone(), Arc::from(lossy), source::Encoding::Utf8));
+            let at = valid_up_to.min(source.text.len());
+            let finding = cloudformation::parse_error(
+                &format!("the file is not valid UTF-8 (byte {valid_up_to})"),
+                Span::new(id, at, at),
+            );
+            return FileResult { source: Some(source), findings: vec![finding], scanned: true, ..FileResult::default() };
+        }
+    };
+    let syntax = cloudformation::syntax_of(&input.path, &text).or_else(|| {
+        input.explicit.then(|| {
+            if text.trim_start_matches('\u{feff}').trim_start().starts_with('{') {
+                cloudformation::Syntax::Json
+            } else {
+                cloudformation::Syntax::Yaml
+            }
+        })
+    });
+    let Some(syntax) = syntax else {
+        return FileResult::default();
+    };
+    let source = SourceFile::new(id, input.path.clone(), input.display.clone(), Arc::from(text), encoding);
+    let Some(loaded) = cloudformation::load(&source, syntax) else {
+        return FileResult { scanned: true, ..FileResult::default() };
+    };
+    // Keep the text only where findings can point.
+    let keep = !loaded.model.is_empty() || !loaded.findings.is_empty() || !loaded.suppressions.is_empty();
+    FileResult {
+        source: keep.then(|| Arc::new(source)),
+        model: loaded.model,
+        suppressions: loaded.suppressions,
+        findings: loaded.findings,
+        scanned: true,
+    }
+}

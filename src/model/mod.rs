@@ -1,0 +1,141 @@
+//! The dialect-neutral view of a scan: databases, cluster members and parameter groups, with every
+//! value the verdict needs as a set of candidates (one per `Fn::If` / conditional branch).
+//! CloudFormation and Terraform lower into these types; the verdict never sees a dialect.
+
+mod value;
+
+pub use value::{Branch, Choice, Choices, Val};
+
+use crate::source::Span;
+
+/// Where names resolve: one CloudFormation template, one Terraform module instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ScopeId(pub u32);
+
+/// A declared resource: its name as users know it (logical ID or address) and where it is.
+#[derive(Clone, Debug)]
+pub struct Resource {
+    pub name: String,
+    pub type_name: String,
+    pub scope: ScopeId,
+    /// The logical ID key / the block's header: the database's "first line".
+    pub header: Span,
+    /// The `Type` value / the block's type label: where a finding about a missing group points.
+    pub type_span: Span,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// What a reference property says: a resource in the same scope, or a literal physical name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    Resource(String),
+    Name(String),
+}
+
+/// An RDS database for the rule: a standalone DB instance or a DB cluster.
+#[derive(Clone, Debug)]
+pub struct Database {
+    pub resource: Resource,
+    pub kind: DatabaseKind,
+    /// The literal physical identifier (`DBInstanceIdentifier`, `identifier`), for literal links.
+    pub identifier: Option<String>,
+    pub engine: Choices<String>,
+    pub engine_version: Choices<String>,
+    /// The governing group property (`Absent` when the property is not set).
+    pub group: Choices<Target>,
+    /// The property's name as the user writes it (`DBParameterGroupName`, …).
+    pub group_property: &'static str,
+    /// For a read replica: its source (`Absent` for a primary).
+    pub replica_source: Choices<Target>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Instance,
+    /// An Aurora cluster, or a Multi-AZ DB cluster (`DBClusterInstanceClass` set).
+    Cluster,
+}
+
+/// A DB instance that belongs to a cluster: not a database of its own for this rule, but its
+/// instance-level group may hold a parameter that belongs in the cluster's group.
+#[derive(Clone, Debug)]
+pub struct Member {
+    pub resource: Resource,
+    pub cluster: Choices<Target>,
+    pub group: Choices<Target>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupLevel {
+    /// `AWS::RDS::DBParameterGroup`, `aws_db_parameter_group`.
+    Instance,
+    /// `AWS::RDS::DBClusterParameterGroup`, `aws_rds_cluster_parameter_group`.
+    Cluster,
+}
+
+#[derive(Clone, Debug)]
+pub struct ParameterGroup {
+    pub resource: Resource,
+    pub level: GroupLevel,
+    /// The literal physical name, when the template gives one.
+    pub name: Option<String>,
+    pub family: Choices<String>,
+    pub parameters: Parameters,
+}
+
+#[derive(Clone, Debug)]
+pub enum Parameters {
+    Absent,
+    /// The parameters come from something the files do not resolve.
+    Unknown {
+        span: Span,
+        what: String,
+    },
+    Known {
+        /// The `Parameters` entry / the group block: where a missing parameter is reported.
+        span: Span,
+        entries: Vec<Parameter>,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct Parameter {
+    pub name: String,
+    pub key_span: Span,
+    pub value: Choices<String>,
+}
+
+impl ParameterGroup {
+    /// The entries named `name` (parameter names are case-insensitive in RDS).
+    pub fn parameter(&self, name: &str) -> Option<&Parameter> {
+        match &self.parameters {
+            Parameters::Known { entries, .. } => entries
+                .iter()
+                .rev()
+                .find(|p| p.name.eq_ignore_ascii_case(name)),
+            _ => None,
+        }
+    }
+
+    pub fn entries(&self) -> &[Parameter] {
+        match &self.parameters {
+            Parameters::Known { entries, .. } => entries,
+            _ => &[],
+        }
+    }
+}
+
+/// Everything one file contributes.
+#[derive(Debug, Default)]
+pub struct FileModel {
+    pub databases: Vec<Database>,
+    pub members: Vec<Member>,
+    pub groups: Vec<ParameterGroup>,
+}
+
+impl FileModel {
+    pub fn is_empty(&self) -> bool {
+        self.databases.is_empty() && self.members.is_empty() && self.groups.is_empty()
+    }
+}

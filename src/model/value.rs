@@ -1,0 +1,97 @@
+//! Candidate values: what a property may be, under which branch assumptions, and where it is
+//! written. A value the files do not resolve is `Unknown`, never a guess.
+
+use crate::source::Span;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Val<T> {
+    Known(T),
+    /// The property is not set (or is `AWS::NoValue` / `null` in this branch).
+    Absent,
+    /// The files do not resolve it; the text says what could not be resolved.
+    Unknown(String),
+}
+
+/// One candidate: its value, the span where it is written, and the branch it holds under.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Choice<T> {
+    pub value: Val<T>,
+    pub span: Span,
+    pub branch: Branch,
+}
+
+pub type Choices<T> = Vec<Choice<T>>;
+
+impl<T> Choice<T> {
+    pub fn new(value: Val<T>, span: Span) -> Choice<T> {
+        Choice {
+            value,
+            span,
+            branch: Branch::default(),
+        }
+    }
+
+    pub fn known(&self) -> Option<&T> {
+        match &self.value {
+            Val::Known(value) => Some(value),
+            _ => None,
+        }
+    }
+}
+
+/// Branch assumptions, such as "condition `IsProd` is true" or "`var.env == \"prod\"` is
+/// false". Candidates combine only when their assumptions agree.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Branch(pub Vec<(String, bool)>);
+
+impl Branch {
+    pub fn with(&self, condition: &str, holds: bool) -> Branch {
+        let mut assumptions = self.0.clone();
+        if !assumptions.iter().any(|(c, _)| c == condition) {
+            assumptions.push((condition.to_string(), holds));
+        }
+        Branch(assumptions)
+    }
+
+    /// Both sets of assumptions together, or `None` when they contradict.
+    pub fn join(&self, other: &Branch) -> Option<Branch> {
+        let mut joined = self.0.clone();
+        for (condition, holds) in &other.0 {
+            match joined.iter().find(|(c, _)| c == condition) {
+                Some((_, h)) if h != holds => return None,
+                Some(_) => {}
+                None => joined.push((condition.clone(), *holds)),
+            }
+        }
+        Some(Branch(joined))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// "when `IsProd` is false and `UseReplica` is true"
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|(condition, holds)| format!("`{condition}` is {holds}"))
+            .collect();
+        format!("when {}", parts.join(" and "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contradicting_branches_do_not_join() {
+        let prod = Branch::default().with("IsProd", true);
+        let dev = Branch::default().with("IsProd", false);
+        let replica = Branch::default().with("Replica", true);
+        assert_eq!(prod.join(&dev), None);
+        let both = prod.join(&replica).unwrap();
+        assert_eq!(both.describe(), "when `IsProd` is true and `Replica` is true");
+    }
+}

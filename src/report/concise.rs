@@ -1,0 +1,22 @@
+//! `PATH:LINE:COLUMN: SEVERITY[RULE-ID] MESSAGE`, one line per finding (editors, grep).
+
+use std::io::{self, Write};
+
+use super::Report;
+
+pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    for finding in &report.findings {
+        let at = report.position(finding.primary.span);
+        writeln!(
+            out,
+            "{}:{}:{}: {}[{}] {}",
+            at.file,
+            at.line,
+            at.column,
+            finding.severity.as_str(),
+            finding.rule,
+            finding.message
+        )?;
+    }
+    Ok(())
+}

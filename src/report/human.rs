@@ -1,0 +1,177 @@
+//! `--format human`: miette's graphical report, the only place miette appears. Each finding is
+//! adapted at the edge: the primary label on the root cause, secondary labels on the database
+//! and the reference; labels in another file become related diagnostics with their own source.
+
+use std::fmt;
+use std::io::{self, Write};
+use std::sync::Arc;
+use std::time::Duration;
+
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+
+use super::Report;
+use crate::diagnostic::{Finding, Label, Severity};
+use crate::source::FileId;
+
+pub struct Options {
+    pub color: bool,
+    pub width: usize,
+    /// The run's duration, shown in the summary line (left out in tests).
+    pub elapsed: Option<Duration>,
+}
+
+pub fn render(report: &Report, options: &Options, out: &mut dyn Write) -> io::Result<()> {
+    let theme = if options.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(options.width)
+        .with_links(false);
+    for finding in &report.findings {
+        let adapted = adapt(report, finding);
+        let mut text = String::new();
+        handler
+            .render_report(&mut text, &adapted)
+            .map_err(|_| io::Error::other("cannot render a finding"))?;
+        write!(out, "{text}")?;
+        writeln!(out)?;
+    }
+    writeln!(out, "{}", summary_line(report, options.elapsed))
+}
+
+/// "Checked 4 files (3 databases): 2 errors, 1 warning, 1 suppressed in 3 ms."
+pub fn summary_line(report: &Report, elapsed: Option<Duration>) -> String {
+    let s = &report.summary;
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let mut counts = Vec::new();
+    if s.errors > 0 {
+        counts.push(plural(s.errors, "error"));
+    }
+    if s.warnings > 0 {
+        counts.push(plural(s.warnings, "warning"));
+    }
+    if counts.is_empty() {
+        counts.push("no findings".to_string());
+    }
+    if s.suppressed > 0 {
+        counts.push(format!("{} suppressed", s.suppressed));
+    }
+    let time = elapsed
+        .map(|d| format!(" in {} ms", d.as_millis()))
+        .unwrap_or_default();
+    format!(
+        "Checked {} ({}): {}{time}.",
+        plural(s.files_scanned, "file"),
+        plural(s.databases, "database"),
+        counts.join(", ")
+    )
+}
+
+#[derive(Debug)]
+struct Adapted {
+    message: String,
+    code: Option<&'static str>,
+    severity: miette::Severity,
+    help: Option<String>,
+    source: Option<NamedSource<Arc<str>>>,
+    labels: Vec<LabeledSpan>,
+    related: Vec<Adapted>,
+}
+
+fn adapt(report: &Report, finding: &Finding) -> Adapted {
+    let file = finding.primary.span.file;
+    let mut labels = vec![labeled(&finding.primary, true)];
+    let mut elsewhere: Vec<&Label> = Vec::new();
+    for label in &finding.related {
+        if label.span.file == file {
+            labels.push(labeled(label, false));
+        } else {
+            elsewhere.push(label);
+        }
+    }
+    let related = elsewhere
+        .into_iter()
+        .map(|label| Adapted {
+            message: label.message.clone(),
+            code: None,
+            severity: miette::Severity::Advice,
+            help: None,
+            source: source(report, label.span.file),
+            labels: vec![labeled(label, true)],
+            related: Vec::new(),
+        })
+        .collect();
+    let help = finding.help.as_ref().map(|help| {
+        if finding.rule.is_tls() {
+            format!("{help}\nsee `intransit explain {}`", finding.rule)
+        } else {
+            help.clone()
+        }
+    });
+    Adapted {
+        message: finding.message.clone(),
+        code: Some(finding.rule.as_str()),
+        severity: match finding.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        },
+        help,
+        source: source(report, file),
+        labels,
+        related,
+    }
+}
+
+fn source(report: &Report, file: FileId) -> Option<NamedSource<Arc<str>>> {
+    report
+        .file(file)
+        .map(|f| NamedSource::new(&f.display, f.text.clone()))
+}
+
+fn labeled(label: &Label, primary: bool) -> LabeledSpan {
+    let span = (label.span.start as usize, (label.span.end - label.span.start) as usize);
+    if primary {
+        LabeledSpan::new_primary_with_span(Some(label.message.clone()), span)
+    } else {
+        LabeledSpan::new_with_span(Some(label.message.clone()), span)
+    }
+}
+
+impl fmt::Display for Adapted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Adapted {}
+
+impl Diagnostic for Adapted {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.code.map(|c| Box::new(c) as Box<dyn fmt::Display>)
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.related.iter().map(|d| d as &dyn Diagnostic)))
+    }
+}

@@ -1,0 +1,107 @@
+//! The result of a run and its renderers, one file per format. Renderers write to any
+//! `io::Write`; they never print or exit on their own.
+
+pub mod concise;
+pub mod human;
+pub mod json;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::diagnostic::{Finding, Severity};
+use crate::source::{FileId, SourceFile, Span};
+
+#[derive(Debug)]
+pub struct Report {
+    /// The files findings point into.
+    pub files: BTreeMap<FileId, Arc<SourceFile>>,
+    /// Sorted by file, line, column, rule.
+    pub findings: Vec<Finding>,
+    pub summary: Summary,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    /// Files read and examined (templates and files that turned out not to be).
+    pub files_scanned: usize,
+    pub databases: usize,
+    pub findings: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub suppressed: usize,
+}
+
+/// A span as reports show it: path, 1-based start and end line and column.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Position<'r> {
+    pub file: &'r str,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+}
+
+impl Report {
+    pub fn new(
+        files: BTreeMap<FileId, Arc<SourceFile>>,
+        mut findings: Vec<Finding>,
+        files_scanned: usize,
+        databases: usize,
+        suppressed: usize,
+    ) -> Report {
+        let key = |finding: &Finding| {
+            let file = files.get(&finding.primary.span.file);
+            let display = file.map(|f| f.display.clone()).unwrap_or_default();
+            let (line, column) = file.map_or((0, 0), |f| f.line_col(finding.primary.span.start));
+            (display, line, column, finding.rule)
+        };
+        findings.sort_by_cached_key(key);
+        findings.dedup();
+        let count = |severity| findings.iter().filter(|f| f.severity == severity).count();
+        let summary = Summary {
+            files_scanned,
+            databases,
+            findings: findings.len(),
+            errors: count(Severity::Error),
+            warnings: count(Severity::Warning),
+            suppressed,
+        };
+        Report {
+            files,
+            findings,
+            summary,
+        }
+    }
+
+    pub fn file(&self, id: FileId) -> Option<&SourceFile> {
+        self.files.get(&id).map(|f| f.as_ref())
+    }
+
+    pub fn position(&self, span: Span) -> Position<'_> {
+        match self.file(span.file) {
+            Some(file) => {
+                let (line, column) = file.line_col(span.start);
+                let (end_line, end_column) = file.line_col(span.end);
+                Position {
+                    file: &file.display,
+                    line,
+                    column,
+                    end_line,
+                    end_column,
+                }
+            }
+            None => Position {
+                file: "",
+                line: 1,
+                column: 1,
+                end_line: 1,
+                end_column: 1,
+            },
+        }
+    }
+
+    /// Whether any finding is at or above `threshold` (`None`: never fail).
+    pub fn fails(&self, threshold: Option<Severity>) -> bool {
+        threshold.is_some_and(|t| self.findings.iter().any(|f| f.severity >= t))
+    }
+}

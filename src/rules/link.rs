@@ -1,0 +1,108 @@
+//! Links databases to parameter groups, replicas to sources and members to clusters, across all
+//! scanned files: by resource reference within a scope, and by literal physical name (RDS stores
+//! names lowercase, so names compare case-insensitively) across scopes.
+
+use std::collections::HashMap;
+
+use crate::model::{Database, FileModel, Member, ParameterGroup, ScopeId, Target};
+use crate::source::Span;
+
+#[derive(Default)]
+pub struct Index<'m> {
+    groups_by_id: HashMap<(ScopeId, &'m str), &'m ParameterGroup>,
+    groups_by_name: HashMap<String, &'m ParameterGroup>,
+    databases_by_id: HashMap<(ScopeId, &'m str), &'m Database>,
+    databases_by_name: HashMap<String, &'m Database>,
+    pub members: Vec<&'m Member>,
+}
+
+/// Where a database's group reference leads.
+#[derive(Clone, Copy, Debug)]
+pub enum GroupLink<'m> {
+    Declared(&'m ParameterGroup),
+    /// The default group; `family` when a literal `default.<family>` name gives it.
+    Default { family: Option<&'m str> },
+    /// A name the scanned files do not declare.
+    External,
+}
+
+impl<'m> Index<'m> {
+    pub fn new(models: &'m [FileModel]) -> Index<'m> {
+        let mut index = Index::default();
+        for model in models {
+            for group in &model.groups {
+                index
+                    .groups_by_id
+                    .insert((group.resource.scope, group.resource.name.as_str()), group);
+                if let Some(name) = &group.name {
+                    index.groups_by_name.insert(name.to_ascii_lowercase(), group);
+                }
+            }
+            for database in &model.databases {
+                let key = (database.resource.scope, database.resource.name.as_str());
+                index.databases_by_id.insert(key, database);
+                if let Some(name) = &database.identifier {
+                    index.databases_by_name.insert(name.to_ascii_lowercase(), database);
+                }
+            }
+            index.members.extend(&model.members);
+        }
+        index
+    }
+
+    pub fn group(&self, scope: ScopeId, target: &'m Target) -> GroupLink<'m> {
+        match target {
+            Target::Resource(id) => match self.groups_by_id.get(&(scope, id.as_str())) {
+                Some(group) => GroupLink::Declared(group),
+                None => GroupLink::External,
+            },
+            Target::Name(name) => {
+                let lower = name.trim().to_ascii_lowercase();
+                if let Some(family) = name.trim().get("default.".len()..).filter(|_| lower.starts_with("default.")) {
+                    return GroupLink::Default {
+                        family: Some(family),
+                    };
+                }
+                match self.groups_by_name.get(&lower) {
+                    Some(group) => GroupLink::Declared(group),
+                    None => GroupLink::External,
+                }
+            }
+        }
+    }
+
+    /// The database a replica source or a member's cluster names, if the scan declares it.
+    pub fn database(&self, scope: ScopeId, target: &Target) -> Option<&'m Database> {
+        match target {
+            Target::Resource(id) => self.databases_by_id.get(&(scope, id.as_str())).copied(),
+            Target::Name(name) => self
+                .databases_by_name
+                .get(&name.trim().to_ascii_lowercase())
+                .copied(),
+        }
+    }
+
+    /// The members of a cluster (by reference or by literal identifier).
+    pub fn members_of(&self, cluster: &Database) -> Vec<&'m Member> {
+        self.members
+            .iter()
+            .copied()
+            .filter(|member| {
+                member.cluster.iter().any(|choice| {
+                    choice.known().and_then(|t| self.database(member.resource.scope, t))
+                        .is_some_and(|db| std::ptr::eq(db, cluster))
+                })
+            })
+            .collect()
+    }
+}
+
+/// True for an ARN: a replica source in another region (or account).
+pub fn is_arn(target: &Target) -> bool {
+    matches!(target, Target::Name(name) if name.trim_start().starts_with("arn:"))
+}
+
+/// Identity of a group for "used" bookkeeping.
+pub fn group_key(group: &ParameterGroup) -> (ScopeId, Span) {
+    (group.resource.scope, group.resource.header)
+}

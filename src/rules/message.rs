@@ -1,0 +1,259 @@
+//! Words a verdict: the message says what is wrong (naming database, engine, version, parameter
+//! and what to set it to), the labels point at the cause and the database, the help says what to
+//! do, in the imperative.
+
+use super::engines::{show_version, Engine};
+use super::verdict::{Facts, Governing, NotEnforced, Problem, Verdict};
+use crate::diagnostic::{Finding, Label, ResourceInfo, RuleId};
+use crate::model::{Database, ParameterGroup, Parameters, Resource};
+use crate::source::Span;
+
+pub fn finding(db: &Database, verdict: &Verdict<'_>) -> Finding {
+    let facts = &verdict.facts;
+    let name = &db.resource.name;
+    let described = describe(name, facts);
+    let branch = if !facts.branch.is_empty() {
+        format!(" ({})", facts.branch.describe())
+    } else {
+        String::new()
+    };
+    let (parameter, enabling) = match &facts.engine {
+        Some((row, _)) => (row.parameter.unwrap_or("TLS"), row.enabling),
+        None => ("the TLS parameter", "on"),
+    };
+    let set = format!("set {parameter} to {enabling}");
+    let group_name = |group: &ParameterGroup| format!("parameter group `{}`", group.resource.name);
+    let governing_name = match facts.governing {
+        Governing::Declared(group) => group_name(group),
+        _ => "the database's parameter group".to_string(),
+    };
+
+    let mut related = vec![Label::new(db.resource.header, "the database")];
+    if let Some(reference) = facts.reference {
+        related.push(Label::new(reference, "its parameter group is named here"));
+    }
+    if let Some(source) = facts.inherited_from {
+        related.push(Label::new(
+            source.resource.header,
+            "a read replica uses its source's parameter group",
+        ));
+    }
+
+    let (rule, message, primary, help, value) = match &verdict.problem {
+        Problem::Disabled {
+            parameter: p,
+            value,
+            value_span,
+        } => (
+            RuleId::TlsDisabled,
+            format!(
+                "{described} accepts unencrypted connections: {governing_name} sets {} to `{value}`{branch}; {set}",
+                p.name
+            ),
+            Label::new(*value_span, format!("{} is off here", p.name)),
+            format!("{set} in {governing_name}"),
+            Some(value.clone()),
+        ),
+        Problem::Invalid {
+            parameter: p,
+            value,
+            value_span,
+        } => (
+            RuleId::TlsInvalidValue,
+            format!(
+                "{described}: {governing_name} sets {} to `{value}`, which RDS does not read as {}{branch}; {set}",
+                p.name,
+                if parameter == "DB2COMM" { "SSL only" } else { "on or off" }
+            ),
+            Label::new(*value_span, "not a valid value"),
+            if parameter == "DB2COMM" {
+                "set DB2COMM to exactly SSL; TCPIP keeps the plaintext port open".to_string()
+            } else {
+                format!("{set}; RDS accepts 1, 0, ON, OFF, true and false")
+            },
+            Some(value.clone()),
+        ),
+        Problem::WrongParameter {
+            parameter: p,
+            group,
+            member,
+        } => {
+            related.push(right_place(db, facts));
+            let (message, help) = match member {
+                None => (
+                    format!(
+                        "{described} does not enforce TLS: {} in {} is not a {} parameter{branch}; {set} instead",
+                        p.name,
+                        group_name(group),
+                        engine_display(facts)
+                    ),
+                    format!("replace `{}` with {parameter} = {enabling}", p.name),
+                ),
+                Some(member) => (
+                    format!(
+                        "{described} does not enforce TLS: {} is set in {}, the instance-level group of cluster member `{}`, where Aurora ignores it{branch}; {set} in the cluster's DB cluster parameter group",
+                        p.name,
+                        group_name(group),
+                        member.resource.name
+                    ),
+                    format!("move {parameter} = {enabling} to the DB cluster parameter group of `{name}`"),
+                ),
+            };
+            (
+                RuleId::TlsWrongParameter,
+                message,
+                Label::new(p.key_span, "RDS ignores this parameter here"),
+                help,
+                None,
+            )
+        }
+        Problem::NotEnforced(why) => {
+            let (head, help) = not_enforced(*why, facts, parameter, &governing_name, &set);
+            (
+                RuleId::TlsNotEnforced,
+                format!("{described} {head}{branch}; {set}"),
+                not_enforced_label(db, facts, parameter),
+                help,
+                None,
+            )
+        }
+        Problem::Unverifiable { field, what, span } => (
+            RuleId::TlsUnverifiable,
+            format!(
+                "cannot verify TLS for {described}: its {field} comes from {what}{branch}; make sure {parameter} is {enabling}"
+            ),
+            Label::new(*span, "not resolved by the scanned files"),
+            "give the value in the template (a parameter Default, a literal), or suppress this finding with a reason".to_string(),
+            None,
+        ),
+    };
+    related.retain(|label| label.span != primary.span);
+
+    let mut finding = Finding::new(rule, message, primary);
+    finding.related = related;
+    finding.help = Some(help);
+    finding.resource = Some(resource_info(&db.resource));
+    finding.engine = facts.engine.as_ref().map(|(_, name)| name.clone());
+    finding.engine_version = facts.version.clone();
+    finding.parameter = facts.engine.as_ref().and_then(|(row, _)| row.parameter.map(str::to_string));
+    finding.value = value;
+    finding
+}
+
+pub fn resource_info(resource: &Resource) -> ResourceInfo {
+    ResourceInfo {
+        name: resource.name.clone(),
+        type_name: resource.type_name.clone(),
+        header: resource.header,
+        span: resource.span,
+    }
+}
+
+/// "`ProdDb` (PostgreSQL 14.9)"
+fn describe(name: &str, facts: &Facts<'_>) -> String {
+    match (&facts.engine, &facts.version) {
+        (Some((row, _)), Some(version)) => format!("`{name}` ({} {version})", row.display),
+        (Some((row, _)), None) => format!("`{name}` ({}, version not pinned)", row.display),
+        (None, _) => format!("`{name}`"),
+    }
+}
+
+fn engine_display(facts: &Facts<'_>) -> &'static str {
+    facts.engine.as_ref().map(|(row, _)| row.display).unwrap_or("RDS")
+}
+
+fn not_enforced(
+    why: NotEnforced,
+    facts: &Facts<'_>,
+    parameter: &str,
+    governing: &str,
+    set: &str,
+) -> (String, String) {
+    let row: Option<&Engine> = facts.engine.as_ref().map(|(row, _)| *row);
+    let display = engine_display(facts);
+    let from = row
+        .and_then(|r| r.enforced_from)
+        .map(show_version)
+        .unwrap_or_default();
+    match why {
+        NotEnforced::DefaultGroup => {
+            let family = facts
+                .family
+                .clone()
+                .or_else(|| {
+                    let (row, name) = facts.engine.as_ref()?;
+                    let version = facts.version.as_deref().and_then(super::engines::Version::parse);
+                    super::engines::default_family(row, name, version.as_ref())
+                })
+                .map(|f| format!(" (default.{f})"))
+                .unwrap_or_default();
+            (
+                format!("does not enforce TLS: it uses the default parameter group{family}, where {parameter} is off"),
+                format!("create a parameter group with {parameter} = {}, and name it in the database's parameter group property", row.map(|r| r.enabling).unwrap_or("1")),
+            )
+        }
+        NotEnforced::GroupWithoutParameter => (
+            format!(
+                "does not enforce TLS: {governing} does not set {parameter}, and {display} does not enforce it by default"
+            ),
+            format!("{set} in {governing}"),
+        ),
+        NotEnforced::Unpinned => {
+            let exists = row
+                .and_then(|r| r.parameter_from)
+                .map(|v| format!("{parameter} exists from {display} {} on and ", show_version(v)))
+                .unwrap_or_default();
+            (
+                format!(
+                    "does not guarantee TLS: the engine version is not pinned, and {exists}{display} enforces {parameter} by default only from {from} on"
+                ),
+                format!("{set} in {governing}, or pin the engine version to {from} or later"),
+            )
+        }
+        NotEnforced::CannotEnforce => {
+            let head = match row.and_then(|r| r.parameter_from) {
+                Some(v) => format!(
+                    "cannot enforce TLS: {parameter} exists only from {display} {} on",
+                    show_version(v)
+                ),
+                None => "cannot enforce TLS: this engine has no parameter that refuses plaintext connections".to_string(),
+            };
+            (head, "upgrade the engine to a version that can enforce TLS".to_string())
+        }
+        NotEnforced::ReliesOnDefault => (
+            format!(
+                "relies on the engine default for {parameter} ({display} enforces it from {from} on), and explicit settings are required"
+            ),
+            format!("{set} explicitly in {governing} (asked for by --require-explicit)"),
+        ),
+    }
+}
+
+/// Where a `rds-tls-not-enforced` finding points: the group's `Parameters`, the group, the
+/// literal default name, or the database's type line.
+fn not_enforced_label(db: &Database, facts: &Facts<'_>, parameter: &str) -> Label {
+    match facts.governing {
+        Governing::Declared(group) => match &group.parameters {
+            Parameters::Known { span, .. } => {
+                Label::new(*span, format!("{parameter} is not set here"))
+            }
+            _ => Label::new(group.resource.header, format!("this group does not set {parameter}")),
+        },
+        _ => match facts.reference {
+            Some(reference) => Label::new(reference, "a default parameter group"),
+            None => Label::new(db.resource.type_span, "no parameter group enforces TLS here"),
+        },
+    }
+}
+
+/// Where the right parameter belongs (secondary label of `rds-tls-wrong-parameter`).
+fn right_place(db: &Database, facts: &Facts<'_>) -> Label {
+    let span: Span = match facts.governing {
+        Governing::Declared(group) => match &group.parameters {
+            Parameters::Known { span, .. } => *span,
+            _ => group.resource.header,
+        },
+        _ => facts.reference.unwrap_or(db.resource.type_span),
+    };
+    Label::new(span, "the TLS parameter belongs in this group")
+}

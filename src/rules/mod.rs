@@ -1,0 +1,98 @@
+//! The rule: link every database to its governing group, decide whether TLS is guaranteed, and
+//! word one finding per database that is not (plus explicitly disabling groups nobody uses).
+
+pub mod docs;
+pub mod engines;
+mod link;
+mod message;
+mod verdict;
+
+use std::collections::HashSet;
+
+use crate::diagnostic::{Finding, Label, RuleId};
+use crate::model::{FileModel, ParameterGroup, Val};
+use engines::{classify, split_family, Lookup, Setting};
+use link::{group_key, GroupLink, Index};
+use verdict::Checker;
+
+pub use message::resource_info;
+
+pub fn evaluate(models: &[FileModel], require_explicit: bool) -> Vec<Finding> {
+    let index = Index::new(models);
+    let mut checker = Checker {
+        index: &index,
+        require_explicit,
+        used: HashSet::new(),
+    };
+    let mut findings = Vec::new();
+    for model in models {
+        for db in &model.databases {
+            if let Some(verdict) = checker.check(db) {
+                findings.push(message::finding(db, &verdict));
+            }
+        }
+    }
+    // A member's instance-level group is in use even though it never governs TLS.
+    for member in &index.members {
+        for target in member.group.iter().filter_map(|c| c.known()) {
+            if let GroupLink::Declared(group) = index.group(member.resource.scope, target) {
+                checker.used.insert(group_key(group));
+            }
+        }
+    }
+    for model in models {
+        for group in &model.groups {
+            if !checker.used.contains(&group_key(group)) {
+                findings.extend(unused_disabling(group));
+            }
+        }
+    }
+    findings
+}
+
+/// `rds-tls-disabled` for a group no scanned database uses that turns TLS off explicitly: the
+/// next database linked to it would accept plaintext.
+fn unused_disabling(group: &ParameterGroup) -> Option<Finding> {
+    let family = group.family.iter().find_map(|c| c.known().cloned());
+    let row = family
+        .as_deref()
+        .and_then(split_family)
+        .and_then(|(engine, _)| match engines::lookup(&engine) {
+            Lookup::InScope(row) => Some(row),
+            _ => None,
+        });
+    for parameter in group.entries() {
+        let rule = engines::ENGINES.iter().find(|r| {
+            r.parameter
+                .is_some_and(|p| p.eq_ignore_ascii_case(&parameter.name))
+                && row.is_none_or(|row| row.parameter == r.parameter)
+        });
+        let Some(rule) = rule else { continue };
+        for choice in &parameter.value {
+            let Val::Known(value) = &choice.value else { continue };
+            if classify(rule.values, value) != Setting::Disabling {
+                continue;
+            }
+            let enabling = row.unwrap_or(rule).enabling;
+            let mut finding = Finding::new(
+                RuleId::TlsDisabled,
+                format!(
+                    "parameter group `{}` sets {} to `{value}`, so any database that uses it accepts unencrypted connections; set {} to {enabling}",
+                    group.resource.name, parameter.name, parameter.name
+                ),
+                Label::new(choice.span, format!("{} is off here", parameter.name)),
+            );
+            finding.related = vec![Label::new(group.resource.header, "no scanned database uses this group yet")];
+            finding.help = Some(format!("set {} to {enabling}, or delete the group", parameter.name));
+            finding.resource = Some(resource_info(&group.resource));
+            finding.engine = family
+                .as_deref()
+                .and_then(split_family)
+                .map(|(engine, _)| engine);
+            finding.parameter = Some(parameter.name.clone());
+            finding.value = Some(value.clone());
+            return Some(finding);
+        }
+    }
+    None
+}

@@ -1,0 +1,459 @@
+//! The verdict (spec §3–4): for each database, every consistent combination of engine, version
+//! and governing group candidates ("scenario") must guarantee TLS. Detection only: the problems
+//! found here are worded in `message.rs`.
+
+use std::collections::HashSet;
+
+use super::engines::{self, classify, default_for, Engine, Lookup, Setting, Version};
+use super::link::{group_key, is_arn, GroupLink, Index};
+use crate::model::{
+    Branch, Choice, Database, DatabaseKind, Member, Parameter, ParameterGroup, Parameters,
+    ScopeId, Val,
+};
+use crate::source::Span;
+
+/// How deep a chain of read replicas is followed.
+const MAX_REPLICA_DEPTH: usize = 8;
+
+/// What one scenario found wrong. Variants are in the spec's order of specificity.
+#[derive(Clone, Debug)]
+pub enum Problem<'m> {
+    Disabled {
+        parameter: &'m Parameter,
+        value: String,
+        value_span: Span,
+    },
+    Invalid {
+        parameter: &'m Parameter,
+        value: String,
+        value_span: Span,
+    },
+    WrongParameter {
+        parameter: &'m Parameter,
+        group: &'m ParameterGroup,
+        /// Set when the key sits in a cluster member's instance-level group.
+        member: Option<&'m Member>,
+    },
+    NotEnforced(NotEnforced),
+    Unverifiable {
+        /// What could not be resolved: "engine", "engine version", "parameter group", …
+        field: &'static str,
+        what: String,
+        span: Span,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotEnforced {
+    /// The default group, whose value for this engine and version is off.
+    DefaultGroup,
+    /// A custom group that does not set the parameter; the default is off.
+    GroupWithoutParameter,
+    /// The version is not pinned and versions differ in their default.
+    Unpinned,
+    /// The engine or version has no parameter to enforce TLS with.
+    CannotEnforce,
+    /// The default enforces TLS, but `--require-explicit` asks for an explicit setting.
+    ReliesOnDefault,
+}
+
+impl Problem<'_> {
+    pub fn rank(&self) -> u8 {
+        match self {
+            Problem::Disabled { .. } => 0,
+            Problem::Invalid { .. } => 1,
+            Problem::WrongParameter { .. } => 2,
+            Problem::NotEnforced(_) => 3,
+            Problem::Unverifiable { .. } => 4,
+        }
+    }
+}
+
+/// The group that governs a scenario.
+#[derive(Clone, Copy, Debug)]
+pub enum Governing<'m> {
+    Declared(&'m ParameterGroup),
+    Default,
+    Unresolved,
+}
+
+/// What the scenario established, for the wording.
+#[derive(Clone, Debug)]
+pub struct Facts<'m> {
+    pub engine: Option<(&'static Engine, String)>,
+    pub version: Option<String>,
+    pub family: Option<String>,
+    pub governing: Governing<'m>,
+    /// Where the database names its group (the reference value), if it does.
+    pub reference: Option<Span>,
+    /// The database a replica inherits its group from.
+    pub inherited_from: Option<&'m Database>,
+    pub branch: Branch,
+}
+
+pub struct Verdict<'m> {
+    pub problem: Problem<'m>,
+    pub facts: Facts<'m>,
+}
+
+/// A candidate governing group, with the branch it holds under.
+struct GroupPick<'m> {
+    link: Result<GroupLink<'m>, (String, Span)>,
+    reference: Option<Span>,
+    branch: Branch,
+    source: Option<&'m Database>,
+}
+
+pub struct Checker<'i, 'm> {
+    pub index: &'i Index<'m>,
+    pub require_explicit: bool,
+    /// Groups some database or member uses (for the unused-disabling-group finding).
+    pub used: HashSet<(ScopeId, Span)>,
+}
+
+impl<'m> Checker<'_, 'm> {
+    /// The most specific problem over all scenarios, or `None` when every one guarantees TLS.
+    pub fn check(&mut self, db: &'m Database) -> Option<Verdict<'m>> {
+        let picks = self.groups(db, Branch::default(), 0);
+        let source = picks.iter().find_map(|p| p.source);
+        let inherit = |own: &'m [Choice<String>], from: fn(&'m Database) -> &'m [Choice<String>]| {
+            match source {
+                Some(src) if own.iter().all(|c| c.value == Val::Absent) => from(src),
+                _ => own,
+            }
+        };
+        let engines = inherit(&db.engine, |d| &d.engine);
+        let versions = inherit(&db.engine_version, |d| &d.engine_version);
+        let mut scenarios = Vec::new();
+        for pick in &picks {
+            for engine in engines {
+                for version in versions {
+                    let Some(branch) = pick
+                        .branch
+                        .join(&engine.branch)
+                        .and_then(|b| b.join(&version.branch))
+                    else {
+                        continue;
+                    };
+                    scenarios.push((pick, engine, version, branch));
+                }
+            }
+        }
+        let mut worst: Option<Verdict<'m>> = None;
+        for (pick, engine, version, branch) in scenarios {
+            let mut found = Vec::new();
+            self.scenario(db, pick, engine, version, branch, &mut found);
+            for verdict in found {
+                if worst.as_ref().is_none_or(|w| verdict.problem.rank() < w.problem.rank()) {
+                    worst = Some(verdict);
+                }
+            }
+        }
+        worst
+    }
+
+    fn groups(&self, db: &'m Database, branch: Branch, depth: usize) -> Vec<GroupPick<'m>> {
+        let scope = db.resource.scope;
+        let mut picks = Vec::new();
+        for choice in &db.group {
+            let Some(branch) = branch.join(&choice.branch) else {
+                continue;
+            };
+            let pick = |link| GroupPick {
+                link,
+                reference: Some(choice.span),
+                branch: branch.clone(),
+                source: None,
+            };
+            match &choice.value {
+                Val::Known(target) => picks.push(pick(match self.index.group(scope, target) {
+                    GroupLink::External => Err((
+                        format!("the parameter group `{}`, which the scanned files do not declare", name_of(target)),
+                        choice.span,
+                    )),
+                    link => Ok(link),
+                })),
+                Val::Unknown(what) => picks.push(pick(Err((what.clone(), choice.span)))),
+                Val::Absent => picks.extend(self.inherited(db, &branch, depth)),
+            }
+        }
+        picks
+    }
+
+    /// The group of a database that names none: a same-region replica's source's, else default.
+    fn inherited(&self, db: &'m Database, branch: &Branch, depth: usize) -> Vec<GroupPick<'m>> {
+        let default = |branch: Branch| GroupPick {
+            link: Ok(GroupLink::Default { family: None }),
+            reference: None,
+            branch,
+            source: None,
+        };
+        let mut picks = Vec::new();
+        for source in &db.replica_source {
+            let Some(branch) = branch.join(&source.branch) else {
+                continue;
+            };
+            match &source.value {
+                Val::Absent => picks.push(default(branch)),
+                Val::Known(target) if is_arn(target) => picks.push(default(branch)),
+                Val::Known(target) => match self.index.database(db.resource.scope, target) {
+                    Some(origin) if depth < MAX_REPLICA_DEPTH && !std::ptr::eq(origin, db) => {
+                        for mut pick in self.groups(origin, branch, depth + 1) {
+                            pick.source = Some(origin);
+                            picks.push(pick);
+                        }
+                    }
+                    Some(_) => picks.push(GroupPick {
+                        link: Err(("a chain of read replicas that loops".into(), source.span)),
+                        reference: None,
+                        branch,
+                        source: None,
+                    }),
+                    None => picks.push(GroupPick {
+                        link: Err((
+                            format!("the source database `{}`, which the scanned files do not declare", name_of(target)),
+                            source.span,
+                        )),
+                        reference: None,
+                        branch,
+                        source: None,
+                    }),
+                },
+                Val::Unknown(what) => picks.push(GroupPick {
+                    link: Err((what.clone(), source.span)),
+                    reference: None,
+                    branch,
+                    source: None,
+                }),
+            }
+        }
+        picks
+    }
+
+    fn scenario(
+        &mut self,
+        db: &'m Database,
+        pick: &GroupPick<'m>,
+        engine: &'m Choice<String>,
+        version: &'m Choice<String>,
+        branch: Branch,
+        out: &mut Vec<Verdict<'m>>,
+    ) {
+        let group = match &pick.link {
+            Ok(GroupLink::Declared(group)) => {
+                self.used.insert(group_key(group));
+                Some(*group)
+            }
+            _ => None,
+        };
+        let family: Option<String> = match &pick.link {
+            Ok(GroupLink::Declared(group)) => group
+                .family
+                .iter()
+                .filter(|c| branch.join(&c.branch).is_some())
+                .find_map(|c| c.known().cloned()),
+            Ok(GroupLink::Default { family }) => family.map(str::to_string),
+            _ => None,
+        };
+        let from_family = family.as_deref().and_then(engines::split_family);
+        let mut facts = Facts {
+            engine: None,
+            version: None,
+            family: family.clone(),
+            governing: match (&pick.link, group) {
+                (_, Some(group)) => Governing::Declared(group),
+                (Ok(_), None) => Governing::Default,
+                (Err(_), None) => Governing::Unresolved,
+            },
+            reference: pick.reference,
+            inherited_from: pick.source,
+            branch,
+        };
+        let mut report = |problem: Problem<'m>, facts: &Facts<'m>| {
+            out.push(Verdict {
+                problem,
+                facts: facts.clone(),
+            })
+        };
+
+        // Engine: the database's own, else the group's family (spec §1, last paragraph).
+        let engine_name = match &engine.value {
+            Val::Known(name) => Some(name.trim().to_ascii_lowercase()),
+            _ => from_family.as_ref().map(|(name, _)| name.clone()),
+        };
+        let Some(engine_name) = engine_name else {
+            let problem = match (&engine.value, &pick.link) {
+                (Val::Unknown(what), _) => unverifiable("engine", what, engine.span),
+                (_, Err((what, span))) => unverifiable("parameter group", what, *span),
+                _ => unverifiable(
+                    "engine",
+                    "nothing: no Engine is set and no parameter group family names one",
+                    db.resource.header,
+                ),
+            };
+            return report(problem, &facts);
+        };
+        let row = match engines::lookup(&engine_name) {
+            Lookup::InScope(row) => row,
+            Lookup::OutOfScope | Lookup::Unrecognised => return,
+        };
+        // An Aurora engine on a DB instance without a cluster is not a database of its own.
+        if row.level == crate::model::GroupLevel::Cluster && db.kind == DatabaseKind::Instance {
+            return;
+        }
+        facts.engine = Some((row, engine_name));
+
+        // Version: the database's own, else the group's family.
+        let version_text = match &version.value {
+            Val::Known(text) => Some(text.trim().to_string()),
+            _ => from_family.as_ref().map(|(_, v)| v.clone()),
+        };
+        facts.version = version_text.clone();
+        let parsed = version_text.as_deref().and_then(Version::parse);
+
+        let group = match (&pick.link, group) {
+            (Err((what, span)), _) => return report(unverifiable("parameter group", what, *span), &facts),
+            (_, group) => group,
+        };
+        if let Some(group) = group {
+            if let Parameters::Unknown { span, what } = &group.parameters {
+                return report(unverifiable("parameters", what, *span), &facts);
+            }
+            if let Some(parameter) = row.parameter.and_then(|name| group.parameter(name)) {
+                let mut falls_back = false;
+                for choice in &parameter.value {
+                    let Some(branch) = facts.branch.join(&choice.branch) else {
+                        continue;
+                    };
+                    let facts = Facts {
+                        branch,
+                        ..facts.clone()
+                    };
+                    match &choice.value {
+                        Val::Known(value) => match classify(row.values, value) {
+                            Setting::Enabling => {}
+                            Setting::Disabling => report(
+                                Problem::Disabled {
+                                    parameter,
+                                    value: value.clone(),
+                                    value_span: choice.span,
+                                },
+                                &facts,
+                            ),
+                            Setting::Invalid => report(
+                                Problem::Invalid {
+                                    parameter,
+                                    value: value.clone(),
+                                    value_span: choice.span,
+                                },
+                                &facts,
+                            ),
+                        },
+                        Val::Unknown(what) => {
+                            report(unverifiable("parameter value", what, choice.span), &facts)
+                        }
+                        Val::Absent => falls_back = true,
+                    }
+                }
+                if !falls_back {
+                    return;
+                }
+            }
+        }
+
+        // No explicit value: the engine default for the pinned version (spec §4).
+        let not_enforced = match default_for(row, parsed.as_ref()) {
+            engines::Default::Enforced if !self.require_explicit => return,
+            engines::Default::Enforced => NotEnforced::ReliesOnDefault,
+            engines::Default::CannotEnforce => NotEnforced::CannotEnforce,
+            engines::Default::Undetermined => {
+                if let Val::Unknown(what) = &version.value {
+                    return report(unverifiable("engine version", what, version.span), &facts);
+                }
+                NotEnforced::Unpinned
+            }
+            engines::Default::NotEnforced if group.is_some() => NotEnforced::GroupWithoutParameter,
+            engines::Default::NotEnforced => NotEnforced::DefaultGroup,
+        };
+        if not_enforced != NotEnforced::ReliesOnDefault {
+            if let Some(problem) = self.misplaced(db, row, group, &facts.branch) {
+                return report(problem, &facts);
+            }
+        }
+        report(Problem::NotEnforced(not_enforced), &facts)
+    }
+
+    /// A TLS-looking parameter set where RDS ignores it: in the governing group under another
+    /// name, or (for clusters) in a member's instance-level group.
+    fn misplaced(
+        &mut self,
+        db: &'m Database,
+        row: &Engine,
+        group: Option<&'m ParameterGroup>,
+        branch: &Branch,
+    ) -> Option<Problem<'m>> {
+        let right = row.parameter?;
+        let looks_like_tls = |name: &str| {
+            engines::TLS_LOOKING
+                .iter()
+                .any(|tls| tls.eq_ignore_ascii_case(name))
+        };
+        if let Some(group) = group {
+            if let Some(parameter) = group
+                .entries()
+                .iter()
+                .find(|p| looks_like_tls(&p.name) && !p.name.eq_ignore_ascii_case(right))
+            {
+                return Some(Problem::WrongParameter {
+                    parameter,
+                    group,
+                    member: None,
+                });
+            }
+        }
+        if db.kind != DatabaseKind::Cluster {
+            return None;
+        }
+        for member in self.index.members_of(db) {
+            for choice in &member.group {
+                if branch.join(&choice.branch).is_none() {
+                    continue;
+                }
+                let Some(target) = choice.known() else {
+                    continue;
+                };
+                let GroupLink::Declared(group) = self.index.group(member.resource.scope, target)
+                else {
+                    continue;
+                };
+                self.used.insert(group_key(group));
+                if let Some(parameter) = group
+                    .entries()
+                    .iter()
+                    .find(|p| looks_like_tls(&p.name) || p.name.eq_ignore_ascii_case(right))
+                {
+                    return Some(Problem::WrongParameter {
+                        parameter,
+                        group,
+                        member: Some(member),
+                    });
+                }
+            }
+        }
+        None
+    }
+}
+
+fn unverifiable<'m>(field: &'static str, what: &str, span: Span) -> Problem<'m> {
+    Problem::Unverifiable {
+        field,
+        what: what.to_string(),
+        span,
+    }
+}
+
+fn name_of(target: &crate::model::Target) -> &str {
+    match target {
+        crate::model::Target::Resource(name) | crate::model::Target::Name(name) => name,
+    }
+}

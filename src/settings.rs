@@ -1,0 +1,26 @@
+//! Resolved settings for a run: what the library needs, already merged from flags and config.
+
+use std::collections::HashMap;
+
+use crate::diagnostic::{RuleId, Severity};
+use crate::suppression::Date;
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Flag databases that rely on an engine-version default (spec §4, rule 2).
+    pub require_explicit: bool,
+    /// Per-rule severity overrides; `None` turns the rule off.
+    pub severity: HashMap<RuleId, Option<Severity>>,
+    /// The date `until=` expiries are compared with.
+    pub today: Date,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            require_explicit: false,
+            severity: HashMap::new(),
+            today: Date::today(),
+        }
+    }
+}
