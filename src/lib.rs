@@ -121,10 +121,11 @@ fn read_file(id: FileId, input: &Input) -> FileResult {
             }
             let source = Arc::new(SourceFile::new(id, input.path.clone(), input.display.clone(), Arc::from(lossy), source::Encoding::Utf8));
             let at = valid_up_to.min(source.text.len());
-            let finding = cloudformation::parse_error(
-                &format!("the file is not valid UTF-8 (byte {valid_up_to})"),
-                Span::new(id, at, at),
-            );
+            let finding = cloudformation::parse_error(&cloudformation::node::ParseError {
+                message: format!("the file is not valid UTF-8 (byte {valid_up_to})"),
+                span: Span::new(id, at, at),
+                first: None,
+            });
             return FileResult { source: Some(source), findings: vec![finding], scanned: true, ..FileResult::default() };
         }
     };

@@ -33,12 +33,14 @@ pub fn parse(text: &str, file: FileId) -> Result<Node, ParseError> {
         ParseError {
             message: error.kind().to_string(),
             span: Span::new(file, bom + range.start, bom + range.end),
+            first: None,
         }
     })?;
     let Some(value) = parsed.value else {
         return Err(ParseError {
             message: "the file holds no JSON value".to_string(),
             span: Span::new(file, bom, bom),
+            first: None,
         });
     };
     convert(value, file, bom)
@@ -77,7 +79,7 @@ fn convert(value: Value<'_>, file: FileId, base: usize) -> Result<Node, ParseErr
             }
         }
         Value::Object(object) => {
-            let mut seen: HashMap<String, ()> = HashMap::new();
+            let mut seen: HashMap<String, Span> = HashMap::new();
             let mut entries = Vec::with_capacity(object.properties.len());
             for property in object.properties {
                 let key_range = match &property.name {
@@ -86,12 +88,13 @@ fn convert(value: Value<'_>, file: FileId, base: usize) -> Result<Node, ParseErr
                 };
                 let key = property.name.into_string();
                 let key_span = span(key_range);
-                if seen.insert(key.clone(), ()).is_some() {
+                if let Some(first) = seen.insert(key.clone(), key_span) {
                     return Err(ParseError {
                         message: format!(
-                            "duplicate key `{key}` (CloudFormation rejects templates with duplicate keys)"
+                            "duplicate key `{key}`; CloudFormation rejects templates with duplicate keys"
                         ),
                         span: key_span,
+                        first: Some(first),
                     });
                 }
                 entries.push(Entry {

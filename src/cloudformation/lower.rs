@@ -100,6 +100,7 @@ impl Lowering<'_> {
                 },
                 span: choice.span,
                 branch: choice.branch,
+                via: choice.via,
             })
             .collect()
     }

@@ -66,7 +66,7 @@ pub fn load(file: &SourceFile, syntax: Syntax) -> Option<Loaded> {
             return Some(Loaded {
                 model: FileModel::default(),
                 suppressions: Vec::new(),
-                findings: vec![parse_error(&error.message, error.span)],
+                findings: vec![parse_error(&error)],
             })
         }
     };
@@ -82,12 +82,15 @@ pub fn load(file: &SourceFile, syntax: Syntax) -> Option<Loaded> {
     })
 }
 
-pub fn parse_error(message: &str, span: Span) -> Finding {
+pub fn parse_error(error: &node::ParseError) -> Finding {
     let mut finding = Finding::new(
         RuleId::ParseError,
-        format!("cannot parse this template: {message}"),
-        Label::new(span, "here"),
+        format!("cannot parse this template: {}", error.message),
+        Label::new(error.span, "here"),
     );
+    if let Some(first) = error.first {
+        finding.related.push(Label::new(first, "first defined here"));
+    }
     finding.help = Some("fix the syntax; until then nothing in this file is checked".into());
     finding
 }

@@ -51,6 +51,8 @@ impl Entry {
 pub struct ParseError {
     pub message: String,
     pub span: Span,
+    /// A second place the error involves (the first of two duplicate keys).
+    pub first: Option<Span>,
 }
 
 impl Node {

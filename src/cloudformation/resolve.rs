@@ -49,6 +49,7 @@ impl<'t> Resolver<'t> {
                 value,
                 span: node.span,
                 branch: branch.clone(),
+                via: None,
             }]
         };
         if depth > MAX_DEPTH {
@@ -78,6 +79,7 @@ impl<'t> Resolver<'t> {
                 value: Val::Unknown(what),
                 span: node.span,
                 branch: branch.clone(),
+                via: None,
             }]
         };
         let args = argument.seq().unwrap_or(&[]);
@@ -151,6 +153,7 @@ impl<'t> Resolver<'t> {
                 value,
                 span: node.span,
                 branch: branch.clone(),
+                via: None,
             }]
         };
         if target == "AWS::NoValue" {
@@ -168,7 +171,13 @@ impl<'t> Resolver<'t> {
                 Some(_) if ssm => here(Val::Unknown(format!(
                     "the template parameter `{target}`, read from SSM Parameter Store at deploy time"
                 ))),
-                Some(default) => self.eval(default, branch, depth + 1),
+                Some(default) => {
+                    let mut choices = self.eval(default, branch, depth + 1);
+                    for choice in &mut choices {
+                        choice.via.get_or_insert(node.span);
+                    }
+                    choices
+                }
                 None => here(Val::Unknown(format!(
                     "the template parameter `{target}`, which has no Default"
                 ))),
@@ -227,17 +236,36 @@ impl<'t> Resolver<'t> {
         self.concat(node, branch, parts, "")
     }
 
+    /// `Fn::FindInMap`: each key may itself be an expression (often `!Ref Env`).
     fn find_in_map(&self, node: &Node, args: &[Node], branch: &Branch, depth: usize) -> Choices<Term> {
-        let keys: Vec<Option<&str>> = args.iter().take(3).map(Node::str).collect();
-        match (keys.as_slice(), self.mappings) {
-            ([Some(map), Some(top), Some(second)], Some(mappings)) => {
-                match mappings.get(map).and_then(|m| m.get(top)).and_then(|t| t.get(second)) {
-                    Some(value) => self.eval(value, branch, depth + 1),
-                    None => one_unknown(node, branch, "an `Fn::FindInMap` entry the template's Mappings lack"),
+        let (Some(mappings), [map, top, second, ..]) = (self.mappings, args) else {
+            return one_unknown(node, branch, "an `Fn::FindInMap` without a map and two keys");
+        };
+        let keys: Vec<Choices<Term>> = [map, top, second]
+            .iter()
+            .map(|key| self.eval(key, branch, depth + 1))
+            .collect();
+        let mut found = Vec::new();
+        for a in &keys[0] {
+            for b in &keys[1] {
+                for c in &keys[2] {
+                    let joined = a.branch.join(&b.branch).and_then(|ab| ab.join(&c.branch));
+                    let Some(joined) = joined else { continue };
+                    let (Val::Known(Term::Literal(a)), Val::Known(Term::Literal(b)), Val::Known(Term::Literal(c))) =
+                        (&a.value, &b.value, &c.value)
+                    else {
+                        return one_unknown(node, branch, "an `Fn::FindInMap` with computed keys");
+                    };
+                    match mappings.get(a).and_then(|m| m.get(b)).and_then(|t| t.get(c)) {
+                        Some(value) => found.extend(self.eval(value, &joined, depth + 1)),
+                        None => {
+                            return one_unknown(node, branch, "an `Fn::FindInMap` entry the template's Mappings lack")
+                        }
+                    }
                 }
             }
-            _ => one_unknown(node, branch, "an `Fn::FindInMap` with computed keys"),
         }
+        cap(found, node)
     }
 
     /// Every combination of the parts' literal candidates, joined; `Unknown` if any part is.
@@ -272,6 +300,7 @@ impl<'t> Resolver<'t> {
                 value: Val::Known(Term::Literal(texts.join(delimiter))),
                 span: node.span,
                 branch,
+                via: None,
             })
             .collect()
     }
@@ -282,6 +311,7 @@ fn one_known(node: &Node, branch: &Branch, term: Term) -> Choices<Term> {
         value: Val::Known(term),
         span: node.span,
         branch: branch.clone(),
+        via: None,
     }]
 }
 
@@ -290,6 +320,7 @@ fn one_unknown(node: &Node, branch: &Branch, what: &str) -> Choices<Term> {
         value: Val::Unknown(what.to_string()),
         span: node.span,
         branch: branch.clone(),
+        via: None,
     }]
 }
 
@@ -319,6 +350,7 @@ pub fn strings(choices: Choices<Term>) -> Choices<String> {
             },
             span: choice.span,
             branch: choice.branch,
+            via: choice.via,
         })
         .collect()
 }

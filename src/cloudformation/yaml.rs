@@ -33,6 +33,7 @@ pub fn parse(text: &str, file: FileId) -> Result<Node, ParseError> {
             ParseError {
                 message: error.info().to_string(),
                 span: Span::new(file, at, at),
+                first: None,
             }
         })?;
         let start = builder.offsets.byte(span.start.index());
@@ -267,6 +268,7 @@ impl Builder {
                             message: "a mapping key must be a plain value, not a list or map"
                                 .to_string(),
                             span: node.span,
+                            first: None,
                         });
                     };
                     let name = scalar.text.clone();
@@ -274,11 +276,11 @@ impl Builder {
                         if let Some(first) = seen.insert(name.clone(), node.span) {
                             return Err(ParseError {
                                 message: format!(
-                                    "duplicate key `{name}` (CloudFormation rejects templates \
-                                     with duplicate keys; the first is at byte {})",
-                                    first.start
+                                    "duplicate key `{name}`; CloudFormation rejects templates \
+                                     with duplicate keys"
                                 ),
                                 span: node.span,
+                                first: Some(first),
                             });
                         }
                     }
@@ -304,6 +306,7 @@ impl Builder {
         ParseError {
             message: message.to_string(),
             span,
+            first: None,
         }
     }
 }

@@ -18,6 +18,9 @@ pub struct Choice<T> {
     pub value: Val<T>,
     pub span: Span,
     pub branch: Branch,
+    /// The reference the value came through, when it is written elsewhere (`!Ref Param`
+    /// whose `Default` holds the value; a module input).
+    pub via: Option<Span>,
 }
 
 pub type Choices<T> = Vec<Choice<T>>;
@@ -28,6 +31,7 @@ impl<T> Choice<T> {
             value,
             span,
             branch: Branch::default(),
+            via: None,
         }
     }
 

@@ -44,6 +44,8 @@ pub struct Engine {
     /// The parameter exists from this version on (`None`: in every version).
     pub parameter_from: Option<&'static [u32]>,
     pub family: FamilyStyle,
+    /// What to do when the engine (or an old version of it) cannot enforce TLS.
+    pub upgrade: Option<&'static str>,
     /// The AWS page the row's facts come from.
     pub source: &'static str,
 }
@@ -64,6 +66,7 @@ pub static ENGINES: &[Engine] = &[
         level: GroupLevel::Instance,
         enforced_from: Some(&[15]),
         parameter_from: None,
+        upgrade: None,
         family: FamilyStyle::Major,
         source: page!(
             "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/",
@@ -79,6 +82,7 @@ pub static ENGINES: &[Engine] = &[
         level: GroupLevel::Cluster,
         enforced_from: Some(&[17]),
         parameter_from: None,
+        upgrade: None,
         family: FamilyStyle::Major,
         source: page!(
             "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/",
@@ -100,6 +104,7 @@ pub static ENGINES: &[Engine] = &[
         level: GroupLevel::Instance,
         enforced_from: None,
         parameter_from: None,
+        upgrade: None,
         family: FamilyStyle::DashMajorZero,
         source: page!(
             "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/",
@@ -115,6 +120,7 @@ pub static ENGINES: &[Engine] = &[
         level: GroupLevel::Instance,
         enforced_from: Some(&[9, 7]),
         parameter_from: None,
+        upgrade: None,
         family: FamilyStyle::MajorMinor,
         source: page!(
             "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/",
@@ -130,6 +136,7 @@ pub static ENGINES: &[Engine] = &[
         level: GroupLevel::Instance,
         enforced_from: Some(&[11, 8]),
         parameter_from: Some(&[10, 5]),
+        upgrade: Some("upgrade to MariaDB 10.5 or later, then set require_secure_transport to 1"),
         family: FamilyStyle::MajorMinor,
         source: page!(
             "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/",
@@ -145,6 +152,7 @@ pub static ENGINES: &[Engine] = &[
         level: GroupLevel::Cluster,
         enforced_from: None,
         parameter_from: None,
+        upgrade: None,
         family: FamilyStyle::MajorMinor,
         source: page!(
             "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/",
@@ -153,13 +161,17 @@ pub static ENGINES: &[Engine] = &[
     },
     Engine {
         names: &["aurora"],
-        display: "Aurora MySQL version 1",
+        display: "Aurora MySQL",
         parameter: None,
         values: ValueRule::Boolean,
         enabling: "1",
         level: GroupLevel::Cluster,
         enforced_from: None,
         parameter_from: None,
+        upgrade: Some(
+            "upgrade to Aurora MySQL version 2 or later (engine aurora-mysql), then set \
+             require_secure_transport to 1 in its DB cluster parameter group",
+        ),
         family: FamilyStyle::Fixed("aurora5.6"),
         source: page!(
             "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/",
@@ -175,6 +187,7 @@ pub static ENGINES: &[Engine] = &[
         level: GroupLevel::Instance,
         enforced_from: None,
         parameter_from: None,
+        upgrade: None,
         family: FamilyStyle::DashMajorMinor,
         source: page!(
             "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/",

@@ -21,11 +21,20 @@ pub fn finding(db: &Database, verdict: &Verdict<'_>) -> Finding {
         Some((row, _)) => (row.parameter.unwrap_or("TLS"), row.enabling),
         None => ("the TLS parameter", "on"),
     };
-    let set = format!("set {parameter} to {enabling}");
+    let set = match facts.engine.as_ref().and_then(|(row, _)| row.upgrade) {
+        Some(upgrade) if matches!(verdict.problem, Problem::NotEnforced(NotEnforced::CannotEnforce)) => {
+            upgrade.to_string()
+        }
+        _ => format!("set {parameter} to {enabling}"),
+    };
+    let off_here = match parameter {
+        "DB2COMM" => "TCPIP keeps the plaintext port open".to_string(),
+        _ => format!("{parameter} is off here"),
+    };
     let group_name = |group: &ParameterGroup| format!("parameter group `{}`", group.resource.name);
     let governing_name = match facts.governing {
         Governing::Declared(group) => group_name(group),
-        _ => "the database's parameter group".to_string(),
+        _ => "a custom parameter group".to_string(),
     };
 
     let mut related = vec![Label::new(db.resource.header, "the database")];
@@ -44,21 +53,28 @@ pub fn finding(db: &Database, verdict: &Verdict<'_>) -> Finding {
             parameter: p,
             value,
             value_span,
-        } => (
+            via,
+        } => {
+            related.extend(via.map(|via| Label::new(via, "the value comes in through this reference")));
+            (
             RuleId::TlsDisabled,
             format!(
                 "{described} accepts unencrypted connections: {governing_name} sets {} to `{value}`{branch}; {set}",
                 p.name
             ),
-            Label::new(*value_span, format!("{} is off here", p.name)),
+            Label::new(*value_span, off_here),
             format!("{set} in {governing_name}"),
             Some(value.clone()),
-        ),
+        )
+        }
         Problem::Invalid {
             parameter: p,
             value,
             value_span,
-        } => (
+            via,
+        } => {
+            related.extend(via.map(|via| Label::new(via, "the value comes in through this reference")));
+            (
             RuleId::TlsInvalidValue,
             format!(
                 "{described}: {governing_name} sets {} to `{value}`, which RDS does not read as {}{branch}; {set}",
@@ -72,7 +88,8 @@ pub fn finding(db: &Database, verdict: &Verdict<'_>) -> Finding {
                 format!("{set}; RDS accepts 1, 0, ON, OFF, true and false")
             },
             Some(value.clone()),
-        ),
+        )
+        }
         Problem::WrongParameter {
             parameter: p,
             group,
@@ -218,7 +235,7 @@ fn not_enforced(
                 ),
                 None => "cannot enforce TLS: this engine has no parameter that refuses plaintext connections".to_string(),
             };
-            (head, "upgrade the engine to a version that can enforce TLS".to_string())
+            (head, set.to_string())
         }
         NotEnforced::ReliesOnDefault => (
             format!(

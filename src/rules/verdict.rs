@@ -22,11 +22,14 @@ pub enum Problem<'m> {
         parameter: &'m Parameter,
         value: String,
         value_span: Span,
+        /// The reference the value came through, if it is written elsewhere.
+        via: Option<Span>,
     },
     Invalid {
         parameter: &'m Parameter,
         value: String,
         value_span: Span,
+        via: Option<Span>,
     },
     WrongParameter {
         parameter: &'m Parameter,
@@ -337,6 +340,7 @@ impl<'m> Checker<'_, 'm> {
                                     parameter,
                                     value: value.clone(),
                                     value_span: choice.span,
+                                    via: choice.via,
                                 },
                                 &facts,
                             ),
@@ -345,6 +349,7 @@ impl<'m> Checker<'_, 'm> {
                                     parameter,
                                     value: value.clone(),
                                     value_span: choice.span,
+                                    via: choice.via,
                                 },
                                 &facts,
                             ),
