@@ -70,11 +70,16 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
     }
     let databases = models.iter().map(|m| m.databases.len()).sum();
     findings.extend(rules::evaluate(&models, settings.require_explicit));
-    let suppressed = suppression::apply(&mut findings, &suppressions, settings.today, |span: Span| {
-        files
-            .get(&span.file)
-            .map_or(0, |file| file.lines.line_of(span.start as usize))
-    });
+    let suppressed = suppression::apply(
+        &mut findings,
+        &suppressions,
+        settings.today,
+        |span: Span| {
+            files
+                .get(&span.file)
+                .map_or(0, |file| file.lines.line_of(span.start as usize))
+        },
+    );
     findings.retain_mut(|finding| match settings.severity.get(&finding.rule) {
         Some(None) => false,
         Some(Some(severity)) => {
@@ -95,7 +100,11 @@ fn read_file(id: FileId, input: &Input) -> FileResult {
             Arc::from(""),
             source::Encoding::Utf8,
         ));
-        let mut finding = Finding::new(RuleId::IoError, message, Label::new(Span::new(id, 0, 0), "here"));
+        let mut finding = Finding::new(
+            RuleId::IoError,
+            message,
+            Label::new(Span::new(id, 0, 0), "here"),
+        );
         finding.help = Some("check the file's permissions; until then it is not checked".into());
         FileResult {
             source: Some(source),
@@ -117,21 +126,39 @@ fn read_file(id: FileId, input: &Input) -> FileResult {
             let bytes = std::fs::read(&input.path).unwrap_or_default();
             let lossy = String::from_utf8_lossy(&bytes).into_owned();
             if !cloudformation::mentions_aws(&lossy) {
-                return FileResult { scanned: true, ..FileResult::default() };
+                return FileResult {
+                    scanned: true,
+                    ..FileResult::default()
+                };
             }
-            let source = Arc::new(SourceFile::new(id, input.path.clone(), input.display.clone(), Arc::from(lossy), source::Encoding::Utf8));
+            let source = Arc::new(SourceFile::new(
+                id,
+                input.path.clone(),
+                input.display.clone(),
+                Arc::from(lossy),
+                source::Encoding::Utf8,
+            ));
             let at = valid_up_to.min(source.text.len());
             let finding = cloudformation::parse_error(&cloudformation::node::ParseError {
                 message: format!("the file is not valid UTF-8 (byte {valid_up_to})"),
                 span: Span::new(id, at, at),
                 first: None,
             });
-            return FileResult { source: Some(source), findings: vec![finding], scanned: true, ..FileResult::default() };
+            return FileResult {
+                source: Some(source),
+                findings: vec![finding],
+                scanned: true,
+                ..FileResult::default()
+            };
         }
     };
     let syntax = cloudformation::syntax_of(&input.path, &text).or_else(|| {
         input.explicit.then(|| {
-            if text.trim_start_matches('\u{feff}').trim_start().starts_with('{') {
+            if text
+                .trim_start_matches('\u{feff}')
+                .trim_start()
+                .starts_with('{')
+            {
                 cloudformation::Syntax::Json
             } else {
                 cloudformation::Syntax::Yaml
@@ -141,12 +168,22 @@ fn read_file(id: FileId, input: &Input) -> FileResult {
     let Some(syntax) = syntax else {
         return FileResult::default();
     };
-    let source = SourceFile::new(id, input.path.clone(), input.display.clone(), Arc::from(text), encoding);
+    let source = SourceFile::new(
+        id,
+        input.path.clone(),
+        input.display.clone(),
+        Arc::from(text),
+        encoding,
+    );
     let Some(loaded) = cloudformation::load(&source, syntax) else {
-        return FileResult { scanned: true, ..FileResult::default() };
+        return FileResult {
+            scanned: true,
+            ..FileResult::default()
+        };
     };
     // Keep the text only where findings can point.
-    let keep = !loaded.model.is_empty() || !loaded.findings.is_empty() || !loaded.suppressions.is_empty();
+    let keep =
+        !loaded.model.is_empty() || !loaded.findings.is_empty() || !loaded.suppressions.is_empty();
     FileResult {
         source: keep.then(|| Arc::new(source)),
         model: loaded.model,

@@ -167,9 +167,14 @@ pub fn from_comment(
             owner,
             from_checkov: true,
         }),
-        Directive::Intransit { rules, until } => {
-            build(rules, until.as_deref(), comment.span, scope, owner, problems)
-        }
+        Directive::Intransit { rules, until } => build(
+            rules,
+            until.as_deref(),
+            comment.span,
+            scope,
+            owner,
+            problems,
+        ),
     }
 }
 
@@ -183,16 +188,23 @@ pub fn build(
     problems: &mut Vec<Finding>,
 ) -> Option<Suppression> {
     let mut invalid = |message: String| {
-        let mut finding = Finding::new(RuleId::InvalidSuppression, message, Label::new(span, "this suppression"));
+        let mut finding = Finding::new(
+            RuleId::InvalidSuppression,
+            message,
+            Label::new(span, "this suppression"),
+        );
         finding.resource = owner.clone();
-        finding.help = Some("name rules as `intransit rules` lists them, and dates as YYYY-MM-DD".into());
+        finding.help =
+            Some("name rules as `intransit rules` lists them, and dates as YYYY-MM-DD".into());
         problems.push(finding);
     };
     let mut known = Vec::new();
     for id in rules {
         match RuleId::from_id(id).filter(|rule| rule.is_tls()) {
             Some(rule) => known.push(rule),
-            None => invalid(format!("the suppression names `{id}`, which is not a rule a suppression can name")),
+            None => invalid(format!(
+                "the suppression names `{id}`, which is not a rule a suppression can name"
+            )),
         }
     }
     if rules.is_empty() {
@@ -200,7 +212,9 @@ pub fn build(
     }
     let until = match until.map(|text| (text, Date::parse(text))) {
         Some((text, None)) => {
-            invalid(format!("`until={text}` is not a date of the form YYYY-MM-DD"));
+            invalid(format!(
+                "`until={text}` is not a date of the form YYYY-MM-DD"
+            ));
             return None;
         }
         Some((_, date)) => date,
@@ -233,7 +247,9 @@ pub fn apply(
         }
         let hit = suppressions.iter().position(|s| {
             active(s)
-                && s.rules.as_ref().is_none_or(|rules| rules.contains(&finding.rule))
+                && s.rules
+                    .as_ref()
+                    .is_none_or(|rules| rules.contains(&finding.rule))
                 && covers(s, finding, &line_of)
         });
         if let Some(i) = hit {
@@ -244,7 +260,11 @@ pub fn apply(
     let suppressed = before - findings.len();
     for (suppression, used) in suppressions.iter().zip(used) {
         let report = |rule: RuleId, message: String, help: &str| {
-            let mut finding = Finding::new(rule, message, Label::new(suppression.span, "this suppression"));
+            let mut finding = Finding::new(
+                rule,
+                message,
+                Label::new(suppression.span, "this suppression"),
+            );
             finding.resource = suppression.owner.clone();
             finding.help = Some(help.to_string());
             finding
@@ -273,12 +293,16 @@ pub fn apply(
 fn covers(suppression: &Suppression, finding: &Finding, line_of: &impl Fn(Span) -> usize) -> bool {
     match &suppression.scope {
         Scope::Resource(resource) => {
-            finding.resource.as_ref().is_some_and(|r| r.header == resource.header)
+            finding
+                .resource
+                .as_ref()
+                .is_some_and(|r| r.header == resource.header)
                 || resource.span.contains(finding.primary.span)
         }
         Scope::Line(file, line) => {
             let on_line = |span: Span| span.file == *file && line_of(span) == *line;
-            on_line(finding.primary.span) || finding.resource.as_ref().is_some_and(|r| on_line(r.header))
+            on_line(finding.primary.span)
+                || finding.resource.as_ref().is_some_and(|r| on_line(r.header))
         }
     }
 }
@@ -289,8 +313,22 @@ mod tests {
 
     #[test]
     fn civil_dates() {
-        assert_eq!(Date::from_days(0), Date { year: 1970, month: 1, day: 1 });
-        assert_eq!(Date::from_days(20_785), Date { year: 2026, month: 11, day: 28 });
+        assert_eq!(
+            Date::from_days(0),
+            Date {
+                year: 1970,
+                month: 1,
+                day: 1
+            }
+        );
+        assert_eq!(
+            Date::from_days(20_785),
+            Date {
+                year: 2026,
+                month: 11,
+                day: 28
+            }
+        );
         assert!(Date::parse("2027-02-30").is_some());
         assert!(Date::parse("2027-13-01").is_none());
     }
@@ -301,8 +339,10 @@ mod tests {
         let comments = scan_comments(text, FileId(0), &["#"]);
         assert_eq!(comments.len(), 2);
         assert_eq!(comments[0].target_line, 2);
-        assert!(matches!(&comments[0].directive, Directive::Intransit { rules, until }
-            if rules == &["rds-tls-disabled"] && until.as_deref() == Some("2030-01-01")));
+        assert!(
+            matches!(&comments[0].directive, Directive::Intransit { rules, until }
+            if rules == &["rds-tls-disabled"] && until.as_deref() == Some("2030-01-01"))
+        );
         assert_eq!(comments[1].target_line, 2);
         assert!(matches!(comments[1].directive, Directive::CheckovSkip));
     }

@@ -49,7 +49,11 @@ pub fn run(path: &Path, require_explicit: bool) -> Report {
         .collect();
     let settings = Settings {
         require_explicit,
-        today: Date { year: 2026, month: 11, day: 28 },
+        today: Date {
+            year: 2026,
+            month: 11,
+            day: 28,
+        },
         ..Settings::default()
     };
     check(&inputs, &settings)
@@ -64,7 +68,11 @@ fn expected(path: &Path) -> Vec<String> {
             if let Some((_, rest)) = line.split_once("expect:") {
                 declared = true;
                 let rest = rest.split(['"', '\'']).next().unwrap_or("");
-                ids.extend(rest.split_whitespace().filter(|id| *id != "none").map(str::to_string));
+                ids.extend(
+                    rest.split_whitespace()
+                        .filter(|id| *id != "none")
+                        .map(str::to_string),
+                );
                 break;
             }
         }
@@ -75,7 +83,11 @@ fn expected(path: &Path) -> Vec<String> {
 
 fn human_text(report: &Report) -> String {
     let mut out = Vec::new();
-    let options = human::Options { color: false, width: 100, elapsed: None };
+    let options = human::Options {
+        color: false,
+        width: 100,
+        elapsed: None,
+    };
     human::render(report, &options, &mut out).unwrap();
     String::from_utf8(out).unwrap()
 }
@@ -106,14 +118,23 @@ fn check_dialect(dialect: &str) {
         // Every span lies inside its file and on a character boundary.
         for finding in &report.findings {
             for label in std::iter::once(&finding.primary).chain(&finding.related) {
-                let file = report.file(label.span.file).expect("labels point into kept files");
-                assert!(file.text.get(label.span.range()).is_some(), "{name}: bad span {label:?}");
+                let file = report
+                    .file(label.span.file)
+                    .expect("labels point into kept files");
+                assert!(
+                    file.text.get(label.span.range()).is_some(),
+                    "{name}: bad span {label:?}"
+                );
             }
         }
         insta::assert_snapshot!(format!("{dialect}__{name}__human"), human_text(&report));
         insta::assert_snapshot!(format!("{dialect}__{name}__json"), json_text(&report));
     }
-    assert!(mismatches.is_empty(), "verdicts differ from the fixtures' expect lines:\n{}", mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "verdicts differ from the fixtures' expect lines:\n{}",
+        mismatches.join("\n")
+    );
 }
 
 #[test]

@@ -28,8 +28,8 @@ pub fn discover(paths: &[PathBuf], excludes: &[String], cwd: &Path) -> Result<Di
     let mut inputs = Vec::new();
     let mut warnings = Vec::new();
     for path in paths {
-        let metadata = std::fs::metadata(path)
-            .with_context(|| format!("cannot read `{}`", path.display()))?;
+        let metadata =
+            std::fs::metadata(path).with_context(|| format!("cannot read `{}`", path.display()))?;
         if metadata.is_file() {
             inputs.push(Input {
                 path: path.clone(),
@@ -51,7 +51,10 @@ pub fn discover(paths: &[PathBuf], excludes: &[String], cwd: &Path) -> Result<Di
             .follow_links(false)
             .filter_entry(move |entry| {
                 let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-                if is_dir && entry.depth() > 0 && SKIPPED_DIRS.contains(&entry.file_name().to_str().unwrap_or("")) {
+                if is_dir
+                    && entry.depth() > 0
+                    && SKIPPED_DIRS.contains(&entry.file_name().to_str().unwrap_or(""))
+                {
                     return false;
                 }
                 !is_excluded(&excluded, entry.path(), is_dir, &cwd_for_filter)
@@ -59,8 +62,15 @@ pub fn discover(paths: &[PathBuf], excludes: &[String], cwd: &Path) -> Result<Di
             .build();
         for entry in walker {
             match entry {
-                Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
-                    if has_candidate_extension(entry.path()) {
+                // Symlinked files are read through the link (a dangling one is an `io-error`);
+                // symlinked directories are not followed, so a link loop cannot trap the walk.
+                Ok(entry)
+                    if entry
+                        .file_type()
+                        .is_some_and(|t| t.is_file() || t.is_symlink()) =>
+                {
+                    let linked_dir = entry.path().is_dir();
+                    if has_candidate_extension(entry.path()) && !linked_dir {
                         inputs.push(Input {
                             path: entry.path().to_path_buf(),
                             display: display_path(entry.path(), cwd),
@@ -80,7 +90,11 @@ pub fn discover(paths: &[PathBuf], excludes: &[String], cwd: &Path) -> Result<Di
 }
 
 fn has_candidate_extension(path: &Path) -> bool {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_ascii_lowercase();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     !name.ends_with(".tf.json")
         && name
             .rsplit_once('.')

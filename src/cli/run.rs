@@ -112,9 +112,8 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
 }
 
 fn explain(id: &str) -> Result<ExitCode> {
-    let rule = RuleId::from_id(id).with_context(|| {
-        format!("unknown rule `{id}`; `intransit rules` lists them")
-    })?;
+    let rule = RuleId::from_id(id)
+        .with_context(|| format!("unknown rule `{id}`; `intransit rules` lists them"))?;
     let mut stdout = io::stdout().lock();
     stdout.write_all(docs::page(rule).as_bytes())?;
     Ok(ExitCode::SUCCESS)
@@ -125,7 +124,13 @@ fn rules(format: RulesFormat) -> Result<ExitCode> {
     match format {
         RulesFormat::Text => {
             for rule in RuleId::ALL {
-                writeln!(stdout, "{:<24} {:<8} {}", rule.as_str(), rule.default_severity().as_str(), rule.summary())?;
+                writeln!(
+                    stdout,
+                    "{:<24} {:<8} {}",
+                    rule.as_str(),
+                    rule.default_severity().as_str(),
+                    rule.summary()
+                )?;
             }
         }
         RulesFormat::Json => {

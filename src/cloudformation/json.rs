@@ -48,7 +48,8 @@ pub fn parse(text: &str, file: FileId) -> Result<Node, ParseError> {
 
 /// jsonc-parser bounds nesting itself (512), so recursion here is bounded too.
 fn convert(value: Value<'_>, file: FileId, base: usize) -> Result<Node, ParseError> {
-    let span = |range: jsonc_parser::common::Range| Span::new(file, base + range.start, base + range.end);
+    let span =
+        |range: jsonc_parser::common::Range| Span::new(file, base + range.start, base + range.end);
     let scalar = |text: String, kind| NodeValue::Scalar(Scalar { text, kind });
     Ok(match value {
         Value::StringLit(s) => Node {

@@ -165,10 +165,10 @@ impl Lowering<'_> {
                         .map(|parameter| Parameter {
                             name: parameter.key.clone(),
                             key_span: parameter.key_span,
-                            value: strings(self.resolver.property(
-                                Some(&parameter.value),
-                                parameter.key_span,
-                            )),
+                            value: strings(
+                                self.resolver
+                                    .property(Some(&parameter.value), parameter.key_span),
+                            ),
                         })
                         .collect(),
                 },

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use crate::diagnostic::{Finding, Label, RuleId};
 use crate::model::{FileModel, ScopeId};
-use crate::source::{SourceFile, Span};
+use crate::source::SourceFile;
 use crate::suppression::Suppression;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,11 +30,17 @@ pub fn syntax_of(path: &Path, text: &str) -> Option<Syntax> {
     match name.rsplit_once('.')?.1 {
         "json" => Some(Syntax::Json),
         "yaml" | "yml" => Some(Syntax::Yaml),
-        "template" => Some(if text.trim_start_matches('\u{feff}').trim_start().starts_with('{') {
-            Syntax::Json
-        } else {
-            Syntax::Yaml
-        }),
+        "template" => Some(
+            if text
+                .trim_start_matches('\u{feff}')
+                .trim_start()
+                .starts_with('{')
+            {
+                Syntax::Json
+            } else {
+                Syntax::Yaml
+            },
+        ),
         _ => None,
     }
 }
@@ -89,7 +95,9 @@ pub fn parse_error(error: &node::ParseError) -> Finding {
         Label::new(error.span, "here"),
     );
     if let Some(first) = error.first {
-        finding.related.push(Label::new(first, "first defined here"));
+        finding
+            .related
+            .push(Label::new(first, "first defined here"));
     }
     finding.help = Some("fix the syntax; until then nothing in this file is checked".into());
     finding

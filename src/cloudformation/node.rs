@@ -138,6 +138,8 @@ fn take_children(value: &mut NodeValue, stack: &mut Vec<Node>) {
     match value {
         NodeValue::Scalar(_) => {}
         NodeValue::Seq(items) => stack.append(items),
-        NodeValue::Map(entries) => stack.extend(std::mem::take(entries).into_iter().map(|e| e.value)),
+        NodeValue::Map(entries) => {
+            stack.extend(std::mem::take(entries).into_iter().map(|e| e.value))
+        }
     }
 }

@@ -137,12 +137,12 @@ impl<'t> Resolver<'t> {
                         branch,
                         Term::Attribute(resource.to_string(), attribute.to_string()),
                     ),
-                    _ => unknown("an `Fn::GetAtt` of a resource this template does not declare".into()),
+                    _ => unknown(
+                        "an `Fn::GetAtt` of a resource this template does not declare".into(),
+                    ),
                 }
             }
-            "Fn::ImportValue" => {
-                unknown("`Fn::ImportValue`, an export of another stack".into())
-            }
+            "Fn::ImportValue" => unknown("`Fn::ImportValue`, an export of another stack".into()),
             other => unknown(format!("`{other}`")),
         }
     }
@@ -214,14 +214,21 @@ impl<'t> Resolver<'t> {
             let name = &after[..close];
             parts.push(one_known(node, branch, Term::Literal(literal.to_string())));
             if let Some(escaped) = name.strip_prefix('!') {
-                parts.push(one_known(node, branch, Term::Literal(format!("${{{escaped}}}"))));
+                parts.push(one_known(
+                    node,
+                    branch,
+                    Term::Literal(format!("${{{escaped}}}")),
+                ));
             } else if let Some(value) = variables.and_then(|v| v.get(name)) {
                 parts.push(self.eval(value, branch, depth + 1));
             } else if name.contains('.') {
                 return one_unknown(node, branch, &format!("`${{{name}}}` in an `Fn::Sub`"));
             } else {
                 let resolved = self.reference(node, name, branch, depth + 1);
-                if resolved.iter().any(|c| matches!(c.value, Val::Known(Term::Resource(_)))) {
+                if resolved
+                    .iter()
+                    .any(|c| matches!(c.value, Val::Known(Term::Resource(_))))
+                {
                     return one_unknown(
                         node,
                         branch,
@@ -237,9 +244,19 @@ impl<'t> Resolver<'t> {
     }
 
     /// `Fn::FindInMap`: each key may itself be an expression (often `!Ref Env`).
-    fn find_in_map(&self, node: &Node, args: &[Node], branch: &Branch, depth: usize) -> Choices<Term> {
+    fn find_in_map(
+        &self,
+        node: &Node,
+        args: &[Node],
+        branch: &Branch,
+        depth: usize,
+    ) -> Choices<Term> {
         let (Some(mappings), [map, top, second, ..]) = (self.mappings, args) else {
-            return one_unknown(node, branch, "an `Fn::FindInMap` without a map and two keys");
+            return one_unknown(
+                node,
+                branch,
+                "an `Fn::FindInMap` without a map and two keys",
+            );
         };
         let keys: Vec<Choices<Term>> = [map, top, second]
             .iter()
@@ -251,15 +268,26 @@ impl<'t> Resolver<'t> {
                 for c in &keys[2] {
                     let joined = a.branch.join(&b.branch).and_then(|ab| ab.join(&c.branch));
                     let Some(joined) = joined else { continue };
-                    let (Val::Known(Term::Literal(a)), Val::Known(Term::Literal(b)), Val::Known(Term::Literal(c))) =
-                        (&a.value, &b.value, &c.value)
+                    let (
+                        Val::Known(Term::Literal(a)),
+                        Val::Known(Term::Literal(b)),
+                        Val::Known(Term::Literal(c)),
+                    ) = (&a.value, &b.value, &c.value)
                     else {
                         return one_unknown(node, branch, "an `Fn::FindInMap` with computed keys");
                     };
-                    match mappings.get(a).and_then(|m| m.get(b)).and_then(|t| t.get(c)) {
+                    match mappings
+                        .get(a)
+                        .and_then(|m| m.get(b))
+                        .and_then(|t| t.get(c))
+                    {
                         Some(value) => found.extend(self.eval(value, &joined, depth + 1)),
                         None => {
-                            return one_unknown(node, branch, "an `Fn::FindInMap` entry the template's Mappings lack")
+                            return one_unknown(
+                                node,
+                                branch,
+                                "an `Fn::FindInMap` entry the template's Mappings lack",
+                            )
                         }
                     }
                 }
@@ -269,7 +297,13 @@ impl<'t> Resolver<'t> {
     }
 
     /// Every combination of the parts' literal candidates, joined; `Unknown` if any part is.
-    fn concat(&self, node: &Node, branch: &Branch, parts: Vec<Choices<Term>>, delimiter: &str) -> Choices<Term> {
+    fn concat(
+        &self,
+        node: &Node,
+        branch: &Branch,
+        parts: Vec<Choices<Term>>,
+        delimiter: &str,
+    ) -> Choices<Term> {
         let mut partial: Vec<(Vec<String>, Branch)> = vec![(Vec::new(), branch.clone())];
         for part in parts {
             let mut next = Vec::new();
@@ -285,7 +319,13 @@ impl<'t> Resolver<'t> {
                             next.push((texts, joined));
                         }
                         Val::Unknown(what) => return one_unknown(node, branch, what),
-                        _ => return one_unknown(node, branch, "a reference to a resource inside a string"),
+                        _ => {
+                            return one_unknown(
+                                node,
+                                branch,
+                                "a reference to a resource inside a string",
+                            )
+                        }
                     }
                 }
             }

@@ -6,7 +6,12 @@ use crate::diagnostic::{Finding, ResourceInfo};
 use crate::source::SourceFile;
 use crate::suppression::{self, Scope, Suppression};
 
-pub fn collect(file: &SourceFile, root: &Node, yaml: bool, problems: &mut Vec<Finding>) -> Vec<Suppression> {
+pub fn collect(
+    file: &SourceFile,
+    root: &Node,
+    yaml: bool,
+    problems: &mut Vec<Finding>,
+) -> Vec<Suppression> {
     let resources: Vec<ResourceInfo> = root
         .get("Resources")
         .and_then(Node::map)
@@ -14,7 +19,12 @@ pub fn collect(file: &SourceFile, root: &Node, yaml: bool, problems: &mut Vec<Fi
         .iter()
         .map(|entry| ResourceInfo {
             name: entry.key.clone(),
-            type_name: entry.value.get("Type").and_then(Node::str).unwrap_or("").to_string(),
+            type_name: entry
+                .value
+                .get("Type")
+                .and_then(Node::str)
+                .unwrap_or("")
+                .to_string(),
             header: entry.key_span,
             span: entry.span(),
         })
@@ -41,7 +51,10 @@ pub fn collect(file: &SourceFile, root: &Node, yaml: bool, problems: &mut Vec<Fi
                 None => Scope::Line(file.id, comment.target_line),
             };
             let owner = owner.or_else(|| {
-                resources.iter().find(|r| r.span.contains(comment.span)).cloned()
+                resources
+                    .iter()
+                    .find(|r| r.span.contains(comment.span))
+                    .cloned()
             });
             found.extend(suppression::from_comment(&comment, scope, owner, problems));
         }
@@ -57,19 +70,40 @@ fn metadata_suppressions(
 ) {
     let scope = || Scope::Resource(resource.clone());
     let owner = Some(resource.clone());
-    for entry in metadata.get("intransit").and_then(|n| n.get("ignore")).and_then(Node::seq).unwrap_or(&[]) {
+    for entry in metadata
+        .get("intransit")
+        .and_then(|n| n.get("ignore"))
+        .and_then(Node::seq)
+        .unwrap_or(&[])
+    {
         let rules: Vec<String> = match entry.get("rule") {
             Some(rule) => match (rule.str(), rule.seq()) {
                 (Some(id), _) => vec![id.to_string()],
-                (_, Some(ids)) => ids.iter().filter_map(Node::str).map(str::to_string).collect(),
+                (_, Some(ids)) => ids
+                    .iter()
+                    .filter_map(Node::str)
+                    .map(str::to_string)
+                    .collect(),
                 _ => Vec::new(),
             },
             None => Vec::new(),
         };
         let until = entry.get("until").and_then(Node::str);
-        found.extend(suppression::build(&rules, until, entry.span, scope(), owner.clone(), problems));
+        found.extend(suppression::build(
+            &rules,
+            until,
+            entry.span,
+            scope(),
+            owner.clone(),
+            problems,
+        ));
     }
-    for entry in metadata.get("checkov").and_then(|n| n.get("skip")).and_then(Node::seq).unwrap_or(&[]) {
+    for entry in metadata
+        .get("checkov")
+        .and_then(|n| n.get("skip"))
+        .and_then(Node::seq)
+        .unwrap_or(&[])
+    {
         if entry.get("id").and_then(Node::str) == Some("CKV2_AWS_69") {
             found.push(Suppression {
                 rules: None,

@@ -75,10 +75,7 @@ impl CharOffsets {
 
     fn byte(&self, char_index: usize) -> usize {
         let offset = match &self.table {
-            Some(table) => table
-                .get(char_index)
-                .copied()
-                .unwrap_or(self.len as u32) as usize,
+            Some(table) => table.get(char_index).copied().unwrap_or(self.len as u32) as usize,
             None => char_index.min(self.len),
         };
         self.base + offset
@@ -443,7 +440,12 @@ mod tests {
         assert_eq!((name, argument.str()), ("Ref", Some("Param")));
         assert_eq!(&text[root.get("A").unwrap().span.range()], "!Ref Param");
         let get_att = root.get("B").unwrap().intrinsic().unwrap().1;
-        let parts: Vec<_> = get_att.seq().unwrap().iter().map(|n| n.str().unwrap()).collect();
+        let parts: Vec<_> = get_att
+            .seq()
+            .unwrap()
+            .iter()
+            .map(|n| n.str().unwrap())
+            .collect();
         assert_eq!(parts, ["Db", "Endpoint.Address"]);
         assert_eq!(root.get("C").unwrap().intrinsic().unwrap().0, "Fn::If");
     }
@@ -490,7 +492,11 @@ mod tests {
             ));
         }
         let error = parse(&text, FileId(0)).unwrap_err();
-        assert!(error.message.contains("aliases expand"), "{}", error.message);
+        assert!(
+            error.message.contains("aliases expand"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]

@@ -96,6 +96,9 @@ mod tests {
         let replica = Branch::default().with("Replica", true);
         assert_eq!(prod.join(&dev), None);
         let both = prod.join(&replica).unwrap();
-        assert_eq!(both.describe(), "when `IsProd` is true and `Replica` is true");
+        assert_eq!(
+            both.describe(),
+            "when `IsProd` is true and `Replica` is true"
+        );
     }
 }

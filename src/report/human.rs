@@ -131,7 +131,10 @@ fn source(report: &Report, file: FileId) -> Option<NamedSource<Arc<str>>> {
 }
 
 fn labeled(label: &Label, primary: bool) -> LabeledSpan {
-    let span = (label.span.start as usize, (label.span.end - label.span.start) as usize);
+    let span = (
+        label.span.start as usize,
+        (label.span.end - label.span.start) as usize,
+    );
     if primary {
         LabeledSpan::new_primary_with_span(Some(label.message.clone()), span)
     } else {
@@ -157,7 +160,9 @@ impl Diagnostic for Adapted {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {

@@ -217,7 +217,10 @@ pub enum Lookup {
 
 pub fn lookup(engine: &str) -> Lookup {
     let engine = engine.trim().to_ascii_lowercase();
-    if let Some(row) = ENGINES.iter().find(|row| row.names.contains(&engine.as_str())) {
+    if let Some(row) = ENGINES
+        .iter()
+        .find(|row| row.names.contains(&engine.as_str()))
+    {
         return Lookup::InScope(row);
     }
     if OUT_OF_SCOPE.iter().any(|prefix| engine.starts_with(prefix)) {
@@ -232,7 +235,10 @@ pub fn split_family(family: &str) -> Option<(String, String)> {
     if family == "aurora5.6" {
         return Some(("aurora".to_string(), "5.6".to_string()));
     }
-    let mut names: Vec<&str> = ENGINES.iter().flat_map(|row| row.names.iter().copied()).collect();
+    let mut names: Vec<&str> = ENGINES
+        .iter()
+        .flat_map(|row| row.names.iter().copied())
+        .collect();
     names.sort_by_key(|name| std::cmp::Reverse(name.len()));
     names.into_iter().find_map(|name| {
         let rest = family.strip_prefix(name)?;
@@ -251,7 +257,9 @@ pub fn default_family(engine: &Engine, name: &str, version: Option<&Version>) ->
     let major = *version.parts.first()?;
     let minor = version.parts.get(1).copied();
     Some(match engine.family {
-        FamilyStyle::Major if name == "postgres" && major < 10 => format!("{name}{major}.{}", minor?),
+        FamilyStyle::Major if name == "postgres" && major < 10 => {
+            format!("{name}{major}.{}", minor?)
+        }
         FamilyStyle::Major => format!("{name}{major}"),
         FamilyStyle::MajorMinor => format!("{name}{major}.{}", minor?),
         FamilyStyle::DashMajorZero => format!("{name}-{major}.0"),
@@ -389,10 +397,19 @@ mod tests {
         assert_eq!(check("mariadb", "10.4.34"), Default::CannotEnforce);
         assert_eq!(check("mariadb", "11.4.3"), Default::NotEnforced);
         assert_eq!(check("mariadb", "11.8.1"), Default::Enforced);
-        assert_eq!(check("aurora-mysql", "8.0.mysql_aurora.3.05.2"), Default::NotEnforced);
+        assert_eq!(
+            check("aurora-mysql", "8.0.mysql_aurora.3.05.2"),
+            Default::NotEnforced
+        );
         assert_eq!(check("aurora", "5.6.10a"), Default::CannotEnforce);
-        assert_eq!(check("sqlserver-se", "15.00.4365.2.v1"), Default::NotEnforced);
-        assert_eq!(check("DB2-SE", "11.5.9.0.sb00000000.r1"), Default::NotEnforced);
+        assert_eq!(
+            check("sqlserver-se", "15.00.4365.2.v1"),
+            Default::NotEnforced
+        );
+        assert_eq!(
+            check("DB2-SE", "11.5.9.0.sb00000000.r1"),
+            Default::NotEnforced
+        );
         assert_eq!(default_for(engine("postgres"), None), Default::Undetermined);
     }
 
@@ -402,7 +419,10 @@ mod tests {
         assert_eq!(classify(ValueRule::Boolean, "False"), Setting::Disabling);
         assert_eq!(classify(ValueRule::Boolean, "yes"), Setting::Invalid);
         assert_eq!(classify(ValueRule::Db2Comm, "SSL"), Setting::Enabling);
-        assert_eq!(classify(ValueRule::Db2Comm, "TCPIP,SSL"), Setting::Disabling);
+        assert_eq!(
+            classify(ValueRule::Db2Comm, "TCPIP,SSL"),
+            Setting::Disabling
+        );
         assert_eq!(classify(ValueRule::Db2Comm, "ssl, "), Setting::Enabling);
         assert_eq!(classify(ValueRule::Db2Comm, ""), Setting::Invalid);
     }
@@ -411,9 +431,18 @@ mod tests {
     fn families_split_and_join() {
         let split = |f: &str| split_family(f).unwrap();
         assert_eq!(split("postgres14"), ("postgres".into(), "14".into()));
-        assert_eq!(split("aurora-postgresql16"), ("aurora-postgresql".into(), "16".into()));
-        assert_eq!(split("aurora-mysql8.0"), ("aurora-mysql".into(), "8.0".into()));
-        assert_eq!(split("sqlserver-se-15.0"), ("sqlserver-se".into(), "15.0".into()));
+        assert_eq!(
+            split("aurora-postgresql16"),
+            ("aurora-postgresql".into(), "16".into())
+        );
+        assert_eq!(
+            split("aurora-mysql8.0"),
+            ("aurora-mysql".into(), "8.0".into())
+        );
+        assert_eq!(
+            split("sqlserver-se-15.0"),
+            ("sqlserver-se".into(), "15.0".into())
+        );
         assert_eq!(split("db2-ae-11.5"), ("db2-ae".into(), "11.5".into()));
         assert_eq!(split("aurora5.6"), ("aurora".into(), "5.6".into()));
         let family = |name: &str, version: &str| {
@@ -421,7 +450,10 @@ mod tests {
         };
         assert_eq!(family("postgres", "14.9"), "postgres14");
         assert_eq!(family("mysql", "8.0.35"), "mysql8.0");
-        assert_eq!(family("sqlserver-ee", "16.00.4095.4.v1"), "sqlserver-ee-16.0");
+        assert_eq!(
+            family("sqlserver-ee", "16.00.4095.4.v1"),
+            "sqlserver-ee-16.0"
+        );
         assert_eq!(family("db2-se", "11.5.9.0"), "db2-se-11.5");
     }
 }

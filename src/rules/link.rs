@@ -21,7 +21,9 @@ pub struct Index<'m> {
 pub enum GroupLink<'m> {
     Declared(&'m ParameterGroup),
     /// The default group; `family` when a literal `default.<family>` name gives it.
-    Default { family: Option<&'m str> },
+    Default {
+        family: Option<&'m str>,
+    },
     /// A name the scanned files do not declare.
     External,
 }
@@ -35,14 +37,18 @@ impl<'m> Index<'m> {
                     .groups_by_id
                     .insert((group.resource.scope, group.resource.name.as_str()), group);
                 if let Some(name) = &group.name {
-                    index.groups_by_name.insert(name.to_ascii_lowercase(), group);
+                    index
+                        .groups_by_name
+                        .insert(name.to_ascii_lowercase(), group);
                 }
             }
             for database in &model.databases {
                 let key = (database.resource.scope, database.resource.name.as_str());
                 index.databases_by_id.insert(key, database);
                 if let Some(name) = &database.identifier {
-                    index.databases_by_name.insert(name.to_ascii_lowercase(), database);
+                    index
+                        .databases_by_name
+                        .insert(name.to_ascii_lowercase(), database);
                 }
             }
             index.members.extend(&model.members);
@@ -58,7 +64,11 @@ impl<'m> Index<'m> {
             },
             Target::Name(name) => {
                 let lower = name.trim().to_ascii_lowercase();
-                if let Some(family) = name.trim().get("default.".len()..).filter(|_| lower.starts_with("default.")) {
+                if let Some(family) = name
+                    .trim()
+                    .get("default.".len()..)
+                    .filter(|_| lower.starts_with("default."))
+                {
                     return GroupLink::Default {
                         family: Some(family),
                     };
@@ -89,7 +99,9 @@ impl<'m> Index<'m> {
             .copied()
             .filter(|member| {
                 member.cluster.iter().any(|choice| {
-                    choice.known().and_then(|t| self.database(member.resource.scope, t))
+                    choice
+                        .known()
+                        .and_then(|t| self.database(member.resource.scope, t))
                         .is_some_and(|db| std::ptr::eq(db, cluster))
                 })
             })

@@ -22,7 +22,12 @@ pub fn finding(db: &Database, verdict: &Verdict<'_>) -> Finding {
         None => ("the TLS parameter", "on"),
     };
     let set = match facts.engine.as_ref().and_then(|(row, _)| row.upgrade) {
-        Some(upgrade) if matches!(verdict.problem, Problem::NotEnforced(NotEnforced::CannotEnforce)) => {
+        Some(upgrade)
+            if matches!(
+                verdict.problem,
+                Problem::NotEnforced(NotEnforced::CannotEnforce)
+            ) =>
+        {
             upgrade.to_string()
         }
         _ => format!("set {parameter} to {enabling}"),
@@ -152,7 +157,10 @@ pub fn finding(db: &Database, verdict: &Verdict<'_>) -> Finding {
     finding.resource = Some(resource_info(&db.resource));
     finding.engine = facts.engine.as_ref().map(|(_, name)| name.clone());
     finding.engine_version = facts.version.clone();
-    finding.parameter = facts.engine.as_ref().and_then(|(row, _)| row.parameter.map(str::to_string));
+    finding.parameter = facts
+        .engine
+        .as_ref()
+        .and_then(|(row, _)| row.parameter.map(str::to_string));
     finding.value = value;
     finding
 }
@@ -176,7 +184,11 @@ fn describe(name: &str, facts: &Facts<'_>) -> String {
 }
 
 fn engine_display(facts: &Facts<'_>) -> &'static str {
-    facts.engine.as_ref().map(|(row, _)| row.display).unwrap_or("RDS")
+    facts
+        .engine
+        .as_ref()
+        .map(|(row, _)| row.display)
+        .unwrap_or("RDS")
 }
 
 fn not_enforced(
@@ -254,11 +266,17 @@ fn not_enforced_label(db: &Database, facts: &Facts<'_>, parameter: &str) -> Labe
             Parameters::Known { span, .. } => {
                 Label::new(*span, format!("{parameter} is not set here"))
             }
-            _ => Label::new(group.resource.header, format!("this group does not set {parameter}")),
+            _ => Label::new(
+                group.resource.header,
+                format!("this group does not set {parameter}"),
+            ),
         },
         _ => match facts.reference {
             Some(reference) => Label::new(reference, "a default parameter group"),
-            None => Label::new(db.resource.type_span, "no parameter group enforces TLS here"),
+            None => Label::new(
+                db.resource.type_span,
+                "no parameter group enforces TLS here",
+            ),
         },
     }
 }

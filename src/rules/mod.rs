@@ -54,13 +54,14 @@ pub fn evaluate(models: &[FileModel], require_explicit: bool) -> Vec<Finding> {
 /// next database linked to it would accept plaintext.
 fn unused_disabling(group: &ParameterGroup) -> Option<Finding> {
     let family = group.family.iter().find_map(|c| c.known().cloned());
-    let row = family
-        .as_deref()
-        .and_then(split_family)
-        .and_then(|(engine, _)| match engines::lookup(&engine) {
-            Lookup::InScope(row) => Some(row),
-            _ => None,
-        });
+    let row =
+        family
+            .as_deref()
+            .and_then(split_family)
+            .and_then(|(engine, _)| match engines::lookup(&engine) {
+                Lookup::InScope(row) => Some(row),
+                _ => None,
+            });
     for parameter in group.entries() {
         let rule = engines::ENGINES.iter().find(|r| {
             r.parameter
@@ -69,7 +70,9 @@ fn unused_disabling(group: &ParameterGroup) -> Option<Finding> {
         });
         let Some(rule) = rule else { continue };
         for choice in &parameter.value {
-            let Val::Known(value) = &choice.value else { continue };
+            let Val::Known(value) = &choice.value else {
+                continue;
+            };
             if classify(rule.values, value) != Setting::Disabling {
                 continue;
             }
@@ -82,8 +85,14 @@ fn unused_disabling(group: &ParameterGroup) -> Option<Finding> {
                 ),
                 Label::new(choice.span, format!("{} is off here", parameter.name)),
             );
-            finding.related = vec![Label::new(group.resource.header, "no scanned database uses this group yet")];
-            finding.help = Some(format!("set {} to {enabling}, or delete the group", parameter.name));
+            finding.related = vec![Label::new(
+                group.resource.header,
+                "no scanned database uses this group yet",
+            )];
+            finding.help = Some(format!(
+                "set {} to {enabling}, or delete the group",
+                parameter.name
+            ));
             finding.resource = Some(resource_info(&group.resource));
             finding.engine = family
                 .as_deref()

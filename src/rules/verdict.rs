@@ -7,8 +7,8 @@ use std::collections::HashSet;
 use super::engines::{self, classify, default_for, Engine, Lookup, Setting, Version};
 use super::link::{group_key, is_arn, GroupLink, Index};
 use crate::model::{
-    Branch, Choice, Database, DatabaseKind, Member, Parameter, ParameterGroup, Parameters,
-    ScopeId, Val,
+    Branch, Choice, Database, DatabaseKind, Member, Parameter, ParameterGroup, Parameters, ScopeId,
+    Val,
 };
 use crate::source::Span;
 
@@ -119,7 +119,8 @@ impl<'m> Checker<'_, 'm> {
     pub fn check(&mut self, db: &'m Database) -> Option<Verdict<'m>> {
         let picks = self.groups(db, Branch::default(), 0);
         let source = picks.iter().find_map(|p| p.source);
-        let inherit = |own: &'m [Choice<String>], from: fn(&'m Database) -> &'m [Choice<String>]| {
+        let inherit = |own: &'m [Choice<String>],
+                       from: fn(&'m Database) -> &'m [Choice<String>]| {
             match source {
                 Some(src) if own.iter().all(|c| c.value == Val::Absent) => from(src),
                 _ => own,
@@ -147,7 +148,10 @@ impl<'m> Checker<'_, 'm> {
             let mut found = Vec::new();
             self.scenario(db, pick, engine, version, branch, &mut found);
             for verdict in found {
-                if worst.as_ref().is_none_or(|w| verdict.problem.rank() < w.problem.rank()) {
+                if worst
+                    .as_ref()
+                    .is_none_or(|w| verdict.problem.rank() < w.problem.rank())
+                {
                     worst = Some(verdict);
                 }
             }
@@ -171,7 +175,10 @@ impl<'m> Checker<'_, 'm> {
             match &choice.value {
                 Val::Known(target) => picks.push(pick(match self.index.group(scope, target) {
                     GroupLink::External => Err((
-                        format!("the parameter group `{}`, which the scanned files do not declare", name_of(target)),
+                        format!(
+                            "the parameter group `{}`, which the scanned files do not declare",
+                            name_of(target)
+                        ),
                         choice.span,
                     )),
                     link => Ok(link),
@@ -214,7 +221,10 @@ impl<'m> Checker<'_, 'm> {
                     }),
                     None => picks.push(GroupPick {
                         link: Err((
-                            format!("the source database `{}`, which the scanned files do not declare", name_of(target)),
+                            format!(
+                                "the source database `{}`, which the scanned files do not declare",
+                                name_of(target)
+                            ),
                             source.span,
                         )),
                         reference: None,
@@ -315,7 +325,9 @@ impl<'m> Checker<'_, 'm> {
         let parsed = version_text.as_deref().and_then(Version::parse);
 
         let group = match (&pick.link, group) {
-            (Err((what, span)), _) => return report(unverifiable("parameter group", what, *span), &facts),
+            (Err((what, span)), _) => {
+                return report(unverifiable("parameter group", what, *span), &facts)
+            }
             (_, group) => group,
         };
         if let Some(group) = group {

@@ -1,0 +1,250 @@
+//! The command line as users and scripts meet it: exit codes, formats, `-o`, bad paths,
+//! discovery in a mixed repository, `--exclude`, `--stdin-filename`, `explain` and `rules`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn intransit(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_intransit"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const OPEN_DB: &str = "AWSTemplateFormatVersion: \"2010-09-09\"\nResources:\n  Db:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      Engine: postgres\n      EngineVersion: \"14.12\"\n";
+const SAFE_DB: &str = "AWSTemplateFormatVersion: \"2010-09-09\"\nResources:\n  Db:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      Engine: postgres\n      EngineVersion: \"16.4\"\n";
+const UNVERIFIABLE_DB: &str = "AWSTemplateFormatVersion: \"2010-09-09\"\nResources:\n  Db:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      Engine: postgres\n      EngineVersion: \"16.4\"\n      DBParameterGroupName: !ImportValue shared-group\n";
+
+#[test]
+fn demo_directory_reports_its_findings() {
+    let output = intransit(&root(), &["check", "demo", "--format", "concise"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    insta::assert_snapshot!(stdout(&output));
+}
+
+#[test]
+fn a_mixed_repository_checks_only_templates() {
+    // Kubernetes manifests (one broken), a workflow, package.json and node_modules sit beside
+    // the one template: only the template is reported, nothing else makes noise.
+    let cwd = root().join("fixtures/cli");
+    let output = intransit(&cwd, &["check", "mixed-repository", "--format", "concise"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stderr(&output), "");
+    insta::assert_snapshot!(stdout(&output));
+    let json = intransit(&cwd, &["check", "mixed-repository", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    // stacks/db.yaml, both k8s files and the workflow are read; node_modules is not walked.
+    assert_eq!(report["summary"]["files_scanned"], 5);
+}
+
+#[test]
+fn exclude_globs_skip_paths() {
+    let cwd = root().join("fixtures/cli");
+    let output = intransit(
+        &cwd,
+        &[
+            "check",
+            "mixed-repository",
+            "--exclude",
+            "stacks/",
+            "--format",
+            "concise",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert_eq!(stdout(&output), "");
+    let output = intransit(
+        &cwd,
+        &[
+            "check",
+            "mixed-repository",
+            "--exclude",
+            "*.yaml",
+            "--format",
+            "json",
+        ],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["summary"]["findings"], 0);
+}
+
+#[test]
+fn exit_codes_follow_fail_on() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "safe.yaml", SAFE_DB);
+    write(dir.path(), "warn/db.yaml", UNVERIFIABLE_DB);
+    write(dir.path(), "open/db.yaml", OPEN_DB);
+    let run = |args: &[&str]| intransit(dir.path(), args).status.code();
+    assert_eq!(run(&["check", "safe.yaml"]), Some(0));
+    assert_eq!(
+        run(&["check", "warn"]),
+        Some(0),
+        "a warning does not fail by default"
+    );
+    assert_eq!(run(&["check", "warn", "--fail-on", "warning"]), Some(1));
+    assert_eq!(run(&["check", "open"]), Some(1));
+    assert_eq!(run(&["check", "open", "--fail-on", "never"]), Some(0));
+    assert_eq!(run(&["check", "--fail-on", "sometimes"]), Some(2));
+    assert_eq!(run(&["check", "--no-such-flag"]), Some(2));
+}
+
+#[test]
+fn a_missing_path_is_exit_2_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = intransit(dir.path(), &["check", "nowhere/stack.yaml"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stdout(&output), "");
+    insta::assert_snapshot!(stderr(&output).replace(dir.path().to_str().unwrap(), "$TMP"));
+}
+
+#[test]
+fn an_unreadable_file_in_a_directory_is_reported_and_the_rest_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "stacks/open.yaml", OPEN_DB);
+    std::os::unix::fs::symlink(
+        dir.path().join("gone.yaml"),
+        dir.path().join("stacks/dangling.yaml"),
+    )
+    .unwrap();
+    let output = intransit(dir.path(), &["check", "stacks", "--format", "concise"]);
+    assert_eq!(output.status.code(), Some(1));
+    insta::assert_snapshot!(stdout(&output));
+}
+
+#[test]
+fn output_file_receives_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "open.yaml", OPEN_DB);
+    let output = intransit(
+        dir.path(),
+        &[
+            "check",
+            "open.yaml",
+            "--format",
+            "json",
+            "-o",
+            "report.json",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stdout(&output), "");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["findings"][0]["rule"], "rds-tls-not-enforced");
+    assert_eq!(report["findings"][0]["file"], "open.yaml");
+    let output = intransit(
+        dir.path(),
+        &["check", "open.yaml", "-o", "missing-dir/report.txt"],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("cannot write the report to `missing-dir/report.txt`"));
+}
+
+#[test]
+fn human_output_is_plain_when_not_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "open.yaml", OPEN_DB);
+    let output = intransit(dir.path(), &["check", "open.yaml"]);
+    let text = stdout(&output);
+    assert!(!text.contains('\u{1b}'), "no escape codes when piped");
+    let summary = text.lines().last().unwrap();
+    assert!(
+        summary.starts_with("Checked 1 file (1 database): 1 error in "),
+        "{summary}"
+    );
+    assert!(summary.ends_with(" ms."), "{summary}");
+}
+
+#[test]
+fn stdin_filename_reports_the_text_under_that_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_intransit"))
+        .args([
+            "check",
+            "--stdin-filename",
+            "stacks/db.yaml",
+            "--format",
+            "concise",
+        ])
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(OPEN_DB.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    insta::assert_snapshot!(stdout(&output));
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_intransit"))
+        .args(["check", "fixtures/cloudformation"])
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_ne!(output.status.code(), Some(101), "no panic");
+    assert_eq!(stderr(&output), "");
+}
+
+#[test]
+fn explain_prints_the_rule_page() {
+    let output = intransit(&root(), &["explain", "rds-tls-not-enforced"]);
+    assert_eq!(output.status.code(), Some(0));
+    let page = stdout(&output);
+    assert!(page.starts_with("# rds-tls-not-enforced"));
+    for heading in [
+        "## What it checks",
+        "## Why",
+        "## Example",
+        "## How to fix",
+        "## References",
+    ] {
+        assert!(page.contains(heading), "missing {heading}");
+    }
+    let output = intransit(&root(), &["explain", "rds-tls-nope"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("unknown rule `rds-tls-nope`"));
+}
+
+#[test]
+fn rules_lists_every_finding_id() {
+    let output = intransit(&root(), &["rules"]);
+    insta::assert_snapshot!(stdout(&output));
+    let output = intransit(&root(), &["rules", "--format", "json"]);
+    let rules: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(rules.as_array().unwrap().len(), 10);
+    assert_eq!(rules[0]["id"], "rds-tls-disabled");
+}
