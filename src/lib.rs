@@ -11,6 +11,7 @@ pub mod rules;
 pub mod settings;
 pub mod source;
 pub mod suppression;
+pub mod terraform;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -24,6 +25,9 @@ pub use report::{Report, Summary};
 pub use settings::Settings;
 use source::{decode, FileId, SourceFile, Span};
 use suppression::Suppression;
+
+/// Terraform root modules get scope ids from here on; CloudFormation scopes are file ids.
+const TERRAFORM_SCOPES: u32 = 1 << 30;
 
 /// One file to check.
 #[derive(Clone, Debug)]
@@ -51,7 +55,12 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
     let results: Vec<FileResult> = inputs
         .par_iter()
         .enumerate()
-        .map(|(i, input)| read_file(FileId(i as u32), input))
+        .map(
+            |(i, input)| match terraform::modules::is_terraform_file(&input.path) {
+                true => FileResult::default(),
+                false => read_file(FileId(i as u32), input),
+            },
+        )
         .collect();
 
     let mut files: BTreeMap<FileId, Arc<SourceFile>> = BTreeMap::new();
@@ -67,6 +76,31 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
         models.push(result.model);
         suppressions.extend(result.suppressions);
         findings.extend(result.findings);
+    }
+    // Terraform: each directory holding a named or walked `.tf` file is a module.
+    let tf_dirs: Vec<PathBuf> = inputs
+        .iter()
+        .filter(|input| terraform::modules::is_terraform_file(&input.path))
+        .map(|input| match input.path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        })
+        .collect();
+    if !tf_dirs.is_empty() {
+        let loaded = terraform::check(
+            &tf_dirs,
+            &settings.var_files,
+            &settings.base,
+            inputs.len() as u32,
+            TERRAFORM_SCOPES,
+        );
+        scanned += loaded.files.len();
+        for file in loaded.files {
+            files.insert(file.id, file);
+        }
+        models.extend(loaded.models);
+        suppressions.extend(loaded.suppressions);
+        findings.extend(loaded.findings);
     }
     let databases = models.iter().map(|m| m.databases.len()).sum();
     findings.extend(rules::evaluate(&models, settings.require_explicit));

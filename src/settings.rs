@@ -1,6 +1,7 @@
 //! Resolved settings for a run: what the library needs, already merged from flags and config.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 
 use crate::diagnostic::{RuleId, Severity};
 use crate::suppression::Date;
@@ -13,6 +14,10 @@ pub struct Settings {
     pub severity: HashMap<RuleId, Option<Severity>>,
     /// The date `until=` expiries are compared with.
     pub today: Date,
+    /// Terraform variable files applied to every root module, in order (`--var-file`).
+    pub var_files: Vec<PathBuf>,
+    /// The directory report paths are relative to.
+    pub base: PathBuf,
 }
 
 impl Default for Settings {
@@ -21,6 +26,8 @@ impl Default for Settings {
             require_explicit: false,
             severity: HashMap::new(),
             today: Date::today(),
+            var_files: Vec::new(),
+            base: PathBuf::from("."),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! with `unused-suppression`, `expired-suppression` and `invalid-suppression` reports.
 
 use crate::diagnostic::{Finding, Label, ResourceInfo, RuleId};
-use crate::source::{FileId, Span};
+use crate::source::{FileId, SourceFile, Span};
 
 #[derive(Clone, Debug)]
 pub struct Suppression {
@@ -149,6 +149,35 @@ fn comment_body<'l>(line: &'l str, markers: &[&str]) -> Option<(usize, &'l str)>
         }
     }
     None
+}
+
+/// The suppressions a file's comments make: a comment on a resource's first line (or the line
+/// above it) covers that resource; any other covers its target line.
+pub fn from_comments(
+    file: &SourceFile,
+    resources: &[ResourceInfo],
+    markers: &[&str],
+    problems: &mut Vec<Finding>,
+) -> Vec<Suppression> {
+    let mut found = Vec::new();
+    for comment in scan_comments(&file.text, file.id, markers) {
+        let owner = resources
+            .iter()
+            .find(|r| file.lines.line_of(r.header.start as usize) == comment.target_line)
+            .cloned();
+        let scope = match &owner {
+            Some(resource) => Scope::Resource(resource.clone()),
+            None => Scope::Line(file.id, comment.target_line),
+        };
+        let owner = owner.or_else(|| {
+            resources
+                .iter()
+                .find(|r| r.span.contains(comment.span))
+                .cloned()
+        });
+        found.extend(from_comment(&comment, scope, owner, problems));
+    }
+    found
 }
 
 /// Checks a comment's rule ids and date; problems become `invalid-suppression` findings.

@@ -26,6 +26,10 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy();
+        if path.is_dir() && matches!(name.as_ref(), ".terraform" | ".git" | "node_modules") {
+            continue;
+        }
         if path.is_dir() {
             files.extend(walk(&path));
         } else {
@@ -49,6 +53,7 @@ pub fn run(path: &Path, require_explicit: bool) -> Report {
         .collect();
     let settings = Settings {
         require_explicit,
+        base: root.clone(),
         today: Date {
             year: 2026,
             month: 11,
@@ -140,4 +145,9 @@ fn check_dialect(dialect: &str) {
 #[test]
 fn cloudformation_fixtures() {
     check_dialect("cloudformation");
+}
+
+#[test]
+fn terraform_fixtures() {
+    check_dialect("terraform");
 }

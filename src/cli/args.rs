@@ -51,6 +51,9 @@ pub struct CheckArgs {
     /// Skip matching paths (gitignore-style globs); repeatable
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+    /// Terraform variable values, like `terraform plan -var-file`; repeatable
+    #[arg(long, value_name = "FILE")]
+    pub var_file: Vec<PathBuf>,
     /// Read one file's text from stdin and report it under PATH
     #[arg(long, value_name = "PATH")]
     pub stdin_filename: Option<PathBuf>,

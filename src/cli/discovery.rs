@@ -1,4 +1,4 @@
-//! Which files a run reads: named files as they are, directories walked with the `ignore`
+//! Which files a run reads (templates, `.tf`, `.tf.json`, plan JSON): named files as they are, directories walked with the `ignore`
 //! crate (parallel-ready, gitignore-style `--exclude` globs), skipping `.git`, `.terraform` and
 //! `node_modules`. `.gitignore` files are not honoured: generated templates such as `cdk.out`
 //! are usually ignored by git and are exactly what users want checked.
@@ -15,7 +15,7 @@ use intransit::Input;
 /// Directories never walked.
 const SKIPPED_DIRS: &[&str] = &[".git", ".terraform", "node_modules"];
 /// Extensions a directory walk picks up.
-const EXTENSIONS: &[&str] = &["json", "yaml", "yml", "template"];
+const EXTENSIONS: &[&str] = &["json", "yaml", "yml", "template", "tf"];
 
 pub struct Discovered {
     pub inputs: Vec<Input>,
@@ -95,10 +95,8 @@ fn has_candidate_extension(path: &Path) -> bool {
         .and_then(|n| n.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
-    !name.ends_with(".tf.json")
-        && name
-            .rsplit_once('.')
-            .is_some_and(|(_, ext)| EXTENSIONS.contains(&ext))
+    name.rsplit_once('.')
+        .is_some_and(|(_, ext)| EXTENSIONS.contains(&ext))
 }
 
 fn exclusions(globs: &[String], cwd: &Path) -> Result<Gitignore> {

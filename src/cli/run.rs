@@ -68,8 +68,14 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
             found.inputs
         }
     };
+    for var_file in &args.var_file {
+        std::fs::metadata(var_file)
+            .with_context(|| format!("cannot read --var-file `{}`", var_file.display()))?;
+    }
     let settings = Settings {
         require_explicit: args.require_explicit,
+        var_files: args.var_file.clone(),
+        base: cwd.clone(),
         ..Settings::default()
     };
     let report = intransit::check(&inputs, &settings);

@@ -91,7 +91,7 @@ pub fn load(file: &SourceFile, syntax: Syntax) -> Option<Loaded> {
 pub fn parse_error(error: &node::ParseError) -> Finding {
     let mut finding = Finding::new(
         RuleId::ParseError,
-        format!("cannot parse this template: {}", error.message),
+        format!("cannot parse this file: {}", error.message),
         Label::new(error.span, "here"),
     );
     if let Some(first) = error.first {

@@ -41,23 +41,12 @@ pub fn collect(
         metadata_suppressions(metadata, resource, problems, &mut found);
     }
     if yaml {
-        for comment in suppression::scan_comments(&file.text, file.id, &["#"]) {
-            let owner = resources
-                .iter()
-                .find(|r| file.lines.line_of(r.header.start as usize) == comment.target_line)
-                .cloned();
-            let scope = match &owner {
-                Some(resource) => Scope::Resource(resource.clone()),
-                None => Scope::Line(file.id, comment.target_line),
-            };
-            let owner = owner.or_else(|| {
-                resources
-                    .iter()
-                    .find(|r| r.span.contains(comment.span))
-                    .cloned()
-            });
-            found.extend(suppression::from_comment(&comment, scope, owner, problems));
-        }
+        found.extend(suppression::from_comments(
+            file,
+            &resources,
+            &["#"],
+            problems,
+        ));
     }
     found
 }

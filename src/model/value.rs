@@ -43,16 +43,23 @@ impl<T> Choice<T> {
     }
 }
 
-/// Branch assumptions, such as "condition `IsProd` is true" or "`var.env == \"prod\"` is
-/// false". Candidates combine only when their assumptions agree.
+/// Branch assumptions, such as "condition `IsProd` is true", "`var.env == \"prod\"` is false"
+/// or "`each.key` is \"billing\"". Each names a choice and the value taken; candidates combine
+/// only when they agree on every choice both make.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Branch(pub Vec<(String, bool)>);
+pub struct Branch(pub Vec<(String, String)>);
 
 impl Branch {
+    /// Assumes a condition holds (or not).
     pub fn with(&self, condition: &str, holds: bool) -> Branch {
+        self.with_value(condition, &holds.to_string())
+    }
+
+    /// Assumes a choice takes one value (`each.key` is `"billing"`).
+    pub fn with_value(&self, choice: &str, value: &str) -> Branch {
         let mut assumptions = self.0.clone();
-        if !assumptions.iter().any(|(c, _)| c == condition) {
-            assumptions.push((condition.to_string(), holds));
+        if !assumptions.iter().any(|(c, _)| c == choice) {
+            assumptions.push((choice.to_string(), value.to_string()));
         }
         Branch(assumptions)
     }
@@ -60,11 +67,11 @@ impl Branch {
     /// Both sets of assumptions together, or `None` when they contradict.
     pub fn join(&self, other: &Branch) -> Option<Branch> {
         let mut joined = self.0.clone();
-        for (condition, holds) in &other.0 {
-            match joined.iter().find(|(c, _)| c == condition) {
-                Some((_, h)) if h != holds => return None,
+        for (choice, value) in &other.0 {
+            match joined.iter().find(|(c, _)| c == choice) {
+                Some((_, v)) if v != value => return None,
                 Some(_) => {}
-                None => joined.push((condition.clone(), *holds)),
+                None => joined.push((choice.clone(), value.clone())),
             }
         }
         Some(Branch(joined))
@@ -74,12 +81,12 @@ impl Branch {
         self.0.is_empty()
     }
 
-    /// "when `IsProd` is false and `UseReplica` is true"
+    /// "when `IsProd` is false and `each.key` is \"billing\""
     pub fn describe(&self) -> String {
         let parts: Vec<String> = self
             .0
             .iter()
-            .map(|(condition, holds)| format!("`{condition}` is {holds}"))
+            .map(|(choice, value)| format!("`{choice}` is {value}"))
             .collect();
         format!("when {}", parts.join(" and "))
     }
@@ -88,6 +95,14 @@ impl Branch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_choice_takes_one_value() {
+        let orders = Branch::default().with_value("each.key", "\"orders\"");
+        let billing = Branch::default().with_value("each.key", "\"billing\"");
+        assert_eq!(orders.join(&billing), None);
+        assert_eq!(billing.describe(), "when `each.key` is \"billing\"");
+    }
 
     #[test]
     fn contradicting_branches_do_not_join() {

@@ -60,7 +60,9 @@ pub fn finding(db: &Database, verdict: &Verdict<'_>) -> Finding {
             value_span,
             via,
         } => {
-            related.extend(via.map(|via| Label::new(via, "the value comes in through this reference")));
+            related.extend(
+                via.map(|via| Label::new(via, "the value comes in through this reference")),
+            );
             (
             RuleId::TlsDisabled,
             format!(
@@ -78,7 +80,9 @@ pub fn finding(db: &Database, verdict: &Verdict<'_>) -> Finding {
             value_span,
             via,
         } => {
-            related.extend(via.map(|via| Label::new(via, "the value comes in through this reference")));
+            related.extend(
+                via.map(|via| Label::new(via, "the value comes in through this reference")),
+            );
             (
             RuleId::TlsInvalidValue,
             format!(
@@ -139,17 +143,33 @@ pub fn finding(db: &Database, verdict: &Verdict<'_>) -> Finding {
                 None,
             )
         }
-        Problem::Unverifiable { field, what, span } => (
-            RuleId::TlsUnverifiable,
-            format!(
-                "cannot verify TLS for {described}: its {field} comes from {what}{branch}; make sure {parameter} is {enabling}"
-            ),
-            Label::new(*span, "not resolved by the scanned files"),
-            "give the value in the template (a parameter Default, a literal), or suppress this finding with a reason".to_string(),
-            None,
-        ),
+        Problem::Unverifiable {
+            field,
+            what,
+            span,
+            via,
+        } => {
+            // Point at the expression on the resource; where it leads comes second.
+            if via.is_some() {
+                related.push(Label::new(*span, "where the value should come from"));
+            }
+            (
+                RuleId::TlsUnverifiable,
+                format!(
+                    "cannot verify TLS for {described}: its {field} comes from {what}{branch}; make sure {parameter} is {enabling}"
+                ),
+                Label::new(via.unwrap_or(*span), "not resolved by the scanned files"),
+                "give the value in the files (a default, a tfvars value, a literal), or suppress this finding with a reason".to_string(),
+                None,
+            )
+        }
     };
-    related.retain(|label| label.span != primary.span);
+    let mut seen = vec![primary.span];
+    related.retain(|label| {
+        let fresh = !seen.contains(&label.span);
+        seen.push(label.span);
+        fresh
+    });
 
     let mut finding = Finding::new(rule, message, primary);
     finding.related = related;

@@ -43,6 +43,8 @@ pub enum Problem<'m> {
         field: &'static str,
         what: String,
         span: Span,
+        /// The reference on the database that leads to it, when it is written elsewhere.
+        via: Option<Span>,
     },
 }
 
@@ -101,7 +103,7 @@ pub struct Verdict<'m> {
 
 /// A candidate governing group, with the branch it holds under.
 struct GroupPick<'m> {
-    link: Result<GroupLink<'m>, (String, Span)>,
+    link: Result<GroupLink<'m>, (String, Span, Option<Span>)>,
     reference: Option<Span>,
     branch: Branch,
     source: Option<&'m Database>,
@@ -166,9 +168,11 @@ impl<'m> Checker<'_, 'm> {
             let Some(branch) = branch.join(&choice.branch) else {
                 continue;
             };
+            // Where the database names its group: its own property, even when the name
+            // itself is written elsewhere (a variable default, a parameter Default).
             let pick = |link| GroupPick {
                 link,
-                reference: Some(choice.span),
+                reference: Some(choice.via.unwrap_or(choice.span)),
                 branch: branch.clone(),
                 source: None,
             };
@@ -180,10 +184,13 @@ impl<'m> Checker<'_, 'm> {
                             name_of(target)
                         ),
                         choice.span,
+                        choice.via,
                     )),
                     link => Ok(link),
                 })),
-                Val::Unknown(what) => picks.push(pick(Err((what.clone(), choice.span)))),
+                Val::Unknown(what) => {
+                    picks.push(pick(Err((what.clone(), choice.span, choice.via))))
+                }
                 Val::Absent => picks.extend(self.inherited(db, &branch, depth)),
             }
         }
@@ -214,7 +221,11 @@ impl<'m> Checker<'_, 'm> {
                         }
                     }
                     Some(_) => picks.push(GroupPick {
-                        link: Err(("a chain of read replicas that loops".into(), source.span)),
+                        link: Err((
+                            "a chain of read replicas that loops".into(),
+                            source.span,
+                            source.via,
+                        )),
                         reference: None,
                         branch,
                         source: None,
@@ -226,6 +237,7 @@ impl<'m> Checker<'_, 'm> {
                                 name_of(target)
                             ),
                             source.span,
+                            source.via,
                         )),
                         reference: None,
                         branch,
@@ -233,7 +245,7 @@ impl<'m> Checker<'_, 'm> {
                     }),
                 },
                 Val::Unknown(what) => picks.push(GroupPick {
-                    link: Err((what.clone(), source.span)),
+                    link: Err((what.clone(), source.span, source.via)),
                     reference: None,
                     branch,
                     source: None,
@@ -296,8 +308,13 @@ impl<'m> Checker<'_, 'm> {
         };
         let Some(engine_name) = engine_name else {
             let problem = match (&engine.value, &pick.link) {
-                (Val::Unknown(what), _) => unverifiable("engine", what, engine.span),
-                (_, Err((what, span))) => unverifiable("parameter group", what, *span),
+                (Val::Unknown(what), _) => unverifiable_at("engine", what, engine),
+                (_, Err((what, span, via))) => Problem::Unverifiable {
+                    field: "parameter group",
+                    what: what.clone(),
+                    span: *span,
+                    via: *via,
+                },
                 _ => unverifiable(
                     "engine",
                     "nothing: no Engine is set and no parameter group family names one",
@@ -325,14 +342,20 @@ impl<'m> Checker<'_, 'm> {
         let parsed = version_text.as_deref().and_then(Version::parse);
 
         let group = match (&pick.link, group) {
-            (Err((what, span)), _) => {
-                return report(unverifiable("parameter group", what, *span), &facts)
+            (Err((what, span, via)), _) => {
+                let problem = Problem::Unverifiable {
+                    field: "parameter group",
+                    what: what.clone(),
+                    span: *span,
+                    via: *via,
+                };
+                return report(problem, &facts);
             }
             (_, group) => group,
         };
         if let Some(group) = group {
             if let Parameters::Unknown { span, what } = &group.parameters {
-                return report(unverifiable("parameters", what, *span), &facts);
+                return report(unverifiable("parameter list", what, *span), &facts);
             }
             if let Some(parameter) = row.parameter.and_then(|name| group.parameter(name)) {
                 let mut falls_back = false;
@@ -367,7 +390,7 @@ impl<'m> Checker<'_, 'm> {
                             ),
                         },
                         Val::Unknown(what) => {
-                            report(unverifiable("parameter value", what, choice.span), &facts)
+                            report(unverifiable_at("parameter value", what, choice), &facts)
                         }
                         Val::Absent => falls_back = true,
                     }
@@ -385,7 +408,7 @@ impl<'m> Checker<'_, 'm> {
             engines::Default::CannotEnforce => NotEnforced::CannotEnforce,
             engines::Default::Undetermined => {
                 if let Val::Unknown(what) = &version.value {
-                    return report(unverifiable("engine version", what, version.span), &facts);
+                    return report(unverifiable_at("engine version", what, version), &facts);
                 }
                 NotEnforced::Unpinned
             }
@@ -466,6 +489,17 @@ fn unverifiable<'m>(field: &'static str, what: &str, span: Span) -> Problem<'m> 
         field,
         what: what.to_string(),
         span,
+        via: None,
+    }
+}
+
+/// Unverifiable through a candidate that may have come in through a reference.
+fn unverifiable_at<'m, T>(field: &'static str, what: &str, choice: &Choice<T>) -> Problem<'m> {
+    Problem::Unverifiable {
+        field,
+        what: what.to_string(),
+        span: choice.span,
+        via: choice.via,
     }
 }
 

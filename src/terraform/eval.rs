@@ -1,0 +1,453 @@
+//! Evaluates Terraform expressions into alternatives: each a value that keeps the span where it
+//! is written (a variable default, a tfvars file, a module input), the branch it holds under
+//! (conditionals name their condition), and the reference it came through. What cannot be
+//! evaluated is `Kind::Unknown` naming the expression; resource references stay references.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+
+use super::functions;
+use super::modules::Instance;
+use super::syntax::{Expr, ExprKind, Operator, Part};
+use crate::model::Branch;
+use crate::source::Span;
+
+/// Most alternatives one expression may produce.
+pub const MAX_ALTS: usize = 64;
+const MAX_DEPTH: usize = 64;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct V {
+    pub span: Span,
+    pub kind: Kind,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kind {
+    Null,
+    Bool(bool),
+    Num(String),
+    Str(String),
+    List(Vec<V>),
+    Map(Vec<(String, V)>),
+    /// A reference to a resource, by its full address (`module.db.aws_db_parameter_group.this`).
+    Ref(String),
+    Unknown(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Alt {
+    pub v: V,
+    pub branch: Branch,
+    pub via: Option<Span>,
+}
+
+pub type Alts = Vec<Alt>;
+
+impl V {
+    pub fn new(span: Span, kind: Kind) -> V {
+        V { span, kind }
+    }
+
+    pub fn unknown(span: Span, what: impl Into<String>) -> V {
+        V::new(span, Kind::Unknown(what.into()))
+    }
+
+    /// The text of a string, number or boolean.
+    pub fn scalar(&self) -> Option<String> {
+        match &self.kind {
+            Kind::Str(s) | Kind::Num(s) => Some(s.clone()),
+            Kind::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    /// The first unknown inside the value, if any.
+    pub fn first_unknown(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Unknown(what) => Some(what),
+            Kind::List(items) => items.iter().find_map(V::first_unknown),
+            Kind::Map(entries) => entries.iter().find_map(|(_, v)| v.first_unknown()),
+            _ => None,
+        }
+    }
+}
+
+pub fn alt(v: V, branch: &Branch) -> Alt {
+    Alt {
+        v,
+        branch: branch.clone(),
+        via: None,
+    }
+}
+
+/// Extra names bound while evaluating inside a resource or a dynamic block.
+#[derive(Clone, Debug, Default)]
+pub struct Bindings {
+    pub each: Option<(V, V)>,
+    pub count_index: Option<V>,
+    /// A dynamic block's iterator: name, key, value.
+    pub iterator: Option<(String, V, V)>,
+}
+
+pub struct Ctx<'a> {
+    pub instance: &'a Instance,
+    pub bindings: Bindings,
+}
+
+/// Evaluated locals of an instance, with the ones being evaluated (cycles become unknowns).
+#[derive(Default)]
+pub struct LocalCache {
+    pub values: RefCell<HashMap<String, Alts>>,
+    pub active: RefCell<HashSet<String>>,
+}
+
+impl Ctx<'_> {
+    pub fn eval(&self, expr: &Expr, branch: &Branch) -> Alts {
+        self.eval_at(expr, branch, 0)
+    }
+
+    fn eval_at(&self, expr: &Expr, branch: &Branch, depth: usize) -> Alts {
+        let one = |kind| vec![alt(V::new(expr.span, kind), branch)];
+        if depth > MAX_DEPTH {
+            return one(Kind::Unknown("an expression nested too deeply".into()));
+        }
+        match &expr.kind {
+            ExprKind::Null => one(Kind::Null),
+            ExprKind::Bool(b) => one(Kind::Bool(*b)),
+            ExprKind::Number(n) => one(Kind::Num(n.clone())),
+            ExprKind::Str(s) => one(Kind::Str(s.clone())),
+            ExprKind::Unsupported(what) => one(Kind::Unknown(what.to_string())),
+            ExprKind::Template(parts) => {
+                let alts: Vec<Alts> = parts
+                    .iter()
+                    .map(|part| match part {
+                        Part::Literal(text) => one(Kind::Str(text.clone())),
+                        Part::Interpolation(e) => self.eval_at(e, branch, depth + 1),
+                    })
+                    .collect();
+                combine(expr.span, branch, alts, |values| {
+                    let mut out = String::new();
+                    for v in values {
+                        match (&v.kind, v.scalar()) {
+                            (_, Some(text)) => out.push_str(&text),
+                            (Kind::Unknown(what), _) => return Kind::Unknown(what.clone()),
+                            (Kind::Ref(address), _) => {
+                                return Kind::Unknown(format!("an attribute of `{address}`"))
+                            }
+                            _ => return Kind::Unknown("a non-string value in a template".into()),
+                        }
+                    }
+                    Kind::Str(out)
+                })
+            }
+            ExprKind::Array(items) => {
+                let alts = items
+                    .iter()
+                    .map(|e| self.eval_at(e, branch, depth + 1))
+                    .collect();
+                combine(expr.span, branch, alts, |values| {
+                    Kind::List(values.to_vec())
+                })
+            }
+            ExprKind::Object(entries) => {
+                let mut alts = Vec::new();
+                for (key, value) in entries {
+                    alts.push(self.eval_at(key, branch, depth + 1));
+                    alts.push(self.eval_at(value, branch, depth + 1));
+                }
+                combine(expr.span, branch, alts, |values| {
+                    let mut map = Vec::new();
+                    for pair in values.chunks(2) {
+                        match pair[0].scalar() {
+                            Some(key) => map.push((key, pair[1].clone())),
+                            None => return Kind::Unknown("an object with a computed key".into()),
+                        }
+                    }
+                    Kind::Map(map)
+                })
+            }
+            ExprKind::Conditional(condition, then, otherwise) => {
+                let text = self.text(condition);
+                let mut alts = self.eval_at(then, &branch.with(&text, true), depth + 1);
+                alts.extend(self.eval_at(otherwise, &branch.with(&text, false), depth + 1));
+                cap(alts, expr.span)
+            }
+            ExprKind::Variable(name) => self.root(expr, name, &[], branch, depth),
+            ExprKind::Traversal(root, operators) => match &root.kind {
+                ExprKind::Variable(name) => self.root(expr, name, operators, branch, depth),
+                _ => {
+                    let base = self.eval_at(root, branch, depth + 1);
+                    self.apply(base, operators, depth)
+                }
+            },
+            ExprKind::Call(name, args, expand) => {
+                if *expand {
+                    return one(Kind::Unknown(format!(
+                        "a call to `{name}` with expanded arguments"
+                    )));
+                }
+                if name == "try" || name == "can" {
+                    return functions::try_call(self, name, args, expr.span, branch, depth);
+                }
+                let alts = args
+                    .iter()
+                    .map(|a| self.eval_at(a, branch, depth + 1))
+                    .collect();
+                combine(expr.span, branch, alts, |values| {
+                    functions::call(name, values)
+                })
+            }
+            ExprKind::Unary(op, operand) => {
+                let alts = vec![self.eval_at(operand, branch, depth + 1)];
+                combine(expr.span, branch, alts, |values| {
+                    functions::unary(op, &values[0])
+                })
+            }
+            ExprKind::Binary(op, lhs, rhs) => {
+                let alts = vec![
+                    self.eval_at(lhs, branch, depth + 1),
+                    self.eval_at(rhs, branch, depth + 1),
+                ];
+                combine(expr.span, branch, alts, |values| {
+                    functions::binary(op, &values[0], &values[1])
+                })
+            }
+        }
+    }
+
+    /// The source text of an expression, for branch names and messages.
+    pub fn text(&self, expr: &Expr) -> String {
+        self.instance
+            .text_of(expr.span)
+            .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
+            .unwrap_or_else(|| "a condition".into())
+    }
+
+    /// `var.x`, `local.x`, `module.m.out`, `each.value`, `count.index`, `type.name.attr`, ….
+    fn root(
+        &self,
+        expr: &Expr,
+        name: &str,
+        ops: &[Operator],
+        branch: &Branch,
+        depth: usize,
+    ) -> Alts {
+        let unknown = |what: String| vec![alt(V::unknown(expr.span, what), branch)];
+        let attr = |i: usize| match ops.get(i) {
+            Some(Operator::Attr(a)) => Some(a.as_str()),
+            _ => None,
+        };
+        let via = |mut alts: Alts| {
+            for a in &mut alts {
+                a.via.get_or_insert(expr.span);
+            }
+            alts
+        };
+        match name {
+            "var" => match attr(0) {
+                Some(var) => {
+                    let base = self.instance.variable(var, expr.span, branch);
+                    via(self.apply(base, &ops[1..], depth))
+                }
+                None => unknown("`var` without a name".into()),
+            },
+            "local" => match attr(0) {
+                Some(local) => {
+                    let base = self.instance.local(local, expr.span, branch, depth + 1);
+                    via(self.apply(base, &ops[1..], depth))
+                }
+                None => unknown("`local` without a name".into()),
+            },
+            "module" => match (attr(0), attr(1)) {
+                (Some(call), Some(output)) => {
+                    let base = self.instance.module_output(call, output, expr.span, branch);
+                    via(self.apply(base, &ops[2..], depth))
+                }
+                _ => unknown("a whole module object".into()),
+            },
+            "each" => match (&self.bindings.each, attr(0)) {
+                (Some((key, _)), Some("key")) => {
+                    self.apply(vec![alt(key.clone(), branch)], &ops[1..], depth)
+                }
+                (Some((_, value)), Some("value")) => {
+                    self.apply(vec![alt(value.clone(), branch)], &ops[1..], depth)
+                }
+                _ => unknown("`each` outside a `for_each` resource".into()),
+            },
+            "count" => match (&self.bindings.count_index, attr(0)) {
+                (Some(index), Some("index")) => vec![alt(index.clone(), branch)],
+                _ => unknown("`count` outside a `count` resource".into()),
+            },
+            "data" => unknown(format!("the data source `{}`", self.text(expr))),
+            "path" | "terraform" | "self" => unknown(format!("`{}`", self.text(expr))),
+            _ => {
+                if let Some((iterator, key, value)) = &self.bindings.iterator {
+                    if iterator == name {
+                        return match attr(0) {
+                            Some("key") => {
+                                self.apply(vec![alt(key.clone(), branch)], &ops[1..], depth)
+                            }
+                            Some("value") => {
+                                self.apply(vec![alt(value.clone(), branch)], &ops[1..], depth)
+                            }
+                            _ => unknown(format!("`{name}` without `.key` or `.value`")),
+                        };
+                    }
+                }
+                match attr(0) {
+                    // A resource reference: its name or id links, other attributes are unknown.
+                    Some(resource) => {
+                        let address = format!("{}{name}.{resource}", self.instance.prefix);
+                        let attribute = ops[1..].iter().find_map(|op| match op {
+                            Operator::Attr(a) => Some(a.as_str()),
+                            _ => None,
+                        });
+                        match attribute {
+                            Some("name" | "id" | "arn" | "identifier" | "cluster_identifier")
+                            | None => {
+                                vec![alt(V::new(expr.span, Kind::Ref(address)), branch)]
+                            }
+                            Some(other) => {
+                                unknown(format!("the attribute `{other}` of `{address}`"))
+                            }
+                        }
+                    }
+                    None => unknown(format!("`{name}`, which is not a Terraform reference")),
+                }
+            }
+        }
+    }
+
+    /// Applies `.attr`, `[index]` and splats to each alternative.
+    fn apply(&self, base: Alts, ops: &[Operator], depth: usize) -> Alts {
+        let Some((op, rest)) = ops.split_first() else {
+            return base;
+        };
+        let mut out = Vec::new();
+        for a in base {
+            match op {
+                Operator::Attr(name) => {
+                    let next = get(&a.v, name, a.v.span);
+                    out.extend(self.apply(vec![Alt { v: next, ..a }], rest, depth));
+                }
+                Operator::Index(index) => {
+                    for key in self.eval_at(index, &a.branch, depth + 1) {
+                        let Some(joined) = a.branch.join(&key.branch) else {
+                            continue;
+                        };
+                        let next = match key.v.scalar() {
+                            Some(k) => get(&a.v, &k, a.v.span),
+                            None => V::unknown(a.v.span, "an index computed from an unknown value"),
+                        };
+                        out.extend(self.apply(
+                            vec![Alt {
+                                v: next,
+                                branch: joined,
+                                via: a.via,
+                            }],
+                            rest,
+                            depth,
+                        ));
+                    }
+                }
+                Operator::Splat => {
+                    let items = match &a.v.kind {
+                        Kind::List(items) => items.clone(),
+                        Kind::Null => Vec::new(),
+                        _ => vec![a.v.clone()],
+                    };
+                    let mut values = Vec::new();
+                    for item in items {
+                        let mapped = self.apply(
+                            vec![Alt {
+                                v: item,
+                                ..a.clone()
+                            }],
+                            rest,
+                            depth,
+                        );
+                        values.extend(mapped.into_iter().map(|m| m.v));
+                    }
+                    out.push(Alt {
+                        v: V::new(a.v.span, Kind::List(values)),
+                        ..a
+                    });
+                    continue;
+                }
+            }
+        }
+        out
+    }
+}
+
+/// `value.name` or `value["name"]` / `value[0]`.
+fn get(value: &V, key: &str, span: Span) -> V {
+    match &value.kind {
+        Kind::Map(entries) => entries
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| V::new(span, Kind::Null)),
+        Kind::List(items) => match key.parse::<usize>() {
+            Ok(i) if i < items.len() => items[i].clone(),
+            _ => V::unknown(span, format!("index `{key}` of a list of {}", items.len())),
+        },
+        Kind::Unknown(_) | Kind::Ref(_) => value.clone(),
+        Kind::Null => V::new(span, Kind::Null),
+        _ => V::unknown(span, format!("`.{key}` of a value that has no attributes")),
+    }
+}
+
+/// Every consistent combination of the parts' alternatives, folded by `f`.
+pub fn combine(span: Span, branch: &Branch, parts: Vec<Alts>, f: impl Fn(&[V]) -> Kind) -> Alts {
+    let mut partial: Vec<(Vec<V>, Branch, Option<Span>)> = vec![(Vec::new(), branch.clone(), None)];
+    for part in parts {
+        let mut next = Vec::new();
+        for (values, assumed, via) in &partial {
+            for a in &part {
+                let Some(joined) = assumed.join(&a.branch) else {
+                    continue;
+                };
+                let mut values = values.clone();
+                values.push(a.v.clone());
+                next.push((values, joined, via.or(a.via)));
+            }
+        }
+        if next.len() > MAX_ALTS {
+            return vec![alt(
+                V::unknown(span, "an expression with too many combinations"),
+                branch,
+            )];
+        }
+        partial = next;
+    }
+    partial
+        .into_iter()
+        .map(|(values, branch, via)| {
+            let kind = f(&values);
+            // A single value passed through unchanged keeps the span where it is written.
+            let span = match values.as_slice() {
+                [only] if only.kind == kind => only.span,
+                _ => span,
+            };
+            Alt {
+                v: V::new(span, kind),
+                branch,
+                via,
+            }
+        })
+        .collect()
+}
+
+pub fn cap(mut alts: Alts, span: Span) -> Alts {
+    if alts.len() > MAX_ALTS {
+        alts.truncate(MAX_ALTS);
+        alts.push(alt(
+            V::unknown(span, "an expression with too many branches"),
+            &Branch::default(),
+        ));
+    }
+    alts
+}

@@ -1,0 +1,334 @@
+//! Turns a module instance's RDS resources into the model: `aws_db_instance`, `aws_rds_cluster`,
+//! `aws_rds_cluster_instance`, `aws_db_parameter_group` and `aws_rds_cluster_parameter_group`,
+//! named by address. A `count`/`for_each` resource is one resource whose values are the
+//! instances' values, each under a branch naming its key.
+
+use super::eval::{Alt, Alts, Bindings, Kind, V};
+use super::modules::Instance;
+use super::syntax::{Block, Body, ExprKind};
+use crate::model::{
+    Branch, Choice, Choices, Database, DatabaseKind, FileModel, GroupLevel, Member, Parameter,
+    ParameterGroup, Parameters, Resource, ScopeId, Target, Val,
+};
+
+pub fn lower(instance: &Instance, scope: ScopeId, model: &mut FileModel) {
+    for (_, block) in instance.module.blocks("resource") {
+        let (Some(type_name), Some(name)) = (block.label(0), block.label(1)) else {
+            continue;
+        };
+        if !matches!(
+            type_name,
+            "aws_db_instance"
+                | "aws_rds_cluster"
+                | "aws_rds_cluster_instance"
+                | "aws_db_parameter_group"
+                | "aws_rds_cluster_parameter_group"
+        ) {
+            continue;
+        }
+        let Some(bindings) = expansions(instance, block) else {
+            continue;
+        };
+        let resource = Resource {
+            name: format!("{}{type_name}.{name}", instance.prefix),
+            type_name: type_name.to_string(),
+            scope,
+            header: block.header,
+            type_span: block.header,
+            span: block.span,
+        };
+        let lowering = Lowering {
+            instance,
+            block,
+            bindings: &bindings,
+        };
+        match type_name {
+            "aws_db_instance" => model.databases.push(Database {
+                resource,
+                kind: DatabaseKind::Instance,
+                identifier: lowering.literal("identifier"),
+                engine: lowering.strings("engine"),
+                engine_version: lowering.strings("engine_version"),
+                group: lowering.targets("parameter_group_name"),
+                group_property: "parameter_group_name",
+                replica_source: lowering.targets("replicate_source_db"),
+            }),
+            "aws_rds_cluster" => model.databases.push(Database {
+                resource,
+                kind: DatabaseKind::Cluster,
+                identifier: lowering.literal("cluster_identifier"),
+                engine: lowering.strings("engine"),
+                engine_version: lowering.strings("engine_version"),
+                group: lowering.targets("db_cluster_parameter_group_name"),
+                group_property: "db_cluster_parameter_group_name",
+                replica_source: lowering.targets("replication_source_identifier"),
+            }),
+            "aws_rds_cluster_instance" => model.members.push(Member {
+                resource,
+                cluster: lowering.targets("cluster_identifier"),
+                group: lowering.targets("db_parameter_group_name"),
+            }),
+            _ => model.groups.push(ParameterGroup {
+                level: if type_name == "aws_db_parameter_group" {
+                    GroupLevel::Instance
+                } else {
+                    GroupLevel::Cluster
+                },
+                name: lowering.literal("name"),
+                family: lowering.strings("family"),
+                parameters: lowering.parameters(),
+                resource,
+            }),
+        }
+    }
+}
+
+/// The `count`/`for_each` instances of a resource as bindings with branches; `None` when the
+/// resource is never created (`count = 0` in every branch, an empty `for_each`).
+fn expansions(instance: &Instance, block: &Block) -> Option<Vec<(Bindings, Branch)>> {
+    let ctx = instance.ctx(Bindings::default());
+    if let Some(count) = block.body.attribute("count") {
+        let alts = ctx.eval(&count.value, &Branch::default());
+        let never = alts.iter().all(|a| a.v.scalar().as_deref() == Some("0"));
+        if never {
+            return None;
+        }
+        let index = V::new(count.value.span, Kind::Num("0".into()));
+        return Some(vec![(
+            Bindings {
+                count_index: Some(index),
+                ..Bindings::default()
+            },
+            Branch::default(),
+        )]);
+    }
+    let Some(for_each) = block.body.attribute("for_each") else {
+        return Some(vec![(Bindings::default(), Branch::default())]);
+    };
+    let mut out = Vec::new();
+    for a in ctx.eval(&for_each.value, &Branch::default()) {
+        for (key, value) in elements(&a.v) {
+            let branch = match key.scalar() {
+                Some(k) => a.branch.with_value("each.key", &format!("\"{k}\"")),
+                None => a.branch.clone(),
+            };
+            out.push((
+                Bindings {
+                    each: Some((key, value)),
+                    ..Bindings::default()
+                },
+                branch,
+            ));
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// The (key, value) pairs a `for_each` iterates: a map's entries, a set's items (key = value),
+/// or one unknown pair.
+fn elements(v: &V) -> Vec<(V, V)> {
+    match &v.kind {
+        Kind::Map(entries) => entries
+            .iter()
+            .map(|(k, value)| (V::new(value.span, Kind::Str(k.clone())), value.clone()))
+            .collect(),
+        Kind::List(items) => items
+            .iter()
+            .map(|item| (item.clone(), item.clone()))
+            .collect(),
+        Kind::Null => Vec::new(),
+        _ => vec![(v.clone(), v.clone())],
+    }
+}
+
+struct Lowering<'a> {
+    instance: &'a Instance,
+    block: &'a Block,
+    bindings: &'a [(Bindings, Branch)],
+}
+
+impl Lowering<'_> {
+    /// An attribute's alternatives over every instance of the resource.
+    fn eval(&self, body: &Body, key: &str, extra: &Bindings) -> Alts {
+        let mut out = Vec::new();
+        for (bindings, branch) in self.bindings {
+            let mut bindings = bindings.clone();
+            if extra.iterator.is_some() {
+                bindings.iterator = extra.iterator.clone();
+            }
+            let ctx = self.instance.ctx(bindings);
+            match body.attribute(key) {
+                Some(attribute) => out.extend(ctx.eval(&attribute.value, branch)),
+                None => out.push(Alt {
+                    v: V::new(self.block.header, Kind::Null),
+                    branch: branch.clone(),
+                    via: None,
+                }),
+            }
+        }
+        out
+    }
+
+    fn strings(&self, key: &str) -> Choices<String> {
+        strings(self.eval(&self.block.body, key, &Bindings::default()))
+    }
+
+    fn targets(&self, key: &str) -> Choices<Target> {
+        self.eval(&self.block.body, key, &Bindings::default())
+            .into_iter()
+            .map(|a| {
+                let value = match &a.v.kind {
+                    Kind::Ref(address) => Val::Known(Target::Resource(address.clone())),
+                    Kind::Null => Val::Absent,
+                    _ => match a.v.scalar() {
+                        Some(text) => Val::Known(Target::Name(text)),
+                        None => Val::Unknown(unknown_text(&a.v)),
+                    },
+                };
+                Choice {
+                    value,
+                    span: a.v.span,
+                    branch: a.branch,
+                    via: a.via,
+                }
+            })
+            .collect()
+    }
+
+    fn literal(&self, key: &str) -> Option<String> {
+        match self.strings(key).as_slice() {
+            [Choice {
+                value: Val::Known(text),
+                ..
+            }] => Some(text.clone()),
+            _ => None,
+        }
+    }
+
+    /// `parameter {}` blocks and `dynamic "parameter"` blocks over lists and maps.
+    fn parameters(&self) -> Parameters {
+        let mut entries = Vec::new();
+        let body = &self.block.body;
+        for block in body.blocks("parameter") {
+            if let Err(unknown) = self.parameter(&block.body, &Bindings::default(), &mut entries) {
+                return unknown;
+            }
+        }
+        for dynamic in body
+            .blocks("dynamic")
+            .filter(|d| d.label(0) == Some("parameter"))
+        {
+            let iterator = match dynamic.body.attribute("iterator").map(|a| &a.value.kind) {
+                Some(ExprKind::Variable(name)) => name.clone(),
+                _ => "parameter".to_string(),
+            };
+            let Some(content) = dynamic.body.blocks("content").next() else {
+                continue;
+            };
+            for collection in self.eval(&dynamic.body, "for_each", &Bindings::default()) {
+                if let Some(what) = collection
+                    .v
+                    .first_unknown()
+                    .filter(|_| !matches!(collection.v.kind, Kind::List(_) | Kind::Map(_)))
+                {
+                    return Parameters::Unknown {
+                        span: collection.v.span,
+                        what: what.to_string(),
+                    };
+                }
+                let pairs: Vec<(V, V)> = match &collection.v.kind {
+                    Kind::List(items) => items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, item)| {
+                            (V::new(item.span, Kind::Num(i.to_string())), item.clone())
+                        })
+                        .collect(),
+                    _ => elements(&collection.v),
+                };
+                for (key, value) in pairs {
+                    let bound = Bindings {
+                        iterator: Some((iterator.clone(), key, value)),
+                        ..Bindings::default()
+                    };
+                    if let Err(unknown) = self.parameter(&content.body, &bound, &mut entries) {
+                        return unknown;
+                    }
+                }
+            }
+        }
+        if entries.is_empty()
+            && body.blocks("parameter").next().is_none()
+            && body.blocks("dynamic").next().is_none()
+        {
+            return Parameters::Absent;
+        }
+        Parameters::Known {
+            span: self.block.header,
+            entries,
+        }
+    }
+
+    fn parameter(
+        &self,
+        body: &Body,
+        bound: &Bindings,
+        entries: &mut Vec<Parameter>,
+    ) -> Result<(), Parameters> {
+        let names = self.eval(body, "name", bound);
+        let values = self.eval(body, "value", bound);
+        for name in names {
+            let Some(text) = name.v.scalar() else {
+                return Err(Parameters::Unknown {
+                    span: name.v.span,
+                    what: unknown_text(&name.v),
+                });
+            };
+            let value: Choices<String> = strings(values.clone())
+                .into_iter()
+                .filter_map(|c| {
+                    Some(Choice {
+                        branch: c.branch.join(&name.branch)?,
+                        ..c
+                    })
+                })
+                .collect();
+            entries.push(Parameter {
+                name: text,
+                key_span: name.v.span,
+                value,
+            });
+        }
+        Ok(())
+    }
+}
+
+pub fn strings(alts: Alts) -> Choices<String> {
+    alts.into_iter()
+        .map(|a| {
+            let value = match &a.v.kind {
+                Kind::Null => Val::Absent,
+                _ => match a.v.scalar() {
+                    Some(text) => Val::Known(text),
+                    None => Val::Unknown(unknown_text(&a.v)),
+                },
+            };
+            Choice {
+                value,
+                span: a.v.span,
+                branch: a.branch,
+                via: a.via,
+            }
+        })
+        .collect()
+}
+
+fn unknown_text(v: &V) -> String {
+    match &v.kind {
+        Kind::Unknown(what) => what.clone(),
+        Kind::Ref(address) => format!("an attribute of `{address}`"),
+        Kind::List(_) => "a list where a single value belongs".into(),
+        Kind::Map(_) => "a map where a single value belongs".into(),
+        _ => "a value of the wrong type".into(),
+    }
+}

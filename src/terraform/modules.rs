@@ -1,0 +1,437 @@
+//! Modules and their instances: a directory's `.tf`/`.tf.json` files parsed once, instantiated
+//! with the variable values its caller passes (or the root's defaults and tfvars), with locals
+//! evaluated lazily (cycles become unknowns) and local child modules followed, including the
+//! copies `terraform init` leaves under `.terraform/modules`.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use super::eval::{alt, Alts, Bindings, Ctx, Kind, LocalCache, V};
+use super::syntax::{Body, ExprKind};
+use crate::diagnostic::Finding;
+use crate::model::Branch;
+use crate::source::{FileId, SourceFile, Span};
+
+/// How deep local module calls are followed.
+const MAX_MODULE_DEPTH: usize = 16;
+
+pub struct ModuleFile {
+    pub source: Arc<SourceFile>,
+    pub body: Body,
+}
+
+pub struct Module {
+    pub dir: PathBuf,
+    pub files: Vec<ModuleFile>,
+}
+
+impl Module {
+    pub fn blocks<'m>(
+        &'m self,
+        kind: &'m str,
+    ) -> impl Iterator<Item = (&'m ModuleFile, &'m super::syntax::Block)> + 'm {
+        self.files
+            .iter()
+            .flat_map(move |file| file.body.blocks(kind).map(move |block| (file, block)))
+    }
+}
+
+pub type Files = Rc<RefCell<HashMap<FileId, Arc<SourceFile>>>>;
+
+pub enum Child {
+    Local(Rc<Instance>),
+    /// A module whose source is not read (registry, git, a loop); its outputs are unknown.
+    Unread(String),
+}
+
+pub struct Instance {
+    pub module: Rc<Module>,
+    /// `""` for the root, `module.db.` for a child.
+    pub prefix: String,
+    /// `modules.json` key: `db`, `db.sub`.
+    pub key: String,
+    pub inputs: HashMap<String, Alts>,
+    pub locals: LocalCache,
+    pub children: RefCell<HashMap<String, Child>>,
+    pub files: Files,
+}
+
+impl Instance {
+    pub fn text_of(&self, span: Span) -> Option<String> {
+        let files = self.files.borrow();
+        files.get(&span.file).map(|f| f.slice(span).to_string())
+    }
+
+    pub fn ctx(&self, bindings: Bindings) -> Ctx<'_> {
+        Ctx {
+            instance: self,
+            bindings,
+        }
+    }
+
+    pub fn variable(&self, name: &str, span: Span, branch: &Branch) -> Alts {
+        match self.inputs.get(name) {
+            Some(alts) => join_all(alts, branch),
+            None => vec![alt(
+                V::unknown(
+                    span,
+                    format!("`var.{name}`, which this module does not declare"),
+                ),
+                branch,
+            )],
+        }
+    }
+
+    pub fn local(&self, name: &str, span: Span, branch: &Branch, _depth: usize) -> Alts {
+        if let Some(alts) = self.locals.values.borrow().get(name) {
+            return join_all(alts, branch);
+        }
+        if !self.locals.active.borrow_mut().insert(name.to_string()) {
+            return vec![alt(
+                V::unknown(span, format!("`local.{name}`, which refers to itself")),
+                branch,
+            )];
+        }
+        let expr = self
+            .module
+            .blocks("locals")
+            .find_map(|(_, block)| block.body.attribute(name))
+            .map(|a| a.value.clone());
+        let alts = match expr {
+            Some(expr) => self
+                .ctx(Bindings::default())
+                .eval(&expr, &Branch::default()),
+            None => vec![alt(
+                V::unknown(span, format!("`local.{name}`, which is not declared")),
+                &Branch::default(),
+            )],
+        };
+        self.locals.active.borrow_mut().remove(name);
+        self.locals
+            .values
+            .borrow_mut()
+            .insert(name.to_string(), alts.clone());
+        join_all(&alts, branch)
+    }
+
+    pub fn module_output(&self, call: &str, output: &str, span: Span, branch: &Branch) -> Alts {
+        let children = self.children.borrow();
+        match children.get(call) {
+            Some(Child::Local(child)) => {
+                let expr = child
+                    .module
+                    .blocks("output")
+                    .find(|(_, b)| b.label(0) == Some(output))
+                    .and_then(|(_, b)| b.body.attribute("value"))
+                    .map(|a| a.value.clone());
+                match expr {
+                    Some(expr) => child.ctx(Bindings::default()).eval(&expr, branch),
+                    None => vec![alt(
+                        V::unknown(
+                            span,
+                            format!(
+                                "output `{output}` of module `{call}`, which it does not declare"
+                            ),
+                        ),
+                        branch,
+                    )],
+                }
+            }
+            Some(Child::Unread(source)) => vec![alt(
+                V::unknown(
+                    span,
+                    format!(
+                        "output `{output}` of module `{call}`, whose source `{source}` is not read"
+                    ),
+                ),
+                branch,
+            )],
+            None => vec![alt(
+                V::unknown(span, format!("`module.{call}`, which is not declared")),
+                branch,
+            )],
+        }
+    }
+}
+
+fn join_all(alts: &Alts, branch: &Branch) -> Alts {
+    alts.iter()
+        .filter_map(|a| {
+            let joined = branch.join(&a.branch)?;
+            Some(super::eval::Alt {
+                branch: joined,
+                ..a.clone()
+            })
+        })
+        .collect()
+}
+
+/// Reads module directories once each, allocating file ids and collecting parse errors.
+pub struct Loader<'c> {
+    pub cwd: &'c Path,
+    pub next_id: u32,
+    pub files: Files,
+    pub findings: Vec<Finding>,
+    cache: HashMap<PathBuf, Rc<Module>>,
+}
+
+impl<'c> Loader<'c> {
+    pub fn new(cwd: &'c Path, first_id: u32) -> Loader<'c> {
+        Loader {
+            cwd,
+            next_id: first_id,
+            files: Rc::new(RefCell::new(HashMap::new())),
+            findings: Vec::new(),
+            cache: HashMap::new(),
+        }
+    }
+
+    /// Reads a file into the table (for tfvars and module files).
+    pub fn read(&mut self, path: &Path) -> Option<Arc<SourceFile>> {
+        let text = match std::fs::read(path).map(crate::source::decode) {
+            Ok(Ok((text, _))) => text,
+            Ok(Err(at)) => {
+                let id = self.allocate(path, String::new());
+                self.findings.push(crate::cloudformation::parse_error(
+                    &crate::cloudformation::node::ParseError {
+                        message: format!("the file is not valid UTF-8 (byte {at})"),
+                        span: Span::new(id.id, 0, 0),
+                        first: None,
+                    },
+                ));
+                return None;
+            }
+            Err(_) => return None,
+        };
+        Some(self.allocate(path, text))
+    }
+
+    fn allocate(&mut self, path: &Path, text: String) -> Arc<SourceFile> {
+        let id = FileId(self.next_id);
+        self.next_id += 1;
+        let display = crate::source::display_path(path, self.cwd);
+        let source = Arc::new(SourceFile::new(
+            id,
+            path.to_path_buf(),
+            display,
+            Arc::from(text),
+            crate::source::Encoding::Utf8,
+        ));
+        self.files.borrow_mut().insert(id, source.clone());
+        source
+    }
+
+    pub fn module(&mut self, dir: &Path) -> Rc<Module> {
+        let dir = normalize(dir);
+        if let Some(module) = self.cache.get(&dir) {
+            return module.clone();
+        }
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        paths.retain(|p| is_terraform_file(p) && p.is_file());
+        paths.sort();
+        let mut files = Vec::new();
+        for path in paths {
+            let Some(source) = self.read(&path) else {
+                continue;
+            };
+            let parsed = if path.to_string_lossy().ends_with(".json") {
+                super::json::parse(&source.text, source.id)
+            } else {
+                super::syntax::parse(&source.text, source.id)
+            };
+            match parsed {
+                Ok(body) => files.push(ModuleFile { source, body }),
+                Err((message, span)) => self.findings.push(crate::cloudformation::parse_error(
+                    &crate::cloudformation::node::ParseError {
+                        message,
+                        span,
+                        first: None,
+                    },
+                )),
+            }
+        }
+        let module = Rc::new(Module {
+            dir: dir.clone(),
+            files,
+        });
+        self.cache.insert(dir, module.clone());
+        module
+    }
+
+    /// Instantiates a module and, recursively, its local child modules.
+    pub fn instantiate(
+        &mut self,
+        module: Rc<Module>,
+        prefix: String,
+        key: String,
+        inputs: HashMap<String, Alts>,
+        root: &Path,
+        chain: &[PathBuf],
+    ) -> Rc<Instance> {
+        let instance = Rc::new(Instance {
+            module: module.clone(),
+            prefix,
+            key,
+            inputs,
+            locals: LocalCache::default(),
+            children: RefCell::new(HashMap::new()),
+            files: self.files.clone(),
+        });
+        for (_, call) in module.blocks("module") {
+            let Some(name) = call.label(0) else { continue };
+            let source = call
+                .body
+                .attribute("source")
+                .and_then(|a| match &a.value.kind {
+                    ExprKind::Str(s) => Some(s.clone()),
+                    _ => None,
+                });
+            let key = if instance.key.is_empty() {
+                name.to_string()
+            } else {
+                format!("{}.{name}", instance.key)
+            };
+            let dir = source.as_deref().and_then(|s| {
+                if s.starts_with("./") || s.starts_with("../") {
+                    Some(module.dir.join(s))
+                } else {
+                    installed(root, &key)
+                }
+            });
+            let child = match dir.map(|d| normalize(&d)) {
+                Some(dir)
+                    if chain.len() < MAX_MODULE_DEPTH && !chain.contains(&dir) && dir.is_dir() =>
+                {
+                    let child_module = self.module(&dir);
+                    let ctx = instance.ctx(Bindings::default());
+                    let mut child_inputs = HashMap::new();
+                    for (_, variable) in child_module.blocks("variable") {
+                        let Some(var) = variable.label(0) else {
+                            continue;
+                        };
+                        let alts = match call.body.attribute(var) {
+                            Some(input) => ctx.eval(&input.value, &Branch::default()),
+                            None => default_value(variable, var),
+                        };
+                        child_inputs.insert(var.to_string(), alts);
+                    }
+                    let mut chain = chain.to_vec();
+                    chain.push(dir);
+                    let prefix = format!("{}module.{name}.", instance.prefix);
+                    Child::Local(self.instantiate(
+                        child_module,
+                        prefix,
+                        key,
+                        child_inputs,
+                        root,
+                        &chain,
+                    ))
+                }
+                Some(dir) if chain.contains(&dir) => Child::Unread(format!(
+                    "{} (it includes itself)",
+                    source.unwrap_or_default()
+                )),
+                _ => Child::Unread(source.unwrap_or_else(|| "a computed source".into())),
+            };
+            instance
+                .children
+                .borrow_mut()
+                .insert(name.to_string(), child);
+        }
+        instance
+    }
+}
+
+/// A variable's default, or an unknown naming the variable.
+pub fn default_value(variable: &super::syntax::Block, name: &str) -> Alts {
+    let constants = Constants;
+    match variable.body.attribute("default") {
+        Some(default) => constants.eval(&default.value),
+        None => vec![alt(
+            V::unknown(
+                variable.header,
+                format!(
+                    "`var.{name}`, which has no default and no value in the scanned tfvars files"
+                ),
+            ),
+            &Branch::default(),
+        )],
+    }
+}
+
+/// Evaluates constant expressions (defaults, tfvars) where no reference can resolve.
+pub struct Constants;
+
+impl Constants {
+    pub fn eval(&self, expr: &super::syntax::Expr) -> Alts {
+        let module = Rc::new(Module {
+            dir: PathBuf::new(),
+            files: Vec::new(),
+        });
+        let empty = Instance {
+            module,
+            prefix: String::new(),
+            key: String::new(),
+            inputs: HashMap::new(),
+            locals: LocalCache::default(),
+            children: RefCell::new(HashMap::new()),
+            files: Rc::new(RefCell::new(HashMap::new())),
+        };
+        let alts = empty
+            .ctx(Bindings::default())
+            .eval(expr, &Branch::default());
+        alts.into_iter()
+            .map(|mut a| {
+                if let Kind::Ref(_) = a.v.kind {
+                    a.v.kind = Kind::Unknown("a reference where a constant belongs".into());
+                }
+                a
+            })
+            .collect()
+    }
+}
+
+/// Where `terraform init` put a non-local module, from `.terraform/modules/modules.json`.
+fn installed(root: &Path, key: &str) -> Option<PathBuf> {
+    let manifest = std::fs::read(root.join(".terraform/modules/modules.json")).ok()?;
+    let manifest: serde_json::Value = serde_json::from_slice(&manifest).ok()?;
+    let entry = manifest["Modules"]
+        .as_array()?
+        .iter()
+        .find(|m| m["Key"] == key)?;
+    Some(root.join(entry["Dir"].as_str()?))
+}
+
+pub fn is_terraform_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.ends_with(".tf") || name.ends_with(".tf.json")
+}
+
+/// `a/./b/../c` as `a/c`, without touching the file system.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir
+                if out
+                    .components()
+                    .next_back()
+                    .is_some_and(|c| matches!(c, Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out
+    }
+}

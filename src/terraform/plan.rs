@@ -1,0 +1,1 @@
+//! Terraform plan JSON (placeholder until implemented below).
