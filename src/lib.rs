@@ -209,6 +209,22 @@ fn read_file(id: FileId, input: &Input) -> FileResult {
         Arc::from(text),
         encoding,
     );
+    if syntax == cloudformation::Syntax::Json && terraform::plan::is_plan(&source.text) {
+        let (model, findings) = match terraform::plan::load(&source, model::ScopeId(id.0)) {
+            Ok(model) => (model, Vec::new()),
+            Err(error) => (
+                FileModel::default(),
+                vec![cloudformation::parse_error(&error)],
+            ),
+        };
+        return FileResult {
+            source: Some(Arc::new(source)),
+            model,
+            findings,
+            scanned: true,
+            ..FileResult::default()
+        };
+    }
     let Some(loaded) = cloudformation::load(&source, syntax) else {
         return FileResult {
             scanned: true,

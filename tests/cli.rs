@@ -248,3 +248,82 @@ fn rules_lists_every_finding_id() {
     assert_eq!(rules.as_array().unwrap().len(), 10);
     assert_eq!(rules[0]["id"], "rds-tls-disabled");
 }
+
+#[test]
+fn naming_one_tf_file_checks_its_whole_module() {
+    // pre-commit passes single files: the finding lives in prod.auto.tfvars, beside main.tf.
+    let output = intransit(
+        &root(),
+        &[
+            "check",
+            "fixtures/terraform/variables-tfvars/main.tf",
+            "--format",
+            "concise",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    insta::assert_snapshot!(stdout(&output));
+}
+
+#[test]
+fn child_modules_are_checked_through_their_callers_only() {
+    let output = intransit(
+        &root(),
+        &[
+            "check",
+            "fixtures/terraform/local-modules",
+            "--format",
+            "json",
+        ],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let names: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["resource"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "module.billing_db.aws_db_instance.this",
+            "aws_db_instance.archive"
+        ]
+    );
+}
+
+#[test]
+fn var_files_override_defaults_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "main.tf",
+        "variable \"tls\" {\n  default = \"1\"\n}\n\nresource \"aws_db_parameter_group\" \"pg\" {\n  family = \"postgres14\"\n  parameter {\n    name  = \"rds.force_ssl\"\n    value = var.tls\n  }\n}\n\nresource \"aws_db_instance\" \"db\" {\n  engine               = \"postgres\"\n  engine_version       = \"14.12\"\n  parameter_group_name = aws_db_parameter_group.pg.name\n}\n",
+    );
+    write(dir.path(), "env/dev.tfvars", "tls = \"0\"\n");
+    write(dir.path(), "env/prod.tfvars", "tls = \"1\"\n");
+    let run = |args: &[&str]| intransit(dir.path(), args);
+    assert_eq!(run(&["check", "."]).status.code(), Some(0));
+    let dev = run(&[
+        "check",
+        ".",
+        "--var-file",
+        "env/dev.tfvars",
+        "--format",
+        "concise",
+    ]);
+    assert_eq!(dev.status.code(), Some(1));
+    insta::assert_snapshot!(stdout(&dev));
+    let last_wins = run(&[
+        "check",
+        ".",
+        "--var-file",
+        "env/dev.tfvars",
+        "--var-file",
+        "env/prod.tfvars",
+    ]);
+    assert_eq!(last_wins.status.code(), Some(0));
+    let missing = run(&["check", ".", "--var-file", "env/none.tfvars"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("cannot read --var-file `env/none.tfvars`"));
+}

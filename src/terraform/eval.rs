@@ -40,6 +40,9 @@ pub struct Alt {
     pub v: V,
     pub branch: Branch,
     pub via: Option<Span>,
+    /// The value rests on a root variable's default, which `-var` or a tfvars file may
+    /// override: a condition on it stays a branch instead of being decided.
+    pub soft: bool,
 }
 
 pub type Alts = Vec<Alt>;
@@ -78,6 +81,7 @@ pub fn alt(v: V, branch: &Branch) -> Alt {
         v,
         branch: branch.clone(),
         via: None,
+        soft: false,
     }
 }
 
@@ -168,9 +172,27 @@ impl Ctx<'_> {
                 })
             }
             ExprKind::Conditional(condition, then, otherwise) => {
+                // A condition with a fixed known value is decided, as Terraform decides it; an
+                // unknown one, or one resting on an overridable root default, keeps both
+                // branches, and every branch must pass.
                 let text = self.text(condition);
-                let mut alts = self.eval_at(then, &branch.with(&text, true), depth + 1);
-                alts.extend(self.eval_at(otherwise, &branch.with(&text, false), depth + 1));
+                let mut alts = Vec::new();
+                for c in self.eval_at(condition, branch, depth + 1) {
+                    match (&c.v.kind, c.soft) {
+                        (Kind::Bool(holds), false) => {
+                            let taken = if *holds { then } else { otherwise };
+                            alts.extend(self.eval_at(taken, &c.branch, depth + 1));
+                        }
+                        _ => {
+                            alts.extend(self.eval_at(then, &c.branch.with(&text, true), depth + 1));
+                            alts.extend(self.eval_at(
+                                otherwise,
+                                &c.branch.with(&text, false),
+                                depth + 1,
+                            ));
+                        }
+                    }
+                }
                 cap(alts, expr.span)
             }
             ExprKind::Variable(name) => self.root(expr, name, &[], branch, depth),
@@ -345,6 +367,7 @@ impl Ctx<'_> {
                                 v: next,
                                 branch: joined,
                                 via: a.via,
+                                soft: a.soft || key.soft,
                             }],
                             rest,
                             depth,
@@ -402,17 +425,18 @@ fn get(value: &V, key: &str, span: Span) -> V {
 
 /// Every consistent combination of the parts' alternatives, folded by `f`.
 pub fn combine(span: Span, branch: &Branch, parts: Vec<Alts>, f: impl Fn(&[V]) -> Kind) -> Alts {
-    let mut partial: Vec<(Vec<V>, Branch, Option<Span>)> = vec![(Vec::new(), branch.clone(), None)];
+    let mut partial: Vec<(Vec<V>, Branch, Option<Span>, bool)> =
+        vec![(Vec::new(), branch.clone(), None, false)];
     for part in parts {
         let mut next = Vec::new();
-        for (values, assumed, via) in &partial {
+        for (values, assumed, via, soft) in &partial {
             for a in &part {
                 let Some(joined) = assumed.join(&a.branch) else {
                     continue;
                 };
                 let mut values = values.clone();
                 values.push(a.v.clone());
-                next.push((values, joined, via.or(a.via)));
+                next.push((values, joined, via.or(a.via), *soft || a.soft));
             }
         }
         if next.len() > MAX_ALTS {
@@ -425,7 +449,7 @@ pub fn combine(span: Span, branch: &Branch, parts: Vec<Alts>, f: impl Fn(&[V]) -
     }
     partial
         .into_iter()
-        .map(|(values, branch, via)| {
+        .map(|(values, branch, via, soft)| {
             let kind = f(&values);
             // A single value passed through unchanged keeps the span where it is written.
             let span = match values.as_slice() {
@@ -436,6 +460,7 @@ pub fn combine(span: Span, branch: &Branch, parts: Vec<Alts>, f: impl Fn(&[V]) -
                 v: V::new(span, kind),
                 branch,
                 via,
+                soft,
             }
         })
         .collect()

@@ -163,6 +163,7 @@ impl Lowering<'_> {
                     v: V::new(self.block.header, Kind::Null),
                     branch: branch.clone(),
                     via: None,
+                    soft: false,
                 }),
             }
         }

@@ -132,7 +132,12 @@ fn root_inputs(
     let mut inputs = HashMap::new();
     for (_, variable) in module.blocks("variable") {
         if let Some(name) = variable.label(0) {
-            inputs.insert(name.to_string(), default_value(variable, name));
+            // A root default can be overridden at plan time: conditions on it stay branches.
+            let mut alts = default_value(variable, name);
+            for a in &mut alts {
+                a.soft = true;
+            }
+            inputs.insert(name.to_string(), alts);
         }
     }
     let mut files = vec![
