@@ -87,9 +87,15 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
         })
         .collect();
     if !tf_dirs.is_empty() {
+        // An unsaved buffer (`--stdin-filename main.tf`) replaces that file in its module.
+        let overrides = inputs
+            .iter()
+            .filter_map(|i| Some((i.path.clone(), i.text.clone()?)))
+            .collect();
         let loaded = terraform::check(
             &tf_dirs,
             &settings.var_files,
+            overrides,
             &settings.base,
             inputs.len() as u32,
             TERRAFORM_SCOPES,

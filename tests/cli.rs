@@ -327,3 +327,62 @@ fn var_files_override_defaults_in_order() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(stderr(&missing).contains("cannot read --var-file `env/none.tfvars`"));
 }
+
+#[test]
+fn stdin_filename_replaces_a_tf_file_in_its_module() {
+    // The editor's unsaved buffer fixes the group; the file on disk still disables TLS.
+    let dir = tempfile::tempdir().unwrap();
+    let on_disk = "resource \"aws_db_parameter_group\" \"pg\" {\n  family = \"postgres14\"\n  parameter {\n    name  = \"rds.force_ssl\"\n    value = \"0\"\n  }\n}\n";
+    write(dir.path(), "infra/groups.tf", on_disk);
+    write(dir.path(), "infra/db.tf", "resource \"aws_db_instance\" \"db\" {\n  engine               = \"postgres\"\n  engine_version       = \"14.12\"\n  parameter_group_name = aws_db_parameter_group.pg.name\n}\n");
+    assert_eq!(
+        intransit(dir.path(), &["check", "infra"]).status.code(),
+        Some(1)
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_intransit"))
+        .args([
+            "check",
+            "--stdin-filename",
+            "infra/groups.tf",
+            "--format",
+            "concise",
+        ])
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let buffer = on_disk.replace("\"0\"", "\"1\"");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(buffer.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(stdout(&output), "");
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn a_long_chain_of_locals_is_unverifiable_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("locals {\n");
+    for i in 0..20_000 {
+        text.push_str(&format!("  l{i} = local.l{}\n", i + 1));
+    }
+    text.push_str("  l20000 = \"14.12\"\n}\n\nresource \"aws_db_instance\" \"db\" {\n  engine         = \"postgres\"\n  engine_version = local.l0\n}\n");
+    write(dir.path(), "main.tf", &text);
+    let output = intransit(dir.path(), &["check", ".", "--format", "concise"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("warning[rds-tls-unverifiable]"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(
+        stdout(&output).contains("nested too deeply"),
+        "{}",
+        stdout(&output)
+    );
+}

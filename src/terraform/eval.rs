@@ -111,6 +111,11 @@ impl Ctx<'_> {
         self.eval_at(expr, branch, 0)
     }
 
+    /// Evaluates on behalf of an evaluation already `depth` deep (locals, module outputs).
+    pub fn eval_nested(&self, expr: &Expr, branch: &Branch, depth: usize) -> Alts {
+        self.eval_at(expr, branch, depth + 1)
+    }
+
     fn eval_at(&self, expr: &Expr, branch: &Branch, depth: usize) -> Alts {
         let one = |kind| vec![alt(V::new(expr.span, kind), branch)];
         if depth > MAX_DEPTH {
@@ -283,7 +288,9 @@ impl Ctx<'_> {
             },
             "module" => match (attr(0), attr(1)) {
                 (Some(call), Some(output)) => {
-                    let base = self.instance.module_output(call, output, expr.span, branch);
+                    let base =
+                        self.instance
+                            .module_output(call, output, expr.span, branch, depth + 1);
                     via(self.apply(base, &ops[2..], depth))
                 }
                 _ => unknown("a whole module object".into()),

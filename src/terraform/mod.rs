@@ -33,11 +33,16 @@ pub struct Loaded {
 pub fn check(
     dirs: &[PathBuf],
     var_files: &[PathBuf],
+    overrides: HashMap<PathBuf, String>,
     cwd: &Path,
     first_id: u32,
     first_scope: u32,
 ) -> Loaded {
     let mut loader = Loader::new(cwd, first_id);
+    loader.overrides = overrides
+        .into_iter()
+        .map(|(path, text)| (normalize(&path), text))
+        .collect();
     let dirs: Vec<PathBuf> = dirs
         .iter()
         .map(|d| normalize(d))

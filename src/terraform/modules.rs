@@ -85,7 +85,7 @@ impl Instance {
         }
     }
 
-    pub fn local(&self, name: &str, span: Span, branch: &Branch, _depth: usize) -> Alts {
+    pub fn local(&self, name: &str, span: Span, branch: &Branch, depth: usize) -> Alts {
         if let Some(alts) = self.locals.values.borrow().get(name) {
             return join_all(alts, branch);
         }
@@ -101,9 +101,11 @@ impl Instance {
             .find_map(|(_, block)| block.body.attribute(name))
             .map(|a| a.value.clone());
         let alts = match expr {
-            Some(expr) => self
-                .ctx(Bindings::default())
-                .eval(&expr, &Branch::default()),
+            // The caller's depth carries on, so a long chain of locals ends in an unknown.
+            Some(expr) => {
+                self.ctx(Bindings::default())
+                    .eval_nested(&expr, &Branch::default(), depth)
+            }
             None => vec![alt(
                 V::unknown(span, format!("`local.{name}`, which is not declared")),
                 &Branch::default(),
@@ -117,7 +119,14 @@ impl Instance {
         join_all(&alts, branch)
     }
 
-    pub fn module_output(&self, call: &str, output: &str, span: Span, branch: &Branch) -> Alts {
+    pub fn module_output(
+        &self,
+        call: &str,
+        output: &str,
+        span: Span,
+        branch: &Branch,
+        depth: usize,
+    ) -> Alts {
         let children = self.children.borrow();
         match children.get(call) {
             Some(Child::Local(child)) => {
@@ -128,7 +137,9 @@ impl Instance {
                     .and_then(|(_, b)| b.body.attribute("value"))
                     .map(|a| a.value.clone());
                 match expr {
-                    Some(expr) => child.ctx(Bindings::default()).eval(&expr, branch),
+                    Some(expr) => child
+                        .ctx(Bindings::default())
+                        .eval_nested(&expr, branch, depth),
                     None => vec![alt(
                         V::unknown(
                             span,
@@ -175,6 +186,8 @@ pub struct Loader<'c> {
     pub next_id: u32,
     pub files: Files,
     pub findings: Vec<Finding>,
+    /// Texts that replace files on disk (an editor's unsaved buffer via `--stdin-filename`).
+    pub overrides: HashMap<PathBuf, String>,
     cache: HashMap<PathBuf, Rc<Module>>,
 }
 
@@ -185,13 +198,19 @@ impl<'c> Loader<'c> {
             next_id: first_id,
             files: Rc::new(RefCell::new(HashMap::new())),
             findings: Vec::new(),
+            overrides: HashMap::new(),
             cache: HashMap::new(),
         }
     }
 
     /// Reads a file into the table (for tfvars and module files).
     pub fn read(&mut self, path: &Path) -> Option<Arc<SourceFile>> {
-        let text = match std::fs::read(path).map(crate::source::decode) {
+        let unsaved = self.overrides.get(&normalize(path)).cloned();
+        let bytes = match unsaved {
+            Some(text) => Ok(text.into_bytes()),
+            None => std::fs::read(path),
+        };
+        let text = match bytes.map(crate::source::decode) {
             Ok(Ok((text, _))) => text,
             Ok(Err(at)) => {
                 let id = self.allocate(path, String::new());
