@@ -108,7 +108,11 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
         suppressions.extend(loaded.suppressions);
         findings.extend(loaded.findings);
     }
-    let databases = models.iter().map(|m| m.databases.len()).sum();
+    let databases: Vec<diagnostic::ResourceInfo> = models
+        .iter()
+        .flat_map(|m| &m.databases)
+        .map(|db| rules::resource_info(&db.resource))
+        .collect();
     findings.extend(rules::evaluate(&models, settings.require_explicit));
     let suppressed = suppression::apply(
         &mut findings,

@@ -386,3 +386,30 @@ fn a_long_chain_of_locals_is_unverifiable_not_a_crash() {
         stdout(&output)
     );
 }
+
+#[test]
+fn github_annotations_for_the_demo() {
+    let output = intransit(&root(), &["check", "demo", "--format", "github"]);
+    assert_eq!(output.status.code(), Some(1));
+    insta::assert_snapshot!(stdout(&output));
+}
+
+#[test]
+fn junit_lists_every_database_and_a_failure_per_finding() {
+    let output = intransit(
+        &root(),
+        &[
+            "check",
+            "demo",
+            "fixtures/cloudformation/parse-error-json.json",
+            "--format",
+            "junit",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let xml = stdout(&output);
+    // Every database checked is a test case, passing ones included.
+    assert!(xml.contains(r#"<testcase name="Events" classname="demo/analytics/stack.yaml"/>"#));
+    assert!(xml.contains(r#"<error type="parse-error""#));
+    insta::assert_snapshot!(xml);
+}

@@ -67,6 +67,9 @@ pub enum Format {
     Human,
     Concise,
     Json,
+    Sarif,
+    Github,
+    Junit,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -95,6 +95,9 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         )?,
         Format::Concise => report::concise::render(&report, &mut buffer)?,
         Format::Json => report::json::render(&report, &mut buffer)?,
+        Format::Sarif => report::sarif::render(&report, &mut buffer)?,
+        Format::Github => report::github::render(&report, &mut buffer)?,
+        Format::Junit => report::junit::render(&report, &mut buffer)?,
     }
     match &args.output {
         Some(path) => std::fs::write(path, &buffer)

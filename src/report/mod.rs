@@ -2,13 +2,16 @@
 //! `io::Write`; they never print or exit on their own.
 
 pub mod concise;
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod sarif;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::diagnostic::{Finding, Severity};
+use crate::diagnostic::{Finding, ResourceInfo, Severity};
 use crate::source::{FileId, SourceFile, Span};
 
 #[derive(Debug)]
@@ -17,6 +20,8 @@ pub struct Report {
     pub files: BTreeMap<FileId, Arc<SourceFile>>,
     /// Sorted by file, line, column, rule.
     pub findings: Vec<Finding>,
+    /// Every database checked, in file order (JUnit lists the passing ones too).
+    pub databases: Vec<ResourceInfo>,
     pub summary: Summary,
 }
 
@@ -46,7 +51,7 @@ impl Report {
         files: BTreeMap<FileId, Arc<SourceFile>>,
         mut findings: Vec<Finding>,
         files_scanned: usize,
-        databases: usize,
+        databases: Vec<ResourceInfo>,
         suppressed: usize,
     ) -> Report {
         let key = |finding: &Finding| {
@@ -60,7 +65,7 @@ impl Report {
         let count = |severity| findings.iter().filter(|f| f.severity == severity).count();
         let summary = Summary {
             files_scanned,
-            databases,
+            databases: databases.len(),
             findings: findings.len(),
             errors: count(Severity::Error),
             warnings: count(Severity::Warning),
@@ -69,6 +74,7 @@ impl Report {
         Report {
             files,
             findings,
+            databases,
             summary,
         }
     }

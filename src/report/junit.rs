@@ -1,0 +1,111 @@
+//! `--format junit`: JUnit XML for CI dashboards. One test case per database checked (passing
+//! or failing), a `<failure>` per finding, and `<error>` for files that could not be parsed or
+//! read; findings about other resources (an unused group, a suppression) get their own case.
+
+use std::io::{self, Write};
+
+use super::Report;
+use crate::diagnostic::{Finding, RuleId};
+
+pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    // (classname = file, name = resource or file, findings)
+    let mut cases: Vec<(String, String, Vec<&Finding>)> = report
+        .databases
+        .iter()
+        .map(|db| {
+            (
+                report.position(db.header).file.to_string(),
+                db.name.clone(),
+                Vec::new(),
+            )
+        })
+        .collect();
+    for finding in &report.findings {
+        let (file, name) = match &finding.resource {
+            Some(resource) => (
+                report.position(resource.header).file.to_string(),
+                resource.name.clone(),
+            ),
+            None => {
+                let file = report.position(finding.primary.span).file.to_string();
+                (file.clone(), file)
+            }
+        };
+        match cases.iter_mut().find(|(f, n, _)| *f == file && *n == name) {
+            Some((_, _, findings)) => findings.push(finding),
+            None => cases.push((file, name, vec![finding])),
+        }
+    }
+    let is_error = |f: &&Finding| matches!(f.rule, RuleId::ParseError | RuleId::IoError);
+    let errors = cases
+        .iter()
+        .filter(|(_, _, fs)| fs.iter().any(is_error))
+        .count();
+    let failures = cases
+        .iter()
+        .filter(|(_, _, fs)| !fs.is_empty() && !fs.iter().any(is_error))
+        .count();
+    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    writeln!(
+        out,
+        r#"<testsuites name="intransit" tests="{}" failures="{failures}" errors="{errors}">"#,
+        cases.len()
+    )?;
+    writeln!(
+        out,
+        r#"  <testsuite name="intransit: RDS transport encryption" tests="{}" failures="{failures}" errors="{errors}">"#,
+        cases.len()
+    )?;
+    for (file, name, findings) in &cases {
+        let head = format!(
+            r#"    <testcase name="{}" classname="{}""#,
+            escape(name),
+            escape(file)
+        );
+        if findings.is_empty() {
+            writeln!(out, "{head}/>")?;
+            continue;
+        }
+        writeln!(out, "{head}>")?;
+        for finding in findings {
+            let at = report.position(finding.primary.span);
+            let tag = if is_error(finding) {
+                "error"
+            } else {
+                "failure"
+            };
+            writeln!(
+                out,
+                r#"      <{tag} type="{}" message="{}">{}:{}:{}: {}[{}] {}</{tag}>"#,
+                finding.rule,
+                escape(&finding.message),
+                escape(at.file),
+                at.line,
+                at.column,
+                finding.severity.as_str(),
+                finding.rule,
+                escape(&finding.message)
+            )?;
+        }
+        writeln!(out, "    </testcase>")?;
+    }
+    writeln!(out, "  </testsuite>")?;
+    writeln!(out, "</testsuites>")
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // XML 1.0 forbids most control characters even escaped.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('?'),
+            c => out.push(c),
+        }
+    }
+    out
+}
