@@ -413,3 +413,100 @@ fn junit_lists_every_database_and_a_failure_per_finding() {
     assert!(xml.contains(r#"<error type="parse-error""#));
     insta::assert_snapshot!(xml);
 }
+
+const TOML_DB: &str = "AWSTemplateFormatVersion: \"2010-09-09\"\nResources:\n  Db:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      Engine: postgres\n      EngineVersion: \"16.4\"\n";
+
+#[test]
+fn config_is_found_in_parent_directories_and_its_paths_are_relative_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "intransit.toml",
+        "exclude = [\"stacks/legacy/\"]\nrequire-explicit = true\n\n[severity]\nrds-tls-unverifiable = \"error\"\n",
+    );
+    write(dir.path(), "stacks/legacy/db.yaml", OPEN_DB);
+    write(dir.path(), "stacks/app/db.yaml", TOML_DB);
+    write(dir.path(), "stacks/app/shared.yaml", UNVERIFIABLE_DB);
+    let app = dir.path().join("stacks/app");
+    let output = intransit(&app, &["check", "..", "--format", "concise"]);
+    // legacy/ is excluded by the parent's config; require-explicit flags PostgreSQL 16's
+    // default; the unverifiable warning is raised to an error.
+    assert_eq!(output.status.code(), Some(1));
+    insta::assert_snapshot!(stdout(&output));
+}
+
+#[test]
+fn command_line_options_override_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "intransit.toml",
+        "fail-on = \"never\"\n\n[severity]\nrds-tls-not-enforced = \"off\"\n",
+    );
+    write(dir.path(), "open.yaml", OPEN_DB);
+    write(dir.path(), "warn.yaml", UNVERIFIABLE_DB);
+    let code = |args: &[&str]| intransit(dir.path(), args).status.code();
+    // off: the finding is gone; never: the warning does not fail.
+    assert_eq!(code(&["check", "."]), Some(0));
+    assert_eq!(code(&["check", ".", "--fail-on", "warning"]), Some(1));
+    let json = intransit(dir.path(), &["check", ".", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["summary"]["findings"], 1);
+    // --config names another file; the nearest one is then not read.
+    write(dir.path(), "strict.toml", "fail-on = \"warning\"\n");
+    assert_eq!(code(&["check", ".", "--config", "strict.toml"]), Some(1));
+}
+
+#[test]
+fn config_var_files_are_relative_to_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "intransit.toml",
+        "var-files = [\"env/dev.tfvars\"]\n",
+    );
+    write(dir.path(), "env/dev.tfvars", "version = \"14.12\"\n");
+    write(dir.path(), "infra/main.tf", "variable \"version\" {\n  default = \"16.4\"\n}\n\nresource \"aws_db_instance\" \"db\" {\n  engine         = \"postgres\"\n  engine_version = var.version\n}\n");
+    let output = intransit(
+        &dir.path().join("infra"),
+        &["check", ".", "--format", "concise"],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("(PostgreSQL 14.12)"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn config_errors_are_exit_2_and_point_at_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "open.yaml", OPEN_DB);
+    let mut messages = Vec::new();
+    for (name, text) in [
+        ("unknown key", "exclude = []\nfail_on = \"error\"\n"),
+        ("wrong type", "require-explicit = \"yes\"\n"),
+        ("bad value", "fail-on = \"sometimes\"\n"),
+        (
+            "unknown rule",
+            "[severity]\nrds-tls-unverifiable = \"error\"\nrds-tls-nope = \"off\"\n",
+        ),
+    ] {
+        write(dir.path(), "intransit.toml", text);
+        let output = intransit(dir.path(), &["check", "open.yaml"]);
+        assert_eq!(output.status.code(), Some(2), "{name}");
+        assert_eq!(stdout(&output), "", "{name}");
+        messages.push(format!(
+            "--- {name}\n{}",
+            stderr(&output).replace(dir.path().to_str().unwrap(), "$TMP")
+        ));
+    }
+    let output = intransit(
+        dir.path(),
+        &["check", "open.yaml", "--config", "missing.toml"],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    messages.push(format!("--- missing --config\n{}", stderr(&output)));
+    insta::assert_snapshot!(messages.join("\n"));
+}

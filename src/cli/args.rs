@@ -42,9 +42,12 @@ pub struct CheckArgs {
     /// Write the report to FILE instead of stdout
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Which findings make the exit code 1
-    #[arg(long, value_enum, default_value_t = FailOn::Error)]
-    pub fail_on: FailOn,
+    /// Which findings make the exit code 1 [default: error]
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+    /// Config file [default: the nearest intransit.toml in the current directory or its parents]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Also flag databases that rely on an engine-version default
     #[arg(long)]
     pub require_explicit: bool,

@@ -10,6 +10,7 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use ignore::WalkBuilder;
 
 use intransit::source::display_path;
+use intransit::terraform::modules::normalize;
 use intransit::Input;
 
 /// Directories never walked.
@@ -23,7 +24,13 @@ pub struct Discovered {
     pub warnings: Vec<String>,
 }
 
-pub fn discover(paths: &[PathBuf], excludes: &[String], cwd: &Path) -> Result<Discovered> {
+/// An `--exclude` or config `exclude` glob and the directory it is relative to.
+pub struct Exclude {
+    pub root: PathBuf,
+    pub glob: String,
+}
+
+pub fn discover(paths: &[PathBuf], excludes: &[Exclude], cwd: &Path) -> Result<Discovered> {
     let excluded = exclusions(excludes, cwd)?;
     let mut inputs = Vec::new();
     let mut warnings = Vec::new();
@@ -99,26 +106,39 @@ fn has_candidate_extension(path: &Path) -> bool {
         .is_some_and(|(_, ext)| EXTENSIONS.contains(&ext))
 }
 
-fn exclusions(globs: &[String], cwd: &Path) -> Result<Gitignore> {
-    let mut builder = GitignoreBuilder::new(cwd);
-    for glob in globs {
+/// One matcher per root directory, each matching paths relative to its root.
+fn exclusions(excludes: &[Exclude], cwd: &Path) -> Result<Vec<(PathBuf, Gitignore)>> {
+    let mut roots: Vec<(PathBuf, GitignoreBuilder)> = Vec::new();
+    for exclude in excludes {
+        let root = cwd.join(&exclude.root);
+        if !roots.iter().any(|(r, _)| *r == root) {
+            roots.push((root.clone(), GitignoreBuilder::new(&root)));
+        }
+        let builder = &mut roots.iter_mut().find(|(r, _)| *r == root).unwrap().1;
         builder
-            .add_line(None, glob)
-            .with_context(|| format!("bad --exclude glob `{glob}`"))?;
+            .add_line(None, &exclude.glob)
+            .with_context(|| format!("bad exclude glob `{}`", exclude.glob))?;
     }
-    builder.build().context("cannot build the --exclude globs")
+    roots
+        .into_iter()
+        .map(|(root, builder)| {
+            Ok((
+                root,
+                builder.build().context("cannot build the exclude globs")?,
+            ))
+        })
+        .collect()
 }
 
-fn is_excluded(excluded: &Gitignore, path: &Path, is_dir: bool, cwd: &Path) -> bool {
-    if excluded.is_empty() {
-        return false;
-    }
-    let relative = path.strip_prefix(cwd).unwrap_or(path);
-    let relative = relative.strip_prefix(".").unwrap_or(relative);
-    if relative.as_os_str().is_empty() {
-        return false;
-    }
-    excluded
-        .matched_path_or_any_parents(relative, is_dir)
-        .is_ignore()
+fn is_excluded(excluded: &[(PathBuf, Gitignore)], path: &Path, is_dir: bool, cwd: &Path) -> bool {
+    let absolute = normalize(&cwd.join(path));
+    excluded.iter().any(|(root, matcher)| {
+        let Ok(relative) = absolute.strip_prefix(normalize(root)) else {
+            return false;
+        };
+        !relative.as_os_str().is_empty()
+            && matcher
+                .matched_path_or_any_parents(relative, is_dir)
+                .is_ignore()
+    })
 }

@@ -2,6 +2,7 @@
 //! and turn the outcome into an exit code (0 clean, 1 findings, 2 the run failed).
 
 mod args;
+mod config;
 mod discovery;
 mod run;
 

@@ -8,7 +8,8 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use super::args::{CheckArgs, Cli, Command, FailOn, Format, RulesFormat};
-use super::discovery::discover;
+use super::config::{self, FailOnValue};
+use super::discovery::{discover, Exclude};
 use intransit::diagnostic::{RuleId, Severity};
 use intransit::report::{self, human};
 use intransit::rules::docs;
@@ -47,6 +48,34 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 fn check(args: CheckArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    // Command-line options override the config file; `--exclude` globs add to its list.
+    let loaded = config::load(args.config.as_deref(), &cwd)?;
+    let (file, config_dir) = match &loaded {
+        Some(loaded) => (&loaded.config, loaded.dir.clone()),
+        None => (&config::Config::default(), cwd.clone()),
+    };
+    let mut excludes: Vec<Exclude> = file
+        .exclude
+        .iter()
+        .map(|glob| Exclude {
+            root: config_dir.clone(),
+            glob: glob.clone(),
+        })
+        .collect();
+    excludes.extend(args.exclude.iter().map(|glob| Exclude {
+        root: cwd.clone(),
+        glob: glob.clone(),
+    }));
+    let var_files: Vec<std::path::PathBuf> = if args.var_file.is_empty() {
+        file.var_files.iter().map(|p| config_dir.join(p)).collect()
+    } else {
+        args.var_file.clone()
+    };
+    let fail_on = args.fail_on.unwrap_or(match file.fail_on {
+        Some(FailOnValue::Warning) => FailOn::Warning,
+        Some(FailOnValue::Never) => FailOn::Never,
+        Some(FailOnValue::Error) | None => FailOn::Error,
+    });
     let inputs = match &args.stdin_filename {
         Some(path) => {
             let mut text = String::new();
@@ -61,20 +90,21 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
             }]
         }
         None => {
-            let found = discover(&args.paths, &args.exclude, &cwd)?;
+            let found = discover(&args.paths, &excludes, &cwd)?;
             for warning in &found.warnings {
                 eprintln!("intransit: warning: {warning}");
             }
             found.inputs
         }
     };
-    for var_file in &args.var_file {
+    for var_file in &var_files {
         std::fs::metadata(var_file)
             .with_context(|| format!("cannot read --var-file `{}`", var_file.display()))?;
     }
     let settings = Settings {
-        require_explicit: args.require_explicit,
-        var_files: args.var_file.clone(),
+        require_explicit: args.require_explicit || file.require_explicit.unwrap_or(false),
+        severity: file.severities().into_iter().collect(),
+        var_files,
         base: cwd.clone(),
         ..Settings::default()
     };
@@ -108,7 +138,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
             stdout.flush()?;
         }
     }
-    let threshold = match args.fail_on {
+    let threshold = match fail_on {
         FailOn::Error => Some(Severity::Error),
         FailOn::Warning => Some(Severity::Warning),
         FailOn::Never => None,

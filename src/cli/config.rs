@@ -1,0 +1,132 @@
+//! `intransit.toml`: found in the current directory or its parents, or named by `--config`.
+//! Unknown keys, wrong types and unknown rule ids are run failures whose message points at the
+//! line. Paths in the file are relative to the file's directory.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use toml::Spanned;
+
+use intransit::diagnostic::{RuleId, Severity};
+
+pub const FILE_NAME: &str = "intransit.toml";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    /// gitignore-style globs, relative to the file's directory.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    pub fail_on: Option<FailOnValue>,
+    pub require_explicit: Option<bool>,
+    /// Terraform variable files, relative to the file's directory.
+    #[serde(default)]
+    pub var_files: Vec<PathBuf>,
+    /// Per-rule severity: `error`, `warning` or `off`.
+    #[serde(default)]
+    pub severity: BTreeMap<Spanned<String>, SeverityValue>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailOnValue {
+    Error,
+    Warning,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum SeverityValue {
+    Error,
+    Warning,
+    Off,
+}
+
+/// A loaded config and the directory its relative paths start from.
+pub struct Loaded {
+    pub config: Config,
+    pub dir: PathBuf,
+}
+
+/// The named file, else the nearest `intransit.toml` from `cwd` upwards, else none.
+pub fn load(named: Option<&Path>, cwd: &Path) -> Result<Option<Loaded>> {
+    let path = match named {
+        Some(path) => path.to_path_buf(),
+        None => match cwd
+            .ancestors()
+            .map(|dir| dir.join(FILE_NAME))
+            .find(|p| p.is_file())
+        {
+            Some(path) => path,
+            None => return Ok(None),
+        },
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read config `{}`", path.display()))?;
+    let config: Config = toml::from_str(&text)
+        .map_err(|error| anyhow::anyhow!("invalid config `{}`: {error}", path.display()))?;
+    for key in config.severity.keys() {
+        let known = RuleId::from_id(key.get_ref()).is_some();
+        if !known {
+            let line = text[..key.span().start].matches('\n').count() + 1;
+            bail!(
+                "invalid config `{}`: line {line}: `{}` in [severity] is not a rule; `intransit rules` lists them",
+                path.display(),
+                key.get_ref()
+            );
+        }
+    }
+    let dir = path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    Ok(Some(Loaded { config, dir }))
+}
+
+impl Config {
+    /// The `[severity]` table as the library takes it (`None` turns a rule off).
+    pub fn severities(&self) -> Vec<(RuleId, Option<Severity>)> {
+        self.severity
+            .iter()
+            .filter_map(|(key, value)| {
+                let rule = RuleId::from_id(key.get_ref())?;
+                let severity = match value {
+                    SeverityValue::Error => Some(Severity::Error),
+                    SeverityValue::Warning => Some(Severity::Warning),
+                    SeverityValue::Off => None,
+                };
+                Some((rule, severity))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_documented_key_parses() {
+        let config: Config = toml::from_str(
+            "exclude = [\"cdk.out/asset.*/**\"]\nfail-on = \"warning\"\nrequire-explicit = true\nvar-files = [\"env/prod.tfvars\"]\n\n[severity]\nrds-tls-unverifiable = \"error\"\nunused-suppression = \"off\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.fail_on, Some(FailOnValue::Warning));
+        assert_eq!(config.severities().len(), 2);
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_types_are_errors_with_a_line() {
+        let error = toml::from_str::<Config>("exclude = []\nfail_on = \"error\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("line 2"), "{error}");
+        let error = toml::from_str::<Config>("require-explicit = \"yes\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("line 1"), "{error}");
+    }
+}
