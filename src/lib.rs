@@ -3,6 +3,7 @@
 //! `check` reads the given files, links every database to its parameter group and returns a
 //! `Report`; it never prints and never exits. Rendering lives in `report`, the CLI in the binary.
 
+pub mod baseline;
 pub mod cloudformation;
 pub mod diagnostic;
 pub mod model;
@@ -124,6 +125,21 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
                 .map_or(0, |file| file.lines.line_of(span.start as usize))
         },
     );
+    // The baseline keys on the file of the resource (else of the finding), as reports show it.
+    let suppressed = suppressed
+        + settings.baseline.as_ref().map_or(0, |baseline| {
+            let file_of = |finding: &Finding| {
+                let span = finding
+                    .resource
+                    .as_ref()
+                    .map_or(finding.primary.span, |r| r.header);
+                files
+                    .get(&span.file)
+                    .map(|f| f.display.clone())
+                    .unwrap_or_default()
+            };
+            baseline.hide(&mut findings, &file_of)
+        });
     findings.retain_mut(|finding| match settings.severity.get(&finding.rule) {
         Some(None) => false,
         Some(Some(severity)) => {

@@ -18,6 +18,8 @@ pub struct Settings {
     pub var_files: Vec<PathBuf>,
     /// The directory report paths are relative to.
     pub base: PathBuf,
+    /// Findings to hide (`--baseline`).
+    pub baseline: Option<crate::baseline::Baseline>,
 }
 
 impl Default for Settings {
@@ -28,6 +30,7 @@ impl Default for Settings {
             today: Date::today(),
             var_files: Vec::new(),
             base: PathBuf::from("."),
+            baseline: None,
         }
     }
 }

@@ -510,3 +510,84 @@ fn config_errors_are_exit_2_and_point_at_the_line() {
     messages.push(format!("--- missing --config\n{}", stderr(&output)));
     insta::assert_snapshot!(messages.join("\n"));
 }
+
+#[test]
+fn a_baseline_hides_todays_findings_and_shows_new_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "stacks/old.yaml", OPEN_DB);
+    let recorded = intransit(
+        dir.path(),
+        &[
+            "check",
+            "stacks",
+            "--write-baseline",
+            "baseline.json",
+            "--format",
+            "concise",
+        ],
+    );
+    assert_eq!(
+        recorded.status.code(),
+        Some(0),
+        "recording accepts today's findings"
+    );
+    assert!(stderr(&recorded).contains("recorded 1 findings in baseline.json"));
+    insta::assert_snapshot!(std::fs::read_to_string(dir.path().join("baseline.json")).unwrap());
+
+    // An edit above the finding moves its line; it stays hidden.
+    let moved = OPEN_DB.replace(
+        "Resources:\n",
+        "Description: moved down\nMetadata: {}\nResources:\n",
+    );
+    write(dir.path(), "stacks/old.yaml", &moved);
+    let output = intransit(
+        dir.path(),
+        &[
+            "check",
+            "stacks",
+            "--baseline",
+            "baseline.json",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["summary"]["findings"], 0);
+    assert_eq!(report["summary"]["suppressed"], 1);
+
+    // A new database with the same problem is reported.
+    write(dir.path(), "stacks/new.yaml", OPEN_DB);
+    let output = intransit(
+        dir.path(),
+        &[
+            "check",
+            "stacks",
+            "--baseline",
+            "baseline.json",
+            "--format",
+            "concise",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stdout(&output).starts_with("stacks/new.yaml:"),
+        "{}",
+        stdout(&output)
+    );
+
+    let missing = intransit(dir.path(), &["check", "stacks", "--baseline", "nope.json"]);
+    assert_eq!(missing.status.code(), Some(2));
+    write(
+        dir.path(),
+        "bad.json",
+        "{\"version\": 1, \"findings\": [{\"rule\": 3}]}",
+    );
+    let invalid = intransit(dir.path(), &["check", "stacks", "--baseline", "bad.json"]);
+    assert_eq!(invalid.status.code(), Some(2));
+    assert!(
+        stderr(&invalid).contains("invalid baseline `bad.json`"),
+        "{}",
+        stderr(&invalid)
+    );
+}

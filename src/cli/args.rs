@@ -60,6 +60,12 @@ pub struct CheckArgs {
     /// Read one file's text from stdin and report it under PATH
     #[arg(long, value_name = "PATH")]
     pub stdin_filename: Option<PathBuf>,
+    /// Hide the findings recorded in FILE (by rule, file and resource, not by line)
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record today's findings in FILE, and exit 0
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
     /// Plain text without colour (also: the NO_COLOR environment variable)
     #[arg(long)]
     pub no_color: bool,

@@ -101,7 +101,18 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         std::fs::metadata(var_file)
             .with_context(|| format!("cannot read --var-file `{}`", var_file.display()))?;
     }
+    let baseline = match &args.baseline {
+        Some(path) => {
+            let text = std::fs::read(path)
+                .with_context(|| format!("cannot read --baseline `{}`", path.display()))?;
+            let baseline: intransit::baseline::Baseline = serde_json::from_slice(&text)
+                .with_context(|| format!("invalid baseline `{}`", path.display()))?;
+            Some(baseline)
+        }
+        None => None,
+    };
     let settings = Settings {
+        baseline,
         require_explicit: args.require_explicit || file.require_explicit.unwrap_or(false),
         severity: file.severities().into_iter().collect(),
         var_files,
@@ -137,6 +148,19 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
             stdout.write_all(&buffer)?;
             stdout.flush()?;
         }
+    }
+    if let Some(path) = &args.write_baseline {
+        let baseline = intransit::baseline::Baseline::of(&report);
+        let mut text = serde_json::to_vec_pretty(&baseline)?;
+        text.push(b'\n');
+        write_atomically(path, &text)
+            .with_context(|| format!("cannot write the baseline to `{}`", path.display()))?;
+        eprintln!(
+            "intransit: recorded {} findings in {}",
+            report.findings.len(),
+            path.display()
+        );
+        return Ok(ExitCode::SUCCESS);
     }
     let threshold = match fail_on {
         FailOn::Error => Some(Severity::Error),
@@ -188,4 +212,22 @@ fn rules(format: RulesFormat) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes through a temporary file in the same directory and a rename, so a reader never sees
+/// half a file.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => std::path::Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("baseline");
+    let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&temporary, bytes)?;
+    std::fs::rename(&temporary, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&temporary);
+    })
 }

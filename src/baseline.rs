@@ -1,0 +1,101 @@
+//! Baselines: today's findings recorded by rule, file and resource name (never by line, so
+//! edits elsewhere do not revive them), and hidden on later runs. A key recorded N times hides
+//! at most N findings, so a second identical problem on the same resource still shows.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::diagnostic::Finding;
+use crate::report::Report;
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Baseline {
+    pub version: u32,
+    pub findings: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    pub rule: String,
+    pub file: String,
+    pub resource: String,
+    #[serde(default = "one")]
+    pub count: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+type Key = (String, String, String);
+
+impl Baseline {
+    /// The baseline of a report's findings, sorted for stable diffs.
+    pub fn of(report: &Report) -> Baseline {
+        let mut counts: BTreeMap<Key, usize> = BTreeMap::new();
+        for finding in &report.findings {
+            *counts
+                .entry(key(finding, &|f| report_file(report, f)))
+                .or_default() += 1;
+        }
+        Baseline {
+            version: 1,
+            findings: counts
+                .into_iter()
+                .map(|((rule, file, resource), count)| Entry {
+                    rule,
+                    file,
+                    resource,
+                    count,
+                })
+                .collect(),
+        }
+    }
+
+    /// Removes the findings the baseline records; returns how many it hid.
+    pub fn hide(&self, findings: &mut Vec<Finding>, file_of: &dyn Fn(&Finding) -> String) -> usize {
+        let mut left: BTreeMap<Key, usize> = BTreeMap::new();
+        for entry in &self.findings {
+            *left
+                .entry((
+                    entry.rule.clone(),
+                    entry.file.clone(),
+                    entry.resource.clone(),
+                ))
+                .or_default() += entry.count;
+        }
+        let before = findings.len();
+        findings.retain(|finding| match left.get_mut(&key(finding, file_of)) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                false
+            }
+            _ => true,
+        });
+        before - findings.len()
+    }
+}
+
+fn report_file(report: &Report, finding: &Finding) -> String {
+    let span = finding
+        .resource
+        .as_ref()
+        .map_or(finding.primary.span, |r| r.header);
+    report.position(span).file.to_string()
+}
+
+/// Rule, the file of the resource (else of the finding), and the resource name.
+fn key(finding: &Finding, file_of: &dyn Fn(&Finding) -> String) -> Key {
+    (
+        finding.rule.to_string(),
+        file_of(finding),
+        finding
+            .resource
+            .as_ref()
+            .map(|r| r.name.clone())
+            .unwrap_or_default(),
+    )
+}
