@@ -57,7 +57,7 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
         .par_iter()
         .enumerate()
         .map(
-            |(i, input)| match terraform::modules::is_terraform_file(&input.path) {
+            |(i, input)| match terraform::modules::names_module(&input.path) {
                 true => FileResult::default(),
                 false => read_file(FileId(i as u32), input),
             },
@@ -81,7 +81,7 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
     // Terraform: each directory holding a named or walked `.tf` file is a module.
     let tf_dirs: Vec<PathBuf> = inputs
         .iter()
-        .filter(|input| terraform::modules::is_terraform_file(&input.path))
+        .filter(|input| terraform::modules::names_module(&input.path))
         .map(|input| match input.path.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
             _ => PathBuf::from("."),

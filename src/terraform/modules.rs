@@ -426,6 +426,13 @@ fn installed(root: &Path, key: &str) -> Option<PathBuf> {
     Some(root.join(entry["Dir"].as_str()?))
 }
 
+/// A file whose change means its directory's module must be checked (pre-commit passes the
+/// changed files): configuration and variable files.
+pub fn names_module(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    is_terraform_file(path) || name.ends_with(".tfvars") || name.ends_with(".tfvars.json")
+}
+
 pub fn is_terraform_file(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     name.ends_with(".tf") || name.ends_with(".tf.json")
