@@ -154,6 +154,9 @@ pub struct Finding {
     pub engine_version: Option<String>,
     pub parameter: Option<String>,
     pub value: Option<String>,
+    /// What a fix should change, from the verdict (resolved into `fix` with the file's text).
+    pub fix_request: Option<crate::fix::FixRequest>,
+    pub fix: Option<crate::fix::Fix>,
 }
 
 impl Finding {
@@ -170,6 +173,8 @@ impl Finding {
             engine_version: None,
             parameter: None,
             value: None,
+            fix_request: None,
+            fix: None,
         }
     }
 }

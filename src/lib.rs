@@ -6,6 +6,7 @@
 pub mod baseline;
 pub mod cloudformation;
 pub mod diagnostic;
+pub mod fix;
 pub mod model;
 pub mod report;
 pub mod rules;
@@ -59,7 +60,7 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
         .map(
             |(i, input)| match terraform::modules::names_module(&input.path) {
                 true => FileResult::default(),
-                false => read_file(FileId(i as u32), input),
+                false => read_file(FileId(i as u32), input, settings),
             },
         )
         .collect();
@@ -89,10 +90,11 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
         .collect();
     if !tf_dirs.is_empty() {
         // An unsaved buffer (`--stdin-filename main.tf`) replaces that file in its module.
-        let overrides = inputs
+        let mut overrides: std::collections::HashMap<PathBuf, String> = inputs
             .iter()
-            .filter_map(|i| Some((i.path.clone(), i.text.clone()?)))
+            .filter_map(|i| Some((terraform::modules::normalize(&i.path), i.text.clone()?)))
             .collect();
+        overrides.extend(settings.overrides.clone());
         let loaded = terraform::check(
             &tf_dirs,
             &settings.var_files,
@@ -148,10 +150,24 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
         }
         None => true,
     });
+    for finding in &mut findings {
+        if let Some(request) = &finding.fix_request {
+            let span = match request {
+                fix::FixRequest::SetValue { span, .. } => Some(*span),
+                fix::FixRequest::AddParameter { slot, .. } => match slot {
+                    fix::Slot::Map(s) | fix::Slot::Properties(s) | fix::Slot::Block(s) => Some(*s),
+                    fix::Slot::None => None,
+                },
+            };
+            finding.fix = span
+                .and_then(|s| files.get(&s.file))
+                .and_then(|file| fix::resolve(request, file));
+        }
+    }
     Report::new(files, findings, scanned, databases, suppressed)
 }
 
-fn read_file(id: FileId, input: &Input) -> FileResult {
+fn read_file(id: FileId, input: &Input, settings: &Settings) -> FileResult {
     let io_error = |message: String| {
         let source = Arc::new(SourceFile::new(
             id,
@@ -173,7 +189,11 @@ fn read_file(id: FileId, input: &Input) -> FileResult {
             ..FileResult::default()
         }
     };
-    let bytes = match &input.text {
+    let replaced = settings
+        .overrides
+        .get(&terraform::modules::normalize(&input.path));
+    // A fix being tried replaces even an unsaved buffer: it is the newer text.
+    let bytes = match replaced.or(input.text.as_ref()) {
         Some(text) => text.clone().into_bytes(),
         None => match std::fs::read(&input.path) {
             Ok(bytes) => bytes,

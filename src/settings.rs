@@ -20,6 +20,8 @@ pub struct Settings {
     pub base: PathBuf,
     /// Findings to hide (`--baseline`).
     pub baseline: Option<crate::baseline::Baseline>,
+    /// Texts that replace files on disk, by normalized path (fixes being tried, unsaved buffers).
+    pub overrides: HashMap<PathBuf, String>,
 }
 
 impl Default for Settings {
@@ -31,6 +33,7 @@ impl Default for Settings {
             var_files: Vec::new(),
             base: PathBuf::from("."),
             baseline: None,
+            overrides: HashMap::new(),
         }
     }
 }

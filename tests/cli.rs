@@ -591,3 +591,119 @@ fn a_baseline_hides_todays_findings_and_shows_new_ones() {
         stderr(&invalid)
     );
 }
+
+const DISABLED_DB: &str = "AWSTemplateFormatVersion: \"2010-09-09\"\nResources:\n  Params:\n    Type: AWS::RDS::DBParameterGroup\n    Properties:\n      Family: postgres14\n      Description: x\n      Parameters:\n        rds.force_ssl: \"0\"   # was off\n  Db:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      Engine: postgres\n      EngineVersion: \"14.12\"\n      DBParameterGroupName: !Ref Params\n";
+
+#[test]
+fn fix_rewrites_files_in_place_and_keeps_their_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "db.yaml", DISABLED_DB);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let broken = write(
+        dir.path(),
+        "broken.yaml",
+        "AWSTemplateFormatVersion: \"2010-09-09\"\nResources: [\n",
+    );
+    let output = intransit(dir.path(), &["check", ".", "--fix", "--format", "concise"]);
+    // The parse error still fails the run; the fixable finding is gone.
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("applied 1 fixes in 1 file"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(stdout(&output).lines().count(), 1, "{}", stdout(&output));
+    assert!(stdout(&output).contains("parse-error"));
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        DISABLED_DB.replace("\"0\"", "\"1\"")
+    );
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+    assert_eq!(
+        std::fs::read_to_string(&broken).unwrap(),
+        "AWSTemplateFormatVersion: \"2010-09-09\"\nResources: [\n"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 2, "no temporary files left: {leftovers:?}");
+    // A second --fix changes nothing.
+    let again = intransit(dir.path(), &["check", "db.yaml", "--fix"]);
+    assert_eq!(again.status.code(), Some(0));
+    assert!(stderr(&again).contains("applied 0 fixes in 0 files"));
+}
+
+#[test]
+fn fix_refuses_read_only_files() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "db.yaml", DISABLED_DB);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let output = intransit(
+        dir.path(),
+        &["check", "db.yaml", "--fix", "--format", "concise"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("not fixed `db.yaml`: the file is read-only"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), DISABLED_DB);
+    assert!(
+        stdout(&output).contains("rds-tls-disabled"),
+        "the finding is still reported"
+    );
+}
+
+#[test]
+fn diff_prints_the_fixes_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "db.yaml", DISABLED_DB);
+    let output = intransit(dir.path(), &["check", ".", "--diff"]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "a diff means fixes are pending"
+    );
+    insta::assert_snapshot!(stdout(&output));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), DISABLED_DB);
+    write(
+        dir.path(),
+        "db.yaml",
+        &DISABLED_DB.replace("\"0\"", "\"1\""),
+    );
+    let clean = intransit(dir.path(), &["check", ".", "--diff"]);
+    assert_eq!(
+        (clean.status.code(), stdout(&clean)),
+        (Some(0), String::new())
+    );
+}
+
+#[test]
+fn fix_with_stdin_prints_the_fixed_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_intransit"))
+        .args(["check", "--stdin-filename", "stacks/db.yaml", "--fix"])
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(DISABLED_DB.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(stdout(&output), DISABLED_DB.replace("\"0\"", "\"1\""));
+    assert_eq!(stderr(&output), "");
+}

@@ -2,65 +2,17 @@
 //! human and JSON reports are snapshotted, and the rule ids reported must equal the fixture's
 //! own `expect:` line (in its Description), in report order. `expect: none` means clean.
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use std::path::Path;
+
+use common::{inputs_and_settings, name, scenario_files, scenarios};
 use intransit::report::{human, json};
-use intransit::suppression::Date;
-use intransit::{check, Input, Report, Settings};
+use intransit::{check, Report};
 
-fn fixture_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
-}
-
-/// The files of a scenario: the file itself, or a folder's files in name order.
-fn scenario_files(path: &Path) -> Vec<PathBuf> {
-    if path.is_file() {
-        return vec![path.to_path_buf()];
-    }
-    let mut files: Vec<PathBuf> = walk(path);
-    files.sort();
-    files
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy();
-        if path.is_dir() && matches!(name.as_ref(), ".terraform" | ".git" | "node_modules") {
-            continue;
-        }
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
-}
-
-/// Runs a scenario as the CLI would, with paths shown relative to `fixtures/`.
-pub fn run(path: &Path, require_explicit: bool) -> Report {
-    let root = fixture_root();
-    let inputs: Vec<Input> = scenario_files(path)
-        .into_iter()
-        .map(|file| Input {
-            display: intransit::source::display_path(&file, &root),
-            path: file,
-            text: None,
-            explicit: path.is_file(),
-        })
-        .collect();
-    let settings = Settings {
-        require_explicit,
-        base: root.clone(),
-        today: Date {
-            year: 2026,
-            month: 11,
-            day: 28,
-        },
-        ..Settings::default()
-    };
+/// Runs a scenario as the CLI would.
+pub fn run(path: &Path) -> Report {
+    let (inputs, settings) = inputs_and_settings(path);
     check(&inputs, &settings)
 }
 
@@ -104,17 +56,10 @@ fn json_text(report: &Report) -> String {
 }
 
 fn check_dialect(dialect: &str) {
-    let dir = fixture_root().join(dialect);
-    let mut scenarios: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    scenarios.sort();
-    assert!(!scenarios.is_empty());
     let mut mismatches = Vec::new();
-    for scenario in scenarios {
-        let name = scenario.file_stem().unwrap().to_string_lossy().into_owned();
-        let report = run(&scenario, name.contains("require-explicit"));
+    for scenario in scenarios(dialect) {
+        let name = name(&scenario);
+        let report = run(&scenario);
         let got: Vec<String> = report.findings.iter().map(|f| f.rule.to_string()).collect();
         let want = expected(&scenario);
         if got != want {

@@ -60,6 +60,12 @@ pub struct CheckArgs {
     /// Read one file's text from stdin and report it under PATH
     #[arg(long, value_name = "PATH")]
     pub stdin_filename: Option<PathBuf>,
+    /// Apply safe fixes in place (atomically; files that fail to parse are never rewritten)
+    #[arg(long, conflicts_with = "diff")]
+    pub fix: bool,
+    /// Print the fixes as a unified diff and change nothing
+    #[arg(long)]
+    pub diff: bool,
     /// Hide the findings recorded in FILE (by rule, file and resource, not by line)
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,

@@ -119,14 +119,27 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         base: cwd.clone(),
         ..Settings::default()
     };
+    if args.fix || args.diff {
+        return fix(&args, &inputs, &settings, &cwd);
+    }
     let report = intransit::check(&inputs, &settings);
 
+    render_and_exit(&args, &report, started, fail_on)
+}
+
+/// Renders the report where `-o` says (stdout by default) and turns it into an exit code.
+fn render_and_exit(
+    args: &CheckArgs,
+    report: &intransit::Report,
+    started: Instant,
+    fail_on: FailOn,
+) -> Result<ExitCode> {
     let to_terminal = args.output.is_none() && io::stdout().is_terminal();
     let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let mut buffer: Vec<u8> = Vec::new();
     match args.format {
         Format::Human => human::render(
-            &report,
+            report,
             &human::Options {
                 color: to_terminal && !args.no_color && !no_color_env,
                 width: 100,
@@ -134,11 +147,11 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
             },
             &mut buffer,
         )?,
-        Format::Concise => report::concise::render(&report, &mut buffer)?,
-        Format::Json => report::json::render(&report, &mut buffer)?,
-        Format::Sarif => report::sarif::render(&report, &mut buffer)?,
-        Format::Github => report::github::render(&report, &mut buffer)?,
-        Format::Junit => report::junit::render(&report, &mut buffer)?,
+        Format::Concise => report::concise::render(report, &mut buffer)?,
+        Format::Json => report::json::render(report, &mut buffer)?,
+        Format::Sarif => report::sarif::render(report, &mut buffer)?,
+        Format::Github => report::github::render(report, &mut buffer)?,
+        Format::Junit => report::junit::render(report, &mut buffer)?,
     }
     match &args.output {
         Some(path) => std::fs::write(path, &buffer)
@@ -150,10 +163,10 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         }
     }
     if let Some(path) = &args.write_baseline {
-        let baseline = intransit::baseline::Baseline::of(&report);
+        let baseline = intransit::baseline::Baseline::of(report);
         let mut text = serde_json::to_vec_pretty(&baseline)?;
         text.push(b'\n');
-        write_atomically(path, &text)
+        write_atomically(path, &text, None)
             .with_context(|| format!("cannot write the baseline to `{}`", path.display()))?;
         eprintln!(
             "intransit: recorded {} findings in {}",
@@ -162,16 +175,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let threshold = match fail_on {
-        FailOn::Error => Some(Severity::Error),
-        FailOn::Warning => Some(Severity::Warning),
-        FailOn::Never => None,
-    };
-    Ok(if report.fails(threshold) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(exit_code(report, fail_on))
 }
 
 fn explain(id: &str) -> Result<ExitCode> {
@@ -216,7 +220,11 @@ fn rules(format: RulesFormat) -> Result<ExitCode> {
 
 /// Writes through a temporary file in the same directory and a rename, so a reader never sees
 /// half a file.
-fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> io::Result<()> {
+fn write_atomically(
+    path: &std::path::Path,
+    bytes: &[u8],
+    permissions: Option<std::fs::Permissions>,
+) -> io::Result<()> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => std::path::Path::new("."),
@@ -227,7 +235,98 @@ fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> io::Result<()> {
         .unwrap_or("baseline");
     let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     std::fs::write(&temporary, bytes)?;
+    if let Some(permissions) = permissions {
+        std::fs::set_permissions(&temporary, permissions)?;
+    }
     std::fs::rename(&temporary, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&temporary);
     })
+}
+
+/// `--fix` and `--diff`: fixes computed in memory by the library, then written (atomically,
+/// keeping permissions, refusing read-only files and files changed since they were read) or
+/// shown as a unified diff.
+fn fix(
+    args: &CheckArgs,
+    inputs: &[Input],
+    settings: &Settings,
+    cwd: &std::path::Path,
+) -> Result<ExitCode> {
+    let started = Instant::now();
+    let fail_on = args.fail_on.unwrap_or(FailOn::Error);
+    let fixed = intransit::fix::fix_all(inputs, settings, false);
+    if args.diff {
+        let mut out = io::stdout().lock();
+        for (path, before, after) in &fixed.files {
+            let shown = display_path(path, cwd);
+            let diff = similar::TextDiff::from_lines(before.as_str(), after.as_str());
+            write!(
+                out,
+                "{}",
+                diff.unified_diff()
+                    .header(&format!("a/{shown}"), &format!("b/{shown}"))
+            )?;
+        }
+        return Ok(if fixed.files.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
+    if args.stdin_filename.is_some() {
+        // Editors: the fixed buffer on stdout, the remaining findings on stderr.
+        let text = match fixed.files.first() {
+            Some((_, _, after)) => after.clone(),
+            None => inputs[0].text.clone().unwrap_or_default(),
+        };
+        io::stdout().lock().write_all(text.as_bytes())?;
+        let mut buffer = Vec::new();
+        report::concise::render(&fixed.report, &mut buffer)?;
+        io::stderr().lock().write_all(&buffer)?;
+        return Ok(exit_code(&fixed.report, fail_on));
+    }
+    let mut written = 0;
+    for (path, before, after) in &fixed.files {
+        let shown = display_path(path, cwd);
+        match write_fixed(path, before, after) {
+            Ok(()) => written += 1,
+            Err(why) => eprintln!("intransit: not fixed `{shown}`: {why}"),
+        }
+    }
+    eprintln!(
+        "intransit: applied {} fixes in {written} file{}",
+        fixed.applied,
+        if written == 1 { "" } else { "s" }
+    );
+    // Report what is on disk now, whatever could or could not be written.
+    let report = intransit::check(inputs, settings);
+    render_and_exit(args, &report, started, fail_on)
+}
+
+fn exit_code(report: &intransit::Report, fail_on: FailOn) -> ExitCode {
+    let threshold = match fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Never => None,
+    };
+    if report.fails(threshold) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Writes a fixed file only if it still holds the text the fix was computed from and is not
+/// read-only; through a temporary file and a rename, with the original's permissions.
+fn write_fixed(path: &std::path::Path, before: &str, after: &str) -> Result<(), String> {
+    let metadata = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if metadata.permissions().readonly() {
+        return Err("the file is read-only".into());
+    }
+    let now = std::fs::read(path).map_err(|e| e.to_string())?;
+    if now != before.as_bytes() {
+        return Err("the file changed since it was read".into());
+    }
+    write_atomically(path, after.as_bytes(), Some(metadata.permissions()))
+        .map_err(|e| e.to_string())
 }

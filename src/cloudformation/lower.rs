@@ -3,6 +3,7 @@
 
 use super::node::{Entry, Node};
 use super::resolve::{strings, Resolver, Term};
+use crate::fix::Slot;
 use crate::model::{
     Choice, Choices, Database, DatabaseKind, FileModel, GroupLevel, Member, Parameter,
     ParameterGroup, Parameters, Resource, ScopeId, Target, Val,
@@ -178,12 +179,22 @@ impl Lowering<'_> {
                 },
             },
         };
+        let slot = match (&parameters, self.properties) {
+            (Parameters::Known { .. }, Some(properties)) => properties
+                .get("Parameters")
+                .map_or(Slot::None, |map| Slot::Map(map.span)),
+            (Parameters::Absent, Some(properties)) if properties.map().is_some() => {
+                Slot::Properties(properties.span)
+            }
+            _ => Slot::None,
+        };
         ParameterGroup {
             resource,
             level,
             name: self.literal(name_property),
             family: self.string("Family"),
             parameters,
+            slot,
         }
     }
 }

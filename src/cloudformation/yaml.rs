@@ -113,7 +113,7 @@ impl Builder {
     fn event(&mut self, event: Event<'_>, span: Span, text: &str) -> Result<bool, ParseError> {
         match event {
             Event::Scalar(value, style, anchor, tag) => {
-                let span = trim_end(span, text);
+                let span = scalar_end(span, text, style);
                 let plain = style == ScalarStyle::Plain;
                 let kind = if plain {
                     plain_kind(&value)
@@ -332,14 +332,54 @@ fn merge_into(entries: &mut Vec<Entry>, merges: &[Node]) {
     }
 }
 
-/// Block scalars' spans run over the trailing line break and indentation: trim them.
-fn trim_end(span: Span, text: &str) -> Span {
+/// saphyr's scalar spans can run past the scalar: over a trailing comment (`"0"  # note`),
+/// or a block scalar's final line break and indentation. End them where the scalar ends.
+fn scalar_end(span: Span, text: &str, style: ScalarStyle) -> Span {
     let slice = text.get(span.range()).unwrap_or("");
-    let trimmed = slice.trim_end();
+    let quote = match style {
+        ScalarStyle::DoubleQuoted => Some('"'),
+        ScalarStyle::SingleQuoted => Some('\''),
+        _ => None,
+    };
+    let length = match quote {
+        Some(quote) => quoted_length(slice, quote).unwrap_or(slice.len()),
+        None if style == ScalarStyle::Plain => {
+            // A plain scalar cannot contain ` #`: that starts a comment.
+            let cut = slice
+                .find(" #")
+                .or_else(|| slice.find("\t#"))
+                .unwrap_or(slice.len());
+            slice[..cut].trim_end().len()
+        }
+        None => slice.trim_end().len(),
+    };
     Span {
-        end: span.start + trimmed.len() as u32,
+        end: span.start + length as u32,
         ..span
     }
+}
+
+/// Length up to and including the closing quote (after any tag before the opening one).
+fn quoted_length(slice: &str, quote: char) -> Option<usize> {
+    let open = slice.find(quote)?;
+    let mut chars = slice[open + 1..].char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' if quote == '"' => {
+                chars.next();
+            }
+            c if c == quote => {
+                // '' inside a single-quoted scalar is an escaped quote.
+                if quote == '\'' && chars.peek().is_some_and(|(_, n)| *n == '\'') {
+                    chars.next();
+                    continue;
+                }
+                return Some(open + 1 + i + c.len_utf8());
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// YAML 1.2 core schema types for plain scalars.
@@ -464,6 +504,17 @@ mod tests {
         // saphyr starts a block scalar's span at its content, after the `|` line.
         assert_eq!(&text[root.get("A").unwrap().span.range()], "line");
         assert_eq!(&text[root.get("B").unwrap().span.range()], "c: 1");
+    }
+
+    #[test]
+    fn scalar_spans_stop_before_comments() {
+        let text = "a: \"0\"   # was off\nb: 'it''s' # c\nc: plain value # c\nd: !Ref X # c\n";
+        let root = load(text);
+        let at = |k: &str| &text[root.get(k).unwrap().span.range()];
+        assert_eq!(at("a"), "\"0\"");
+        assert_eq!(at("b"), "'it''s'");
+        assert_eq!(at("c"), "plain value");
+        assert_eq!(at("d"), "!Ref X");
     }
 
     #[test]

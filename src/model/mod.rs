@@ -82,6 +82,8 @@ pub struct ParameterGroup {
     pub name: Option<String>,
     pub family: Choices<String>,
     pub parameters: Parameters,
+    /// Where a fix can add a parameter.
+    pub slot: crate::fix::Slot,
 }
 
 #[derive(Clone, Debug)]

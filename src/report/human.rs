@@ -104,11 +104,18 @@ fn adapt(report: &Report, finding: &Finding) -> Adapted {
         })
         .collect();
     let help = finding.help.as_ref().map(|help| {
-        if finding.rule.is_tls() {
-            format!("{help}\nsee `intransit explain {}`", finding.rule)
-        } else {
-            help.clone()
+        let mut help = help.clone();
+        match finding.fix.as_ref().map(|f| f.applicability) {
+            Some(crate::fix::Applicability::Safe) => help.push_str("\nfixable with --fix"),
+            Some(crate::fix::Applicability::Unsafe) => {
+                help.push_str("\nfixable with --fix --unsafe-fixes")
+            }
+            None => {}
         }
+        if finding.rule.is_tls() {
+            help.push_str(&format!("\nsee `intransit explain {}`", finding.rule));
+        }
+        help
     });
     Adapted {
         message: finding.message.clone(),

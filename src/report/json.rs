@@ -37,7 +37,13 @@ struct JsonFinding<'r> {
     parameter: Option<&'r str>,
     value: Option<&'r str>,
     related: Vec<Related<'r>>,
-    fix: Option<()>,
+    fix: Option<JsonFix<'r>>,
+}
+
+#[derive(Serialize)]
+struct JsonFix<'r> {
+    applicability: &'static str,
+    description: &'r str,
 }
 
 #[derive(Serialize)]
@@ -108,6 +114,9 @@ fn finding<'r>(report: &'r Report, finding: &'r Finding) -> JsonFinding<'r> {
                 }
             })
             .collect(),
-        fix: None,
+        fix: finding.fix.as_ref().map(|fix| JsonFix {
+            applicability: fix.applicability.as_str(),
+            description: &fix.description,
+        }),
     }
 }

@@ -143,7 +143,46 @@ fn result(report: &Report, finding: &Finding) -> Value {
     if !related.is_empty() {
         result["relatedLocations"] = Value::Array(related);
     }
+    if let Some(fix) = &finding.fix {
+        let replacements: Vec<Value> = fix
+            .edits
+            .iter()
+            .map(|edit| {
+                json!({
+                    "deletedRegion": { "charOffset": char_offset(report, edit.span.start, edit.span), "charLength": char_length(report, edit.span) },
+                    "insertedContent": { "text": edit.replacement },
+                })
+            })
+            .collect();
+        let file = report.position(finding.primary.span).file;
+        let target = fix
+            .edits
+            .first()
+            .map_or(file, |e| report.position(e.span).file);
+        result["fixes"] = json!([{
+            "description": { "text": fix.description },
+            "artifactChanges": [{
+                "artifactLocation": { "uri": uri(target), "uriBaseId": "%SRCROOT%" },
+                "replacements": replacements,
+            }],
+        }]);
+    }
     result
+}
+
+/// SARIF offsets count characters (as `columnKind` says), not bytes.
+fn char_offset(report: &Report, offset: u32, span: Span) -> usize {
+    report.file(span.file).map_or(0, |f| {
+        f.text
+            .get(..offset as usize)
+            .map_or(0, |t| t.chars().count())
+    })
+}
+
+fn char_length(report: &Report, span: Span) -> usize {
+    report
+        .file(span.file)
+        .map_or(0, |f| f.slice(span).chars().count())
 }
 
 fn physical(report: &Report, span: Span) -> Value {

@@ -5,6 +5,7 @@
 use super::engines::{show_version, Engine};
 use super::verdict::{Facts, Governing, NotEnforced, Problem, Verdict};
 use crate::diagnostic::{Finding, Label, ResourceInfo, RuleId};
+use crate::fix::FixRequest;
 use crate::model::{Database, ParameterGroup, Parameters, Resource};
 use crate::source::Span;
 
@@ -182,7 +183,43 @@ pub fn finding(db: &Database, verdict: &Verdict<'_>) -> Finding {
         .as_ref()
         .and_then(|(row, _)| row.parameter.map(str::to_string));
     finding.value = value;
+    finding.fix_request = fix_request(verdict);
     finding
+}
+
+/// The remedy, when there is one clear one: set the value where it is written, or add the
+/// parameter to the custom group that governs the database.
+fn fix_request(verdict: &Verdict<'_>) -> Option<FixRequest> {
+    let (row, _) = verdict.facts.engine.as_ref()?;
+    let enabling = row.enabling.to_string();
+    match (&verdict.problem, verdict.facts.governing) {
+        (
+            Problem::Disabled {
+                parameter,
+                value_span,
+                ..
+            }
+            | Problem::Invalid {
+                parameter,
+                value_span,
+                ..
+            },
+            _,
+        ) => Some(FixRequest::SetValue {
+            span: *value_span,
+            parameter: parameter.name.clone(),
+            enabling,
+        }),
+        (
+            Problem::NotEnforced(NotEnforced::GroupWithoutParameter | NotEnforced::ReliesOnDefault),
+            Governing::Declared(group),
+        ) => Some(FixRequest::AddParameter {
+            slot: group.slot,
+            parameter: row.parameter?.to_string(),
+            enabling,
+        }),
+        _ => None,
+    }
 }
 
 pub fn resource_info(resource: &Resource) -> ResourceInfo {

@@ -100,6 +100,11 @@ fn unused_disabling(group: &ParameterGroup) -> Option<Finding> {
                 .map(|(engine, _)| engine);
             finding.parameter = Some(parameter.name.clone());
             finding.value = Some(value.clone());
+            finding.fix_request = Some(crate::fix::FixRequest::SetValue {
+                span: choice.span,
+                parameter: parameter.name.clone(),
+                enabling: enabling.to_string(),
+            });
             return Some(finding);
         }
     }

@@ -77,6 +77,7 @@ pub fn lower(instance: &Instance, scope: ScopeId, model: &mut FileModel) {
                 name: lowering.literal("name"),
                 family: lowering.strings("family"),
                 parameters: lowering.parameters(),
+                slot: crate::fix::Slot::Block(block.span),
                 resource,
             }),
         }

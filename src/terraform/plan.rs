@@ -264,6 +264,7 @@ impl Plan {
                     },
                     name: literal("name"),
                     family: strings("family"),
+                    slot: crate::fix::Slot::None,
                     parameters: if entries.is_empty() {
                         Parameters::Absent
                     } else {

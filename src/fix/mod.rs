@@ -1,0 +1,271 @@
+//! Fixes: a finding's `FixRequest` (what should change, in model terms) becomes byte-range
+//! edits on the file's text through helpers that know YAML (block and flow), JSON and HCL,
+//! keep the neighbours' indentation, quoting and line endings, and refuse anything that is not
+//! a plain literal. Edits apply back to front; overlapping edits are left for the next round.
+
+mod edits;
+
+use edits::{hcl_block, json_entry, new_literal, yaml_entry};
+
+use crate::source::{SourceFile, Span};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applicability {
+    /// Sets the engine's own TLS switch where the template already decides it.
+    Safe,
+    /// Changes which group governs a database (a reboot; clients without TLS are refused).
+    Unsafe,
+}
+
+impl Applicability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applicability::Safe => "safe",
+            Applicability::Unsafe => "unsafe",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edit {
+    pub span: Span,
+    pub replacement: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    pub applicability: Applicability,
+    pub description: String,
+    pub edits: Vec<Edit>,
+}
+
+/// Where a parameter can be added to a group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slot {
+    /// CloudFormation: the group's `Parameters` map.
+    Map(Span),
+    /// CloudFormation: the `Properties` map of a group without `Parameters`.
+    Properties(Span),
+    /// Terraform: the group's resource block.
+    Block(Span),
+    /// Nowhere we can write (plan JSON, `.tf.json`, computed parameters).
+    None,
+}
+
+/// What a fix should do, before it is turned into text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FixRequest {
+    /// Replace the literal at `span` by the enabling value.
+    SetValue {
+        span: Span,
+        parameter: String,
+        enabling: String,
+    },
+    /// Add `parameter = enabling` to a group.
+    AddParameter {
+        slot: Slot,
+        parameter: String,
+        enabling: String,
+    },
+}
+
+/// Turns a request into edits on `file`; `None` when the text is not one we can edit safely.
+pub fn resolve(request: &FixRequest, file: &SourceFile) -> Option<Fix> {
+    let syntax = Syntax::of(file)?;
+    match request {
+        FixRequest::SetValue {
+            span,
+            parameter,
+            enabling,
+        } => {
+            let replacement = new_literal(file.slice(*span), enabling, syntax)?;
+            Some(Fix {
+                applicability: Applicability::Safe,
+                description: format!("set {parameter} to {replacement}"),
+                edits: vec![Edit {
+                    span: *span,
+                    replacement,
+                }],
+            })
+        }
+        FixRequest::AddParameter {
+            slot,
+            parameter,
+            enabling,
+        } => {
+            let edit = match (slot, syntax) {
+                (Slot::Map(span), Syntax::Yaml) => {
+                    yaml_entry(file, *span, &format!("{parameter}: \"{enabling}\""), None)?
+                }
+                (Slot::Properties(span), Syntax::Yaml) => yaml_entry(
+                    file,
+                    *span,
+                    "Parameters:",
+                    Some(&format!("{parameter}: \"{enabling}\"")),
+                )?,
+                (Slot::Map(span), Syntax::Json) => {
+                    json_entry(file, *span, &format!("\"{parameter}\": \"{enabling}\""))?
+                }
+                (Slot::Properties(span), Syntax::Json) => json_entry(
+                    file,
+                    *span,
+                    &format!("\"Parameters\": {{\"{parameter}\": \"{enabling}\"}}"),
+                )?,
+                (Slot::Block(span), Syntax::Hcl) => hcl_block(file, *span, parameter, enabling)?,
+                _ => return None,
+            };
+            Some(Fix {
+                applicability: Applicability::Safe,
+                description: format!("add {parameter} = \"{enabling}\" to the parameter group"),
+                edits: vec![edit],
+            })
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Syntax {
+    Yaml,
+    Json,
+    Hcl,
+}
+
+impl Syntax {
+    /// Only files people write: never a plan, never a decoded UTF-16 file, never `.tf.json`.
+    fn of(file: &SourceFile) -> Option<Syntax> {
+        if file.encoding == crate::source::Encoding::Utf16 {
+            return None;
+        }
+        let name = file.path.file_name()?.to_str()?.to_ascii_lowercase();
+        if name.ends_with(".tf") {
+            Some(Syntax::Hcl)
+        } else if name.ends_with(".tf.json") || crate::terraform::plan::is_plan(&file.text) {
+            None
+        } else if name.ends_with(".json")
+            || file
+                .text
+                .trim_start_matches('\u{feff}')
+                .trim_start()
+                .starts_with('{')
+        {
+            Some(Syntax::Json)
+        } else {
+            Some(Syntax::Yaml)
+        }
+    }
+}
+
+/// Applies non-overlapping edits (identical duplicates collapse); returns the new text and how
+/// many edits were applied. Overlapping ones wait for the next round.
+pub fn apply(text: &str, edits: &[Edit]) -> (String, usize) {
+    let mut sorted: Vec<&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|e| (e.span.start, e.span.end));
+    sorted.dedup();
+    let mut chosen: Vec<&Edit> = Vec::new();
+    for edit in sorted {
+        if chosen.last().is_none_or(|last| {
+            last.span.end <= edit.span.start
+                && !(last.span.start == last.span.end && last.span.start == edit.span.start)
+        }) {
+            chosen.push(edit);
+        }
+    }
+    let mut out = text.to_string();
+    for edit in chosen.iter().rev() {
+        out.replace_range(edit.span.range(), &edit.replacement);
+    }
+    (out, chosen.len())
+}
+
+/// The outcome of fixing: every file whose text changed, and the report on the fixed texts.
+pub struct Fixed {
+    /// (path, text before, text after), in path order.
+    pub files: Vec<(std::path::PathBuf, String, String)>,
+    /// How many edits were applied over all rounds.
+    pub applied: usize,
+    pub report: crate::Report,
+}
+
+/// Applies fixes round by round in memory (a fix may reveal another) until nothing changes.
+/// A file whose fixed text no longer parses keeps its text; nothing here writes to disk.
+pub fn fix_all(inputs: &[crate::Input], settings: &crate::Settings, allow_unsafe: bool) -> Fixed {
+    use crate::terraform::modules::normalize;
+    use std::collections::BTreeMap;
+    const MAX_ROUNDS: usize = 8;
+    let mut settings = settings.clone();
+    let mut originals: BTreeMap<std::path::PathBuf, (std::path::PathBuf, String)> = BTreeMap::new();
+    let mut frozen: std::collections::HashSet<std::path::PathBuf> =
+        std::collections::HashSet::new();
+    let mut applied = 0;
+    let mut report = crate::check(inputs, &settings);
+    for _ in 0..MAX_ROUNDS {
+        let mut per_file: BTreeMap<std::path::PathBuf, (&SourceFile, Vec<Edit>)> = BTreeMap::new();
+        for finding in &report.findings {
+            let Some(fix) = &finding.fix else { continue };
+            if fix.applicability == Applicability::Unsafe && !allow_unsafe {
+                continue;
+            }
+            for edit in &fix.edits {
+                let Some(file) = report.file(edit.span.file) else {
+                    continue;
+                };
+                let key = normalize(&file.path);
+                if frozen.contains(&key) {
+                    continue;
+                }
+                per_file
+                    .entry(key)
+                    .or_insert((file, Vec::new()))
+                    .1
+                    .push(edit.clone());
+            }
+        }
+        let mut candidate = settings.clone();
+        let mut round = 0;
+        for (key, (file, edits)) in &per_file {
+            let (text, count) = apply(&file.text, edits);
+            if count == 0 || text == *file.text {
+                continue;
+            }
+            originals
+                .entry(key.clone())
+                .or_insert_with(|| (file.path.clone(), file.text.to_string()));
+            candidate.overrides.insert(key.clone(), text);
+            round += count;
+        }
+        if round == 0 {
+            break;
+        }
+        let next = crate::check(inputs, &candidate);
+        // Never keep a fix that breaks a file: revert it and leave that file alone.
+        let broken: Vec<std::path::PathBuf> = next
+            .findings
+            .iter()
+            .filter(|f| f.rule == crate::diagnostic::RuleId::ParseError)
+            .filter_map(|f| {
+                next.file(f.primary.span.file)
+                    .map(|file| normalize(&file.path))
+            })
+            .filter(|key| per_file.contains_key(key))
+            .collect();
+        if broken.is_empty() {
+            settings = candidate;
+            report = next;
+            applied += round;
+        } else {
+            frozen.extend(broken);
+        }
+    }
+    let files = originals
+        .into_iter()
+        .filter_map(|(key, (path, before))| {
+            let after = settings.overrides.get(&key)?.clone();
+            (after != before).then_some((path, before, after))
+        })
+        .collect();
+    Fixed {
+        files,
+        applied,
+        report,
+    }
+}

@@ -1,0 +1,113 @@
+//! Fixes on every fixture: the fixed text parses, the fixed findings are gone, no new finding
+//! appears, a second round changes nothing, CRLF files stay CRLF, and each diff is snapshotted.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::{inputs_and_settings, name, scenarios};
+use intransit::diagnostic::RuleId;
+use intransit::fix::fix_all;
+use intransit::{check, Report};
+
+/// (rule, resource) of each finding, as a multiset.
+fn keys(report: &Report) -> HashMap<(RuleId, String), usize> {
+    let mut keys = HashMap::new();
+    for finding in &report.findings {
+        let resource = finding
+            .resource
+            .as_ref()
+            .map(|r| r.name.clone())
+            .unwrap_or_default();
+        *keys.entry((finding.rule, resource)).or_default() += 1;
+    }
+    keys
+}
+
+fn fix_dialect(dialect: &str) -> usize {
+    let mut fixed_scenarios = 0;
+    for scenario in scenarios(dialect) {
+        let name = name(&scenario);
+        let (inputs, settings) = inputs_and_settings(&scenario);
+        let before = check(&inputs, &settings);
+        let fixable = before.findings.iter().filter(|f| f.fix.is_some()).count();
+        let fixed = fix_all(&inputs, &settings, false);
+        if fixable == 0 {
+            assert!(
+                fixed.files.is_empty(),
+                "{name}: no fix offered, yet files changed"
+            );
+            continue;
+        }
+        fixed_scenarios += 1;
+        assert!(
+            !fixed.files.is_empty(),
+            "{name}: {fixable} fixes offered, none applied"
+        );
+
+        // The fixed texts parse, and every finding left was there before.
+        let after = &fixed.report;
+        assert!(
+            after.findings.iter().all(|f| f.rule != RuleId::ParseError)
+                || before.findings.iter().any(|f| f.rule == RuleId::ParseError),
+            "{name}: a fix broke a file"
+        );
+        let (was, now) = (keys(&before), keys(after));
+        for (key, count) in &now {
+            assert!(
+                was.get(key).is_some_and(|c| c >= count),
+                "{name}: new finding {key:?} after fixing"
+            );
+        }
+        assert!(
+            after.findings.iter().all(|f| f.fix.is_none()),
+            "{name}: fixable findings remain after fixing"
+        );
+        assert!(
+            after.findings.len() < before.findings.len(),
+            "{name}: fixing removed no finding"
+        );
+
+        // A second round changes nothing.
+        let mut again = settings.clone();
+        for (path, _, text) in &fixed.files {
+            again
+                .overrides
+                .insert(intransit::terraform::modules::normalize(path), text.clone());
+        }
+        assert!(
+            fix_all(&inputs, &again, false).files.is_empty(),
+            "{name}: a second --fix changed more"
+        );
+
+        let mut diffs = String::new();
+        for (path, old, new) in &fixed.files {
+            if old.contains("\r\n") && !old.replace("\r\n", "").contains('\n') {
+                assert!(
+                    !new.replace("\r\n", "").contains('\n'),
+                    "{name}: a CRLF file got a bare LF"
+                );
+            }
+            let shown = intransit::source::display_path(path, &common::fixture_root());
+            let diff = similar::TextDiff::from_lines(old.as_str(), new.as_str());
+            diffs.push_str(
+                &diff
+                    .unified_diff()
+                    .header(&format!("a/{shown}"), &format!("b/{shown}"))
+                    .to_string(),
+            );
+        }
+        insta::assert_snapshot!(format!("{dialect}__{name}"), diffs.replace('\r', "␍"));
+    }
+    fixed_scenarios
+}
+
+#[test]
+fn cloudformation_fixes() {
+    assert!(fix_dialect("cloudformation") >= 10);
+}
+
+#[test]
+fn terraform_fixes() {
+    assert!(fix_dialect("terraform") >= 4);
+}
