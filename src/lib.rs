@@ -152,14 +152,8 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
     });
     for finding in &mut findings {
         if let Some(request) = &finding.fix_request {
-            let span = match request {
-                fix::FixRequest::SetValue { span, .. } => Some(*span),
-                fix::FixRequest::AddParameter { slot, .. } => match slot {
-                    fix::Slot::Map(s) | fix::Slot::Properties(s) | fix::Slot::Block(s) => Some(*s),
-                    fix::Slot::None => None,
-                },
-            };
-            finding.fix = span
+            finding.fix = request
+                .anchor()
                 .and_then(|s| files.get(&s.file))
                 .and_then(|file| fix::resolve(request, file));
         }

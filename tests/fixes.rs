@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use common::{inputs_and_settings, name, scenarios};
 use intransit::diagnostic::RuleId;
-use intransit::fix::fix_all;
+use intransit::fix::{fix_all, Applicability};
 use intransit::{check, Report};
 
 /// (rule, resource) of each finding, as a multiset.
@@ -24,14 +24,22 @@ fn keys(report: &Report) -> HashMap<(RuleId, String), usize> {
     keys
 }
 
-fn fix_dialect(dialect: &str) -> usize {
+fn fix_dialect(dialect: &str, allow_unsafe: bool) -> usize {
     let mut fixed_scenarios = 0;
     for scenario in scenarios(dialect) {
         let name = name(&scenario);
         let (inputs, settings) = inputs_and_settings(&scenario);
         let before = check(&inputs, &settings);
-        let fixable = before.findings.iter().filter(|f| f.fix.is_some()).count();
-        let fixed = fix_all(&inputs, &settings, false);
+        let fixable = before
+            .findings
+            .iter()
+            .filter(|f| {
+                f.fix
+                    .as_ref()
+                    .is_some_and(|fix| allow_unsafe || fix.applicability == Applicability::Safe)
+            })
+            .count();
+        let fixed = fix_all(&inputs, &settings, allow_unsafe);
         if fixable == 0 {
             assert!(
                 fixed.files.is_empty(),
@@ -59,8 +67,12 @@ fn fix_dialect(dialect: &str) -> usize {
                 "{name}: new finding {key:?} after fixing"
             );
         }
+        // What is left has no fix of the kind that was applied.
         assert!(
-            after.findings.iter().all(|f| f.fix.is_none()),
+            after.findings.iter().all(|f| f
+                .fix
+                .as_ref()
+                .is_none_or(|fix| !allow_unsafe && fix.applicability == Applicability::Unsafe)),
             "{name}: fixable findings remain after fixing"
         );
         assert!(
@@ -97,17 +109,27 @@ fn fix_dialect(dialect: &str) -> usize {
                     .to_string(),
             );
         }
-        insta::assert_snapshot!(format!("{dialect}__{name}"), diffs.replace('\r', "␍"));
+        let suffix = if allow_unsafe { "__unsafe" } else { "" };
+        insta::assert_snapshot!(
+            format!("{dialect}__{name}{suffix}"),
+            diffs.replace('\r', "␍")
+        );
     }
     fixed_scenarios
 }
 
 #[test]
 fn cloudformation_fixes() {
-    assert!(fix_dialect("cloudformation") >= 10);
+    assert!(fix_dialect("cloudformation", false) >= 10);
 }
 
 #[test]
 fn terraform_fixes() {
-    assert!(fix_dialect("terraform") >= 4);
+    assert!(fix_dialect("terraform", false) >= 4);
+}
+
+#[test]
+fn unsafe_fixes_hold_the_same_contract() {
+    assert!(fix_dialect("cloudformation", true) >= 10);
+    assert!(fix_dialect("terraform", true) >= 4);
 }

@@ -66,6 +66,10 @@ pub struct CheckArgs {
     /// Print the fixes as a unified diff and change nothing
     #[arg(long)]
     pub diff: bool,
+    /// Also apply fixes that change which group governs a database (a reboot; clients
+    /// without TLS will be refused)
+    #[arg(long)]
+    pub unsafe_fixes: bool,
     /// Hide the findings recorded in FILE (by rule, file and resource, not by line)
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,

@@ -254,7 +254,7 @@ fn fix(
 ) -> Result<ExitCode> {
     let started = Instant::now();
     let fail_on = args.fail_on.unwrap_or(FailOn::Error);
-    let fixed = intransit::fix::fix_all(inputs, settings, false);
+    let fixed = intransit::fix::fix_all(inputs, settings, args.unsafe_fixes);
     if args.diff {
         let mut out = io::stdout().lock();
         for (path, before, after) in &fixed.files {

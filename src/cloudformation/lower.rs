@@ -117,6 +117,16 @@ impl Lowering<'_> {
         }
     }
 
+    /// The `Properties` map, where a fix can add a property.
+    fn properties_slot(&self) -> Slot {
+        match self.properties {
+            Some(properties) if properties.map().is_some() && properties.intrinsic().is_none() => {
+                Slot::Properties(properties.span)
+            }
+            _ => Slot::None,
+        }
+    }
+
     fn is_set(&self, name: &str) -> bool {
         self.properties.and_then(|p| p.get(name)).is_some()
     }
@@ -139,6 +149,7 @@ impl Lowering<'_> {
             group: self.target("DBParameterGroupName"),
             group_property: "DBParameterGroupName",
             replica_source: self.target("SourceDBInstanceIdentifier"),
+            slot: self.properties_slot(),
         });
     }
 
@@ -152,6 +163,7 @@ impl Lowering<'_> {
             group: self.target("DBClusterParameterGroupName"),
             group_property: "DBClusterParameterGroupName",
             replica_source: self.target("ReplicationSourceIdentifier"),
+            slot: self.properties_slot(),
         }
     }
 

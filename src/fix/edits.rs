@@ -205,6 +205,139 @@ pub(super) fn hcl_block(
     })
 }
 
+/// A key or name in its old quoting: `require_secure_transport` → `rds.force_ssl`.
+pub(super) fn rename_literal(old: &str, new: &str) -> Option<String> {
+    let quote = match old.as_bytes().first() {
+        Some(b'"') if old.len() >= 2 && old.ends_with('"') => "\"",
+        Some(b'\'') if old.len() >= 2 && old.ends_with('\'') => "'",
+        _ => "",
+    };
+    let inner = &old[quote.len()..old.len() - quote.len()];
+    inner
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        .then(|| format!("{quote}{new}{quote}"))
+}
+
+/// Two insertions at one point become one edit, in order.
+fn merged(mut edits: Vec<Edit>) -> Vec<Edit> {
+    edits.sort_by_key(|e| e.span.start);
+    let mut out: Vec<Edit> = Vec::new();
+    for edit in edits {
+        match out.last_mut() {
+            Some(last) if last.span == edit.span && edit.span.start == edit.span.end => {
+                last.replacement.push_str(&edit.replacement)
+            }
+            _ => out.push(edit),
+        }
+    }
+    out
+}
+
+/// CloudFormation YAML: `Property: !Ref NewGroup` on the database, and the group after it.
+pub(super) fn yaml_new_group(file: &SourceFile, group: &super::NewGroup) -> Option<Vec<Edit>> {
+    let super::Slot::Properties(properties) = group.database else {
+        return None;
+    };
+    let text = &*file.text;
+    let link = yaml_entry(
+        file,
+        properties,
+        &format!("{}: !Ref {}", group.property, group.name),
+        None,
+    )?;
+    let header_indent = indent_of(text, group.header.start as usize);
+    let type_indent = indent_of(text, group.type_span.start as usize);
+    let unit = type_indent
+        .strip_prefix(header_indent)
+        .filter(|u| !u.is_empty())?;
+    let kind = if group.cluster {
+        "DBClusterParameterGroup"
+    } else {
+        "DBParameterGroup"
+    };
+    let newline = line_ending(file);
+    let lines = [
+        format!("{header_indent}{}:", group.name),
+        format!("{header_indent}{unit}Type: AWS::RDS::{kind}"),
+        format!("{header_indent}{unit}Properties:"),
+        format!("{header_indent}{unit}{unit}Family: {}", group.family),
+        format!("{header_indent}{unit}{unit}Description: Requires TLS for every connection"),
+        format!("{header_indent}{unit}{unit}Parameters:"),
+        format!(
+            "{header_indent}{unit}{unit}{unit}{}: \"{}\"",
+            group.parameter, group.enabling
+        ),
+    ];
+    let at = line_end(text, group.resource.end as usize);
+    let resource = Edit {
+        span: Span::new(file.id, at, at),
+        replacement: lines.iter().map(|l| format!("{newline}{l}")).collect(),
+    };
+    Some(merged(vec![link, resource]))
+}
+
+/// Terraform: the group property in the database block, and a group block after it.
+pub(super) fn hcl_new_group(file: &SourceFile, group: &super::NewGroup) -> Option<Vec<Edit>> {
+    let super::Slot::Block(block) = group.database else {
+        return None;
+    };
+    let text = &*file.text;
+    let body = text.get(block.range())?;
+    if !body.ends_with('}') || !body.contains('\n') {
+        return None;
+    }
+    let close = block.end as usize - 1;
+    let close_line = line_start(text, close);
+    if text[close_line..close].trim() != "" {
+        return None;
+    }
+    let kind = if group.cluster {
+        "aws_rds_cluster_parameter_group"
+    } else {
+        "aws_db_parameter_group"
+    };
+    let outer = indent_of(text, close);
+    let newline = line_ending(file);
+    let inner = format!("{outer}  ");
+    let at = text[..close_line]
+        .trim_end_matches(['\n', '\r', ' ', '\t'])
+        .len();
+    let link = Edit {
+        span: Span::new(file.id, at, close_line),
+        replacement: format!(
+            "{newline}{inner}{} = {kind}.{}.name{newline}",
+            group.property, group.name
+        ),
+    };
+    let lines = [
+        format!("resource \"{kind}\" \"{}\" {{", group.name),
+        format!("  family = \"{}\"", group.family),
+        String::new(),
+        "  parameter {".to_string(),
+        format!("    name  = \"{}\"", group.parameter),
+        format!("    value = \"{}\"", group.enabling),
+        "  }".to_string(),
+        "}".to_string(),
+    ];
+    let new_block: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            if l.is_empty() {
+                String::new()
+            } else {
+                format!("{outer}{l}")
+            }
+        })
+        .collect();
+    let after = block.end as usize;
+    let resource = Edit {
+        span: Span::new(file.id, after, after),
+        replacement: format!("{newline}{newline}{}", new_block.join(newline)),
+    };
+    Some(vec![link, resource])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

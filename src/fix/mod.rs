@@ -67,6 +67,57 @@ pub enum FixRequest {
         parameter: String,
         enabling: String,
     },
+    /// Unsafe: create a parameter group of `family` that sets the parameter, and name it on
+    /// the database (which then leaves the default group: a reboot, plaintext clients refused).
+    AddGroup(NewGroup),
+    /// Unsafe: turn a TLS-looking parameter RDS ignores into the engine's own, enabled.
+    RenameParameter {
+        key: Span,
+        value: Option<Span>,
+        parameter: String,
+        enabling: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewGroup {
+    /// Where the database's group property goes.
+    pub database: Slot,
+    /// The database's whole declaration (the new group goes after it) and its first line.
+    pub resource: Span,
+    pub header: Span,
+    /// The `Type` line (CloudFormation), for the file's indentation step.
+    pub type_span: Span,
+    /// The new group's logical ID or Terraform name.
+    pub name: String,
+    pub cluster: bool,
+    pub family: String,
+    /// The database property that names the group (`DBParameterGroupName`, …).
+    pub property: String,
+    pub parameter: String,
+    pub enabling: String,
+}
+
+impl FixRequest {
+    /// A span inside the file the fix edits.
+    pub fn anchor(&self) -> Option<Span> {
+        match self {
+            FixRequest::SetValue { span, .. } | FixRequest::RenameParameter { key: span, .. } => {
+                Some(*span)
+            }
+            FixRequest::AddParameter { slot, .. } => slot.span(),
+            FixRequest::AddGroup(group) => Some(group.resource),
+        }
+    }
+}
+
+impl Slot {
+    pub fn span(self) -> Option<Span> {
+        match self {
+            Slot::Map(s) | Slot::Properties(s) | Slot::Block(s) => Some(s),
+            Slot::None => None,
+        }
+    }
 }
 
 /// Turns a request into edits on `file`; `None` when the text is not one we can edit safely.
@@ -118,6 +169,43 @@ pub fn resolve(request: &FixRequest, file: &SourceFile) -> Option<Fix> {
                 applicability: Applicability::Safe,
                 description: format!("add {parameter} = \"{enabling}\" to the parameter group"),
                 edits: vec![edit],
+            })
+        }
+        FixRequest::AddGroup(group) => {
+            let edits = match syntax {
+                Syntax::Yaml => edits::yaml_new_group(file, group)?,
+                Syntax::Hcl => edits::hcl_new_group(file, group)?,
+                Syntax::Json => return None,
+            };
+            Some(Fix {
+                applicability: Applicability::Unsafe,
+                description: format!(
+                    "add parameter group `{}` ({}, {} = \"{}\") and name it on the database",
+                    group.name, group.family, group.parameter, group.enabling
+                ),
+                edits,
+            })
+        }
+        FixRequest::RenameParameter {
+            key,
+            value,
+            parameter,
+            enabling,
+        } => {
+            let mut edits = vec![Edit {
+                span: *key,
+                replacement: edits::rename_literal(file.slice(*key), parameter)?,
+            }];
+            if let Some(value) = value {
+                edits.push(Edit {
+                    span: *value,
+                    replacement: new_literal(file.slice(*value), enabling, syntax)?,
+                });
+            }
+            Some(Fix {
+                applicability: Applicability::Unsafe,
+                description: format!("replace it with {parameter} = \"{enabling}\""),
+                edits,
             })
         }
     }

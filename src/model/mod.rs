@@ -48,6 +48,8 @@ pub struct Database {
     pub group_property: &'static str,
     /// For a read replica: its source (`Absent` for a primary).
     pub replica_source: Choices<Target>,
+    /// Where a fix can add the group property (the `Properties` map, the resource block).
+    pub slot: crate::fix::Slot,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,10 +2,11 @@
 //! and what to set it to), the labels point at the cause and the database, the help says what to
 //! do, in the imperative.
 
+use super::engines::{default_family, Version};
 use super::engines::{show_version, Engine};
 use super::verdict::{Facts, Governing, NotEnforced, Problem, Verdict};
 use crate::diagnostic::{Finding, Label, ResourceInfo, RuleId};
-use crate::fix::FixRequest;
+use crate::fix::{FixRequest, NewGroup};
 use crate::model::{Database, ParameterGroup, Parameters, Resource};
 use crate::source::Span;
 
@@ -183,13 +184,13 @@ pub fn finding(db: &Database, verdict: &Verdict<'_>) -> Finding {
         .as_ref()
         .and_then(|(row, _)| row.parameter.map(str::to_string));
     finding.value = value;
-    finding.fix_request = fix_request(verdict);
+    finding.fix_request = fix_request(db, verdict);
     finding
 }
 
 /// The remedy, when there is one clear one: set the value where it is written, or add the
 /// parameter to the custom group that governs the database.
-fn fix_request(verdict: &Verdict<'_>) -> Option<FixRequest> {
+fn fix_request(db: &Database, verdict: &Verdict<'_>) -> Option<FixRequest> {
     let (row, _) = verdict.facts.engine.as_ref()?;
     let enabling = row.enabling.to_string();
     match (&verdict.problem, verdict.facts.governing) {
@@ -218,6 +219,60 @@ fn fix_request(verdict: &Verdict<'_>) -> Option<FixRequest> {
             parameter: row.parameter?.to_string(),
             enabling,
         }),
+        // Another engine's key in the governing group: make it this engine's (unsafe).
+        (
+            Problem::WrongParameter {
+                parameter,
+                member: None,
+                ..
+            },
+            _,
+        ) => {
+            let value = parameter
+                .value
+                .iter()
+                .find(|c| c.known().is_some())
+                .map(|c| c.span);
+            Some(FixRequest::RenameParameter {
+                key: parameter.key_span,
+                value,
+                parameter: row.parameter?.to_string(),
+                enabling,
+            })
+        }
+        // The default group, named nowhere: add a group and name it (unsafe).
+        (Problem::NotEnforced(NotEnforced::DefaultGroup), Governing::Default)
+            if verdict.facts.inherited_from.is_none()
+                && db.group.iter().all(|c| {
+                    c.value == crate::model::Val::Absent && c.span == db.resource.header
+                }) =>
+        {
+            let (row, name) = verdict.facts.engine.as_ref()?;
+            let version = verdict.facts.version.as_deref().and_then(Version::parse);
+            let family = default_family(row, name, version.as_ref())?;
+            let short = db
+                .resource
+                .name
+                .rsplit('.')
+                .next()
+                .unwrap_or(&db.resource.name);
+            let new_name = match db.slot {
+                crate::fix::Slot::Block(_) => format!("{short}_tls"),
+                _ => format!("{short}TlsParameters"),
+            };
+            Some(FixRequest::AddGroup(NewGroup {
+                database: db.slot,
+                resource: db.resource.span,
+                header: db.resource.header,
+                type_span: db.resource.type_span,
+                name: new_name,
+                cluster: db.kind == crate::model::DatabaseKind::Cluster,
+                family,
+                property: db.group_property.to_string(),
+                parameter: row.parameter?.to_string(),
+                enabling,
+            }))
+        }
         _ => None,
     }
 }

@@ -52,6 +52,7 @@ pub fn lower(instance: &Instance, scope: ScopeId, model: &mut FileModel) {
                 group: lowering.targets("parameter_group_name"),
                 group_property: "parameter_group_name",
                 replica_source: lowering.targets("replicate_source_db"),
+                slot: crate::fix::Slot::Block(block.span),
             }),
             "aws_rds_cluster" => model.databases.push(Database {
                 resource,
@@ -62,6 +63,7 @@ pub fn lower(instance: &Instance, scope: ScopeId, model: &mut FileModel) {
                 group: lowering.targets("db_cluster_parameter_group_name"),
                 group_property: "db_cluster_parameter_group_name",
                 replica_source: lowering.targets("replication_source_identifier"),
+                slot: crate::fix::Slot::Block(block.span),
             }),
             "aws_rds_cluster_instance" => model.members.push(Member {
                 resource,

@@ -214,6 +214,7 @@ impl Plan {
                 group: targets("parameter_group_name"),
                 group_property: "parameter_group_name",
                 replica_source: targets("replicate_source_db"),
+                slot: crate::fix::Slot::None,
                 resource,
             }),
             "aws_rds_cluster" => model.databases.push(Database {
@@ -224,6 +225,7 @@ impl Plan {
                 group: targets("db_cluster_parameter_group_name"),
                 group_property: "db_cluster_parameter_group_name",
                 replica_source: targets("replication_source_identifier"),
+                slot: crate::fix::Slot::None,
                 resource,
             }),
             "aws_rds_cluster_instance" => model.members.push(Member {
