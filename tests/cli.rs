@@ -26,6 +26,26 @@ fn stderr(output: &Output) -> String {
     String::from_utf8(output.stderr.clone()).unwrap()
 }
 
+/// Runs the binary with `stdin` as its standard input.
+fn intransit_with_stdin(cwd: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_intransit"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -180,26 +200,17 @@ fn human_output_is_plain_when_not_a_terminal() {
 #[test]
 fn stdin_filename_reports_the_text_under_that_path() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_intransit"))
-        .args([
+    let output = intransit_with_stdin(
+        dir.path(),
+        &[
             "check",
             "--stdin-filename",
             "stacks/db.yaml",
             "--format",
             "concise",
-        ])
-        .current_dir(dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(OPEN_DB.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+        ],
+        &OPEN_DB,
+    );
     assert_eq!(output.status.code(), Some(1));
     insta::assert_snapshot!(stdout(&output));
 }
@@ -339,27 +350,18 @@ fn stdin_filename_replaces_a_tf_file_in_its_module() {
         intransit(dir.path(), &["check", "infra"]).status.code(),
         Some(1)
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_intransit"))
-        .args([
+    let buffer = on_disk.replace("\"0\"", "\"1\"");
+    let output = intransit_with_stdin(
+        dir.path(),
+        &[
             "check",
             "--stdin-filename",
             "infra/groups.tf",
             "--format",
             "concise",
-        ])
-        .current_dir(dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let buffer = on_disk.replace("\"0\"", "\"1\"");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(buffer.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+        ],
+        &buffer,
+    );
     assert_eq!(stdout(&output), "");
     assert_eq!(output.status.code(), Some(0));
 }
@@ -688,21 +690,11 @@ fn diff_prints_the_fixes_and_writes_nothing() {
 #[test]
 fn fix_with_stdin_prints_the_fixed_text() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_intransit"))
-        .args(["check", "--stdin-filename", "stacks/db.yaml", "--fix"])
-        .current_dir(dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(DISABLED_DB.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = intransit_with_stdin(
+        dir.path(),
+        &["check", "--stdin-filename", "stacks/db.yaml", "--fix"],
+        &DISABLED_DB,
+    );
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(stdout(&output), DISABLED_DB.replace("\"0\"", "\"1\""));
     assert_eq!(stderr(&output), "");

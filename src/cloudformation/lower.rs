@@ -90,18 +90,15 @@ impl Lowering<'_> {
     fn target(&self, name: &str) -> Choices<Target> {
         self.property(name)
             .into_iter()
-            .map(|choice| Choice {
-                value: match choice.value {
+            .map(|choice| {
+                choice.map(|value| match value {
                     Val::Known(Term::Literal(text)) => Val::Known(Target::Name(text)),
                     Val::Known(Term::Resource(id) | Term::Attribute(id, _)) => {
                         Val::Known(Target::Resource(id))
                     }
                     Val::Absent => Val::Absent,
                     Val::Unknown(what) => Val::Unknown(what),
-                },
-                span: choice.span,
-                branch: choice.branch,
-                via: choice.via,
+                })
             })
             .collect()
     }

@@ -379,18 +379,15 @@ fn cap(mut choices: Choices<Term>, node: &Node) -> Choices<Term> {
 pub fn strings(choices: Choices<Term>) -> Choices<String> {
     choices
         .into_iter()
-        .map(|choice| Choice {
-            value: match choice.value {
+        .map(|choice| {
+            choice.map(|value| match value {
                 Val::Known(Term::Literal(text)) => Val::Known(text),
                 Val::Known(Term::Resource(id) | Term::Attribute(id, _)) => {
                     Val::Unknown(format!("an attribute of the resource `{id}`"))
                 }
                 Val::Absent => Val::Absent,
                 Val::Unknown(what) => Val::Unknown(what),
-            },
-            span: choice.span,
-            branch: choice.branch,
-            via: choice.via,
+            })
         })
         .collect()
 }

@@ -160,6 +160,18 @@ pub(super) fn json_entry(file: &SourceFile, object: Span, entry: &str) -> Option
     })
 }
 
+/// The offsets of a multi-line HCL block's `}` and of the start of its line, when the brace
+/// stands on a line of its own (where new content can go just above it).
+fn closing_brace(text: &str, block: Span) -> Option<(usize, usize)> {
+    let body = text.get(block.range())?;
+    if !body.ends_with('}') || !body.contains('\n') {
+        return None;
+    }
+    let close = block.end as usize - 1;
+    let close_line = line_start(text, close);
+    (text[close_line..close].trim() == "").then_some((close, close_line))
+}
+
 /// Adds a `parameter {}` block before the closing brace of an HCL block.
 pub(super) fn hcl_block(
     file: &SourceFile,
@@ -168,15 +180,7 @@ pub(super) fn hcl_block(
     enabling: &str,
 ) -> Option<Edit> {
     let text = &*file.text;
-    let body = text.get(block.range())?;
-    if !body.ends_with('}') || !body.contains('\n') {
-        return None;
-    }
-    let close = block.end as usize - 1;
-    let close_line = line_start(text, close);
-    if text[close_line..close].trim() != "" {
-        return None;
-    }
+    let (close, close_line) = closing_brace(text, block)?;
     let outer = indent_of(text, close);
     // The body's own indentation (tabs or spaces), from its first non-blank line.
     let first_body_line = text[block.start as usize..close]
@@ -283,15 +287,7 @@ pub(super) fn hcl_new_group(file: &SourceFile, group: &super::NewGroup) -> Optio
         return None;
     };
     let text = &*file.text;
-    let body = text.get(block.range())?;
-    if !body.ends_with('}') || !body.contains('\n') {
-        return None;
-    }
-    let close = block.end as usize - 1;
-    let close_line = line_start(text, close);
-    if text[close_line..close].trim() != "" {
-        return None;
-    }
+    let (close, close_line) = closing_brace(text, block)?;
     let kind = if group.cluster {
         "aws_rds_cluster_parameter_group"
     } else {

@@ -35,6 +35,16 @@ impl<T> Choice<T> {
         }
     }
 
+    /// The same candidate (span, branch, reference) with its value converted.
+    pub fn map<U>(self, f: impl FnOnce(Val<T>) -> Val<U>) -> Choice<U> {
+        Choice {
+            value: f(self.value),
+            span: self.span,
+            branch: self.branch,
+            via: self.via,
+        }
+    }
+
     pub fn known(&self) -> Option<&T> {
         match &self.value {
             Val::Known(value) => Some(value),

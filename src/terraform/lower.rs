@@ -181,20 +181,14 @@ impl Lowering<'_> {
         self.eval(&self.block.body, key, &Bindings::default())
             .into_iter()
             .map(|a| {
-                let value = match &a.v.kind {
+                candidate(a, |v| match &v.kind {
                     Kind::Ref(address) => Val::Known(Target::Resource(address.clone())),
                     Kind::Null => Val::Absent,
-                    _ => match a.v.scalar() {
+                    _ => match v.scalar() {
                         Some(text) => Val::Known(Target::Name(text)),
-                        None => Val::Unknown(unknown_text(&a.v)),
+                        None => Val::Unknown(unknown_text(v)),
                     },
-                };
-                Choice {
-                    value,
-                    span: a.v.span,
-                    branch: a.branch,
-                    via: a.via,
-                }
+                })
             })
             .collect()
     }
@@ -310,21 +304,25 @@ impl Lowering<'_> {
 pub fn strings(alts: Alts) -> Choices<String> {
     alts.into_iter()
         .map(|a| {
-            let value = match &a.v.kind {
+            candidate(a, |v| match &v.kind {
                 Kind::Null => Val::Absent,
-                _ => match a.v.scalar() {
+                _ => match v.scalar() {
                     Some(text) => Val::Known(text),
-                    None => Val::Unknown(unknown_text(&a.v)),
+                    None => Val::Unknown(unknown_text(v)),
                 },
-            };
-            Choice {
-                value,
-                span: a.v.span,
-                branch: a.branch,
-                via: a.via,
-            }
+            })
         })
         .collect()
+}
+
+/// A candidate from an alternative: its value, where it is written, its branch and reference.
+fn candidate<T>(a: Alt, value: impl FnOnce(&V) -> Val<T>) -> Choice<T> {
+    Choice {
+        value: value(&a.v),
+        span: a.v.span,
+        branch: a.branch,
+        via: a.via,
+    }
 }
 
 fn unknown_text(v: &V) -> String {
