@@ -209,7 +209,7 @@ fn stdin_filename_reports_the_text_under_that_path() {
             "--format",
             "concise",
         ],
-        &OPEN_DB,
+        OPEN_DB,
     );
     assert_eq!(output.status.code(), Some(1));
     insta::assert_snapshot!(stdout(&output));
@@ -693,7 +693,7 @@ fn fix_with_stdin_prints_the_fixed_text() {
     let output = intransit_with_stdin(
         dir.path(),
         &["check", "--stdin-filename", "stacks/db.yaml", "--fix"],
-        &DISABLED_DB,
+        DISABLED_DB,
     );
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(stdout(&output), DISABLED_DB.replace("\"0\"", "\"1\""));

@@ -1,4 +1,5 @@
-//! SARIF output against the official 2.1.0 schema (`shared/data/sarif-schema-2.1.0.json`), the
+//! SARIF output against the official 2.1.0 schema (a copy of `shared/data/sarif-schema-2.1.0.json`
+//! in `tests/data/`, so the test runs wherever the repository is cloned), the
 //! invariants GitHub code scanning relies on, and fingerprint stability across unrelated edits.
 //! (CI also runs Microsoft's SARIF multitool over the same output: see `.ci/run`.)
 
@@ -25,7 +26,7 @@ fn sarif(cwd: &Path, args: &[&str]) -> serde_json::Value {
 }
 
 fn schema() -> serde_json::Value {
-    let path = root().join("../shared/data/sarif-schema-2.1.0.json");
+    let path = root().join("tests/data/sarif-schema-2.1.0.json");
     let text = std::fs::read(&path)
         .unwrap_or_else(|e| panic!("the official schema at {}: {e}", path.display()));
     serde_json::from_slice(&text).unwrap()
