@@ -28,6 +28,61 @@ pub use settings::Settings;
 use source::{decode, FileId, SourceFile, Span};
 use suppression::Suppression;
 
+/// A file's bytes, or its size and first bytes when it is over the limit.
+pub enum Limited {
+    Whole(Vec<u8>),
+    TooLarge { size: u64, head: Vec<u8> },
+}
+
+/// Reads a file unless it is larger than `limit`; then only its first 64 KiB, to tell whether
+/// it looks like something the user expects checked.
+pub fn read_limited(path: &std::path::Path, limit: u64) -> std::io::Result<Limited> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
+    if size <= limit {
+        let mut bytes = Vec::with_capacity(size as usize);
+        file.read_to_end(&mut bytes)?;
+        return Ok(Limited::Whole(bytes));
+    }
+    let mut head = vec![0; 64 * 1024];
+    let n = file.read(&mut head)?;
+    head.truncate(n);
+    Ok(Limited::TooLarge { size, head })
+}
+
+/// An oversized file is a finding when it looks like a template or is Terraform; other large
+/// JSON/YAML (lock files, data) is skipped quietly, as any non-template is.
+fn too_large(id: FileId, input: &Input, size: u64, head: &[u8], limit: u64) -> FileResult {
+    let head = String::from_utf8_lossy(head);
+    if !cloudformation::mentions_aws(&head) && !terraform::modules::names_module(&input.path) {
+        return FileResult {
+            scanned: true,
+            ..FileResult::default()
+        };
+    }
+    let source = Arc::new(SourceFile::new(
+        id,
+        input.path.clone(),
+        input.display.clone(),
+        Arc::from(""),
+        source::Encoding::Utf8,
+    ));
+    let finding = cloudformation::parse_error(&cloudformation::node::ParseError {
+        message: format!(
+            "the file is {size} bytes, over the {limit}-byte limit (`max-file-size` in intransit.toml); it is not read"
+        ),
+        span: Span::new(id, 0, 0),
+        first: None,
+    });
+    FileResult {
+        source: Some(source),
+        findings: vec![finding],
+        scanned: true,
+        ..FileResult::default()
+    }
+}
+
 /// Terraform root modules get scope ids from here on; CloudFormation scopes are file ids.
 const TERRAFORM_SCOPES: u32 = 1 << 30;
 
@@ -97,9 +152,8 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
         overrides.extend(settings.overrides.clone());
         let loaded = terraform::check(
             &tf_dirs,
-            &settings.var_files,
+            settings,
             overrides,
-            &settings.base,
             inputs.len() as u32,
             TERRAFORM_SCOPES,
         );
@@ -189,8 +243,11 @@ fn read_file(id: FileId, input: &Input, settings: &Settings) -> FileResult {
     // A fix being tried replaces even an unsaved buffer: it is the newer text.
     let bytes = match replaced.or(input.text.as_ref()) {
         Some(text) => text.clone().into_bytes(),
-        None => match std::fs::read(&input.path) {
-            Ok(bytes) => bytes,
+        None => match read_limited(&input.path, settings.max_file_size) {
+            Ok(Limited::Whole(bytes)) => bytes,
+            Ok(Limited::TooLarge { size, head }) => {
+                return too_large(id, input, size, &head, settings.max_file_size)
+            }
             Err(error) => return io_error(format!("cannot read this file: {error}")),
         },
     };
@@ -249,6 +306,24 @@ fn read_file(id: FileId, input: &Input, settings: &Settings) -> FileResult {
         Arc::from(text),
         encoding,
     );
+    if cloudformation::mentions_aws(&source.text) {
+        if let Some(at) = source::too_deep(&source.text, settings.max_nesting) {
+            let finding = cloudformation::parse_error(&cloudformation::node::ParseError {
+                message: format!(
+                    "brackets nest deeper than {} levels (`max-nesting` in intransit.toml)",
+                    settings.max_nesting
+                ),
+                span: Span::new(id, at, at + 1),
+                first: None,
+            });
+            return FileResult {
+                source: Some(Arc::new(source)),
+                findings: vec![finding],
+                scanned: true,
+                ..FileResult::default()
+            };
+        }
+    }
     if syntax == cloudformation::Syntax::Json && terraform::plan::is_plan(&source.text) {
         let (model, findings) = match terraform::plan::load(&source, model::ScopeId(id.0)) {
             Ok(model) => (model, Vec::new()),

@@ -22,7 +22,16 @@ pub struct Settings {
     pub baseline: Option<crate::baseline::Baseline>,
     /// Texts that replace files on disk, by normalized path (fixes being tried, unsaved buffers).
     pub overrides: HashMap<PathBuf, String>,
+    /// Files larger than this many bytes are not read (`max-file-size`).
+    pub max_file_size: u64,
+    /// Brackets nested deeper than this are not parsed (`max-nesting`; the parsers cap it).
+    pub max_nesting: usize,
 }
+
+/// 10 MiB: far above any real template, far below what would strain memory per worker.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
+/// Real templates nest a few dozen levels; HCL's parser recurses, so the cap stays modest.
+pub const DEFAULT_MAX_NESTING: usize = 256;
 
 impl Default for Settings {
     fn default() -> Settings {
@@ -34,6 +43,8 @@ impl Default for Settings {
             base: PathBuf::from("."),
             baseline: None,
             overrides: HashMap::new(),
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            max_nesting: DEFAULT_MAX_NESTING,
         }
     }
 }

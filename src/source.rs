@@ -163,6 +163,44 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
     offset
 }
 
+/// Offset of the first bracket nested deeper than `limit`, skipping quoted strings and `#`
+/// comments; a cheap guard that runs before any parser, whose recursion it bounds.
+pub fn too_deep(text: &str, limit: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    let mut in_string = false;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' | b'\n' => in_string = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b'#' if i == 0 || bytes[i - 1].is_ascii_whitespace() => {
+                    while i < bytes.len() && bytes[i] != b'\n' {
+                        i += 1;
+                    }
+                }
+                b'(' | b'[' | b'{' => {
+                    depth += 1;
+                    if depth > limit {
+                        return Some(i);
+                    }
+                }
+                b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
 /// Turns raw bytes into text. `None` when the bytes are neither UTF-8 nor BOM-marked UTF-16;
 /// the error carries the byte offset of the first invalid sequence.
 pub fn decode(bytes: Vec<u8>) -> Result<(String, Encoding), usize> {

@@ -24,6 +24,10 @@ pub struct Config {
     /// Terraform variable files, relative to the file's directory.
     #[serde(default)]
     pub var_files: Vec<PathBuf>,
+    /// Files larger than this many bytes are reported, not read.
+    pub max_file_size: Option<u64>,
+    /// Brackets nested deeper than this are reported, not parsed.
+    pub max_nesting: Option<usize>,
     /// Per-rule severity: `error`, `warning` or `off`.
     #[serde(default)]
     pub severity: BTreeMap<Spanned<String>, SeverityValue>,
@@ -115,6 +119,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(config.fail_on, Some(FailOnValue::Warning));
+        let limits: Config = toml::from_str("max-file-size = 1048576\nmax-nesting = 64\n").unwrap();
+        assert_eq!(
+            (limits.max_file_size, limits.max_nesting),
+            (Some(1_048_576), Some(64))
+        );
         assert_eq!(config.severities().len(), 2);
     }
 

@@ -115,6 +115,12 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         baseline,
         require_explicit: args.require_explicit || file.require_explicit.unwrap_or(false),
         severity: file.severities().into_iter().collect(),
+        max_file_size: file
+            .max_file_size
+            .unwrap_or(intransit::settings::DEFAULT_MAX_FILE_SIZE),
+        max_nesting: file
+            .max_nesting
+            .unwrap_or(intransit::settings::DEFAULT_MAX_NESTING),
         var_files,
         base: cwd.clone(),
         ..Settings::default()
@@ -329,4 +335,41 @@ fn write_fixed(path: &std::path::Path, before: &str, after: &str) -> Result<(), 
     }
     write_atomically(path, after.as_bytes(), Some(metadata.permissions()))
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_interrupted_write_leaves_the_original_intact() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.yaml");
+        std::fs::write(&path, "original").unwrap();
+        // Simulate the write failing half-way: the temporary file's name is taken by a folder.
+        let temporary = dir
+            .path()
+            .join(format!(".db.yaml.{}.tmp", std::process::id()));
+        std::fs::create_dir(&temporary).unwrap();
+        assert!(write_atomically(&path, b"fixed", None).is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "original");
+        std::fs::remove_dir(&temporary).unwrap();
+        write_atomically(&path, b"fixed", None).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "fixed");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
+    }
+
+    #[test]
+    fn a_file_changed_since_it_was_read_is_not_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.yaml");
+        std::fs::write(&path, "edited meanwhile").unwrap();
+        let refused = write_fixed(&path, "as read", "fixed").unwrap_err();
+        assert_eq!(refused, "the file changed since it was read");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "edited meanwhile");
+    }
 }

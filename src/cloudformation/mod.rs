@@ -80,6 +80,13 @@ pub fn load(file: &SourceFile, syntax: Syntax) -> Option<Loaded> {
         return None;
     }
     let mut findings = Vec::new();
+    if let Some(resources) = root.entry("Resources").filter(|e| e.value.map().is_none()) {
+        findings.push(parse_error(&node::ParseError {
+            message: "`Resources` must be a map from logical IDs to resources".into(),
+            span: resources.value.span,
+            first: None,
+        }));
+    }
     let suppressions = suppressions::collect(file, &root, syntax == Syntax::Yaml, &mut findings);
     Some(Loaded {
         model: lower::lower(&root, ScopeId(file.id.0)),

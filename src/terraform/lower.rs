@@ -212,6 +212,48 @@ impl Lowering<'_> {
                 return unknown;
             }
         }
+        // `parameter = [{ name = …, value = … }]`: attribute syntax Terraform accepts for blocks.
+        if body.attribute("parameter").is_some() {
+            for list in self.eval(body, "parameter", &Bindings::default()) {
+                let Kind::List(items) = &list.v.kind else {
+                    return Parameters::Unknown {
+                        span: list.v.span,
+                        what: unknown_text(&list.v),
+                    };
+                };
+                for item in items {
+                    let field = |key: &str| match &item.kind {
+                        Kind::Map(entries) => entries
+                            .iter()
+                            .find(|(k, _)| k == key)
+                            .map(|(_, v)| v.clone()),
+                        _ => None,
+                    };
+                    let (Some(name), Some(value)) = (field("name"), field("value")) else {
+                        return Parameters::Unknown {
+                            span: item.span,
+                            what: "a `parameter` entry without `name` and `value`".into(),
+                        };
+                    };
+                    let Some(text) = name.scalar() else {
+                        return Parameters::Unknown {
+                            span: name.span,
+                            what: unknown_text(&name),
+                        };
+                    };
+                    entries.push(Parameter {
+                        name: text,
+                        key_span: name.span,
+                        value: strings(vec![Alt {
+                            v: value,
+                            branch: list.branch.clone(),
+                            via: list.via,
+                            soft: list.soft,
+                        }]),
+                    });
+                }
+            }
+        }
         for dynamic in body
             .blocks("dynamic")
             .filter(|d| d.label(0) == Some("parameter"))
@@ -256,6 +298,7 @@ impl Lowering<'_> {
             }
         }
         if entries.is_empty()
+            && body.attribute("parameter").is_none()
             && body.blocks("parameter").next().is_none()
             && body.blocks("dynamic").next().is_none()
         {

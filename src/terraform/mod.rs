@@ -32,13 +32,15 @@ pub struct Loaded {
 /// Checks the modules in `dirs`, numbering new files from `first_id` and scopes from `first_scope`.
 pub fn check(
     dirs: &[PathBuf],
-    var_files: &[PathBuf],
+    settings: &crate::Settings,
     overrides: HashMap<PathBuf, String>,
-    cwd: &Path,
     first_id: u32,
     first_scope: u32,
 ) -> Loaded {
+    let (var_files, cwd) = (&settings.var_files, settings.base.as_path());
     let mut loader = Loader::new(cwd, first_id);
+    loader.max_file_size = settings.max_file_size;
+    loader.max_nesting = settings.max_nesting;
     loader.overrides = overrides
         .into_iter()
         .map(|(path, text)| (normalize(&path), text))

@@ -188,6 +188,8 @@ pub struct Loader<'c> {
     pub findings: Vec<Finding>,
     /// Texts that replace files on disk (an editor's unsaved buffer via `--stdin-filename`).
     pub overrides: HashMap<PathBuf, String>,
+    pub max_file_size: u64,
+    pub max_nesting: usize,
     cache: HashMap<PathBuf, Rc<Module>>,
 }
 
@@ -199,6 +201,8 @@ impl<'c> Loader<'c> {
             files: Rc::new(RefCell::new(HashMap::new())),
             findings: Vec::new(),
             overrides: HashMap::new(),
+            max_file_size: crate::settings::DEFAULT_MAX_FILE_SIZE,
+            max_nesting: crate::settings::DEFAULT_MAX_NESTING,
             cache: HashMap::new(),
         }
     }
@@ -208,7 +212,21 @@ impl<'c> Loader<'c> {
         let unsaved = self.overrides.get(&normalize(path)).cloned();
         let bytes = match unsaved {
             Some(text) => Ok(text.into_bytes()),
-            None => std::fs::read(path),
+            None => match crate::read_limited(path, self.max_file_size) {
+                Ok(crate::Limited::Whole(bytes)) => Ok(bytes),
+                Ok(crate::Limited::TooLarge { size, .. }) => {
+                    let source = self.allocate(path, String::new());
+                    self.findings.push(parse_error(
+                        format!(
+                            "the file is {size} bytes, over the {}-byte limit (`max-file-size` in intransit.toml); it is not read",
+                            self.max_file_size
+                        ),
+                        Span::new(source.id, 0, 0),
+                    ));
+                    return None;
+                }
+                Err(error) => Err(error),
+            },
         };
         let text = match bytes.map(crate::source::decode) {
             Ok(Ok((text, _))) => text,
@@ -258,6 +276,16 @@ impl<'c> Loader<'c> {
             let Some(source) = self.read(&path) else {
                 continue;
             };
+            if let Some(at) = crate::source::too_deep(&source.text, self.max_nesting) {
+                self.findings.push(parse_error(
+                    format!(
+                        "brackets nest deeper than {} levels (`max-nesting` in intransit.toml)",
+                        self.max_nesting
+                    ),
+                    Span::new(source.id, at, at + 1),
+                ));
+                continue;
+            }
             let parsed = if path.to_string_lossy().ends_with(".json") {
                 super::json::parse(&source.text, source.id)
             } else {
@@ -460,4 +488,12 @@ pub fn normalize(path: &Path) -> PathBuf {
     } else {
         out
     }
+}
+
+fn parse_error(message: String, span: Span) -> Finding {
+    crate::cloudformation::parse_error(&crate::cloudformation::node::ParseError {
+        message,
+        span,
+        first: None,
+    })
 }

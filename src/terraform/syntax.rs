@@ -99,7 +99,7 @@ pub const MAX_DEPTH: usize = 256;
 
 /// Parses a `.tf` file; errors carry a byte offset.
 pub fn parse(text: &str, file: FileId) -> Result<Body, (String, Span)> {
-    if let Some(at) = too_deep(text) {
+    if let Some(at) = crate::source::too_deep(text, MAX_DEPTH) {
         return Err((
             format!("nesting deeper than {MAX_DEPTH} levels is not supported"),
             Span::new(file, at, at + 1),
@@ -116,43 +116,6 @@ pub fn parse(text: &str, file: FileId) -> Result<Body, (String, Span)> {
         (message, Span::new(file, at, at))
     })?;
     Ok(Converter { file }.body(&body))
-}
-
-/// Offset of the first bracket past `MAX_DEPTH`, skipping strings and comments roughly.
-fn too_deep(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let mut depth = 0usize;
-    let mut i = 0;
-    let mut in_string = false;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if in_string {
-            match b {
-                b'\\' => i += 1,
-                b'"' | b'\n' => in_string = false,
-                _ => {}
-            }
-        } else {
-            match b {
-                b'"' => in_string = true,
-                b'#' => {
-                    while i < bytes.len() && bytes[i] != b'\n' {
-                        i += 1;
-                    }
-                }
-                b'(' | b'[' | b'{' => {
-                    depth += 1;
-                    if depth > MAX_DEPTH {
-                        return Some(i);
-                    }
-                }
-                b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-                _ => {}
-            }
-        }
-        i += 1;
-    }
-    None
 }
 
 struct Converter {
