@@ -150,13 +150,8 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
             .filter_map(|i| Some((terraform::modules::normalize(&i.path), i.text.clone()?)))
             .collect();
         overrides.extend(settings.overrides.clone());
-        let loaded = terraform::check(
-            &tf_dirs,
-            settings,
-            overrides,
-            inputs.len() as u32,
-            TERRAFORM_SCOPES,
-        );
+        let ids = std::sync::atomic::AtomicU32::new(inputs.len() as u32);
+        let loaded = terraform::check(&tf_dirs, settings, overrides, &ids, TERRAFORM_SCOPES);
         scanned += loaded.files.len();
         for file in loaded.files {
             files.insert(file.id, file);
@@ -340,7 +335,7 @@ fn read_file(id: FileId, input: &Input, settings: &Settings) -> FileResult {
             ..FileResult::default()
         };
     }
-    let Some(loaded) = cloudformation::load(&source, syntax) else {
+    let Some(loaded) = cloudformation::load(&source, syntax, settings.targeted_parsing) else {
         return FileResult {
             scanned: true,
             ..FileResult::default()

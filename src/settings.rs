@@ -26,6 +26,9 @@ pub struct Settings {
     pub max_file_size: u64,
     /// Brackets nested deeper than this are not parsed (`max-nesting`; the parsers cap it).
     pub max_nesting: usize,
+    /// Parse only what the verdict reads (the default); `false` parses every block, which the
+    /// tests use to prove both give the same report.
+    pub targeted_parsing: bool,
 }
 
 /// 10 MiB: far above any real template, far below what would strain memory per worker.
@@ -45,6 +48,7 @@ impl Default for Settings {
             overrides: HashMap::new(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             max_nesting: DEFAULT_MAX_NESTING,
+            targeted_parsing: true,
         }
     }
 }

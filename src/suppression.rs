@@ -87,10 +87,15 @@ pub enum Directive {
     CheckovSkip,
 }
 
+/// Whether a text could hold a suppression comment (a cheap test before any parse).
+pub fn mentions_suppression(text: &str) -> bool {
+    text.contains("intransit:ignore") || text.contains("checkov:skip")
+}
+
 /// Finds `intransit:ignore` and `checkov:skip=CKV2_AWS_69` comments opened by one of `markers`
 /// (`#`, and `//` in HCL) at the start of a line or after white space.
 pub fn scan_comments(text: &str, file: FileId, markers: &[&str]) -> Vec<Comment> {
-    if !text.contains("intransit:ignore") && !text.contains("checkov:skip") {
+    if !mentions_suppression(text) {
         return Vec::new();
     }
     let mut comments = Vec::new();

@@ -96,3 +96,20 @@ fn cloudformation_fixtures() {
 fn terraform_fixtures() {
     check_dialect("terraform");
 }
+
+/// Targeted reading (unread blocks blanked before parsing) must give the same report, spans
+/// included, as parsing every block.
+#[test]
+fn targeted_and_full_parsing_agree() {
+    for dialect in ["cloudformation", "terraform"] {
+        for scenario in scenarios(dialect) {
+            let (inputs, settings) = inputs_and_settings(&scenario);
+            let full = intransit::Settings {
+                targeted_parsing: false,
+                ..settings.clone()
+            };
+            let (a, b) = (check(&inputs, &settings), check(&inputs, &full));
+            assert_eq!(json_text(&a), json_text(&b), "{}", scenario.display());
+        }
+    }
+}

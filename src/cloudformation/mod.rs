@@ -6,6 +6,7 @@ pub mod lower;
 pub mod node;
 pub mod resolve;
 pub mod suppressions;
+pub mod targeted;
 pub mod yaml;
 
 use std::path::Path;
@@ -58,13 +59,23 @@ pub struct Loaded {
 }
 
 /// Reads one file; `None` when it is not a CloudFormation template.
-pub fn load(file: &SourceFile, syntax: Syntax) -> Option<Loaded> {
+pub fn load(file: &SourceFile, syntax: Syntax, targeted: bool) -> Option<Loaded> {
     if !mentions_aws(&file.text) {
         return None;
     }
     let parsed = match syntax {
         Syntax::Json => json::parse(&file.text, file.id),
-        Syntax::Yaml => yaml::parse(&file.text, file.id),
+        // Unread blocks are blanked first; if that text does not parse, the whole file is
+        // parsed, so an error points at what the user wrote.
+        Syntax::Yaml => match targeted
+            .then(|| targeted::relevant_only(&file.text))
+            .flatten()
+        {
+            Some(masked) => {
+                yaml::parse(&masked, file.id).or_else(|_| yaml::parse(&file.text, file.id))
+            }
+            None => yaml::parse(&file.text, file.id),
+        },
     };
     let root = match parsed {
         Ok(root) => root,
@@ -80,7 +91,14 @@ pub fn load(file: &SourceFile, syntax: Syntax) -> Option<Loaded> {
         return None;
     }
     let mut findings = Vec::new();
-    if let Some(resources) = root.entry("Resources").filter(|e| e.value.map().is_none()) {
+    // An empty `Resources:` (null) is left alone: targeted reading blanks unread resources.
+    let malformed = |e: &&node::Entry| {
+        matches!(e.value.value, node::NodeValue::Seq(_))
+            || e.value
+                .scalar()
+                .is_some_and(|s| s.kind != node::ScalarKind::Null)
+    };
+    if let Some(resources) = root.entry("Resources").filter(malformed) {
         findings.push(parse_error(&node::ParseError {
             message: "`Resources` must be a map from logical IDs to resources".into(),
             span: resources.value.span,

@@ -12,6 +12,7 @@ pub mod syntax;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU32;
 use std::sync::Arc;
 
 use crate::diagnostic::{Finding, ResourceInfo};
@@ -26,67 +27,104 @@ pub struct Loaded {
     pub suppressions: Vec<Suppression>,
     pub findings: Vec<Finding>,
     pub files: Vec<Arc<SourceFile>>,
-    pub next_id: u32,
 }
 
-/// Checks the modules in `dirs`, numbering new files from `first_id` and scopes from `first_scope`.
+/// Checks the modules in `dirs`: root modules in parallel, each with its own loader (file ids
+/// from `ids`, scopes numbered from `first_scope`). A directory another scanned directory calls
+/// with a `./` or `../` source is checked through that call, not as a root.
 pub fn check(
     dirs: &[PathBuf],
     settings: &crate::Settings,
     overrides: HashMap<PathBuf, String>,
-    first_id: u32,
+    ids: &AtomicU32,
     first_scope: u32,
 ) -> Loaded {
-    let (var_files, cwd) = (&settings.var_files, settings.base.as_path());
-    let mut loader = Loader::new(cwd, first_id);
-    loader.max_file_size = settings.max_file_size;
-    loader.max_nesting = settings.max_nesting;
-    loader.overrides = overrides
+    use rayon::prelude::*;
+    let overrides: HashMap<PathBuf, String> = overrides
         .into_iter()
         .map(|(path, text)| (normalize(&path), text))
         .collect();
-    let dirs: Vec<PathBuf> = dirs
+    let mut dirs: Vec<PathBuf> = dirs
         .iter()
         .map(|d| normalize(d))
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let mut dirs = dirs;
     dirs.sort();
-    let modules: Vec<std::rc::Rc<Module>> = dirs.iter().map(|d| loader.module(d)).collect();
-    let called: HashSet<PathBuf> = modules.iter().flat_map(|m| local_calls(m)).collect();
-    let mut models = Vec::new();
-    for (i, module) in modules
+    let called: HashSet<PathBuf> = dirs
+        .par_iter()
+        .flat_map_iter(|dir| local_sources(dir, &overrides))
+        .collect();
+    let roots: Vec<(usize, &PathBuf)> = dirs
         .iter()
         .enumerate()
-        .filter(|(_, m)| !called.contains(&m.dir))
-    {
-        let inputs = root_inputs(&mut loader, module, var_files);
-        let root = module.dir.clone();
-        let instance = loader.instantiate(
-            module.clone(),
-            String::new(),
-            String::new(),
-            inputs,
-            &root,
-            std::slice::from_ref(&root),
-        );
-        let mut model = FileModel::default();
-        lower_all(&instance, ScopeId(first_scope + i as u32), &mut model);
-        models.push(model);
-    }
-    let files: Vec<Arc<SourceFile>> = {
-        let mut files: Vec<_> = loader.files.borrow().values().cloned().collect();
-        files.sort_by_key(|f| f.id);
-        files
+        .filter(|(_, d)| !called.contains(*d))
+        .collect();
+    let results: Vec<Loaded> = roots
+        .par_iter()
+        .map(|(i, dir)| {
+            check_root(
+                dir,
+                settings,
+                &overrides,
+                ids,
+                ScopeId(first_scope + *i as u32),
+            )
+        })
+        .collect();
+    let mut loaded = Loaded {
+        models: Vec::new(),
+        suppressions: Vec::new(),
+        findings: Vec::new(),
+        files: Vec::new(),
     };
+    for result in results {
+        loaded.models.extend(result.models);
+        loaded.suppressions.extend(result.suppressions);
+        loaded.findings.extend(result.findings);
+        loaded.files.extend(result.files);
+    }
+    loaded.files.sort_by_key(|f| f.id);
+    loaded
+}
+
+/// One root module and the local modules it calls.
+fn check_root(
+    dir: &Path,
+    settings: &crate::Settings,
+    overrides: &HashMap<PathBuf, String>,
+    ids: &AtomicU32,
+    scope: ScopeId,
+) -> Loaded {
+    let cwd = settings.base.as_path();
+    let mut loader = Loader::new(cwd, ids);
+    loader.max_file_size = settings.max_file_size;
+    loader.max_nesting = settings.max_nesting;
+    loader.targeted = settings.targeted_parsing;
+    loader.overrides = overrides.clone();
+    let module = loader.module(dir);
+    let inputs = root_inputs(&mut loader, &module, &settings.var_files);
+    let root = module.dir.clone();
+    let instance = loader.instantiate(
+        module,
+        String::new(),
+        String::new(),
+        inputs,
+        &root,
+        std::slice::from_ref(&root),
+    );
+    let mut model = FileModel::default();
+    lower_all(&instance, scope, &mut model);
+    drop(instance);
+    let files: Vec<Arc<SourceFile>> = loader.files.borrow().values().cloned().collect();
     let mut findings = std::mem::take(&mut loader.findings);
     let mut suppressions = Vec::new();
     for file in &files {
-        if !modules::is_terraform_file(&file.path) {
+        if !modules::is_terraform_file(&file.path) || !suppression::mentions_suppression(&file.text)
+        {
             continue;
         }
-        let resources = resources_in(file, &loader, cwd);
+        let resources = resources_in(file);
         suppressions.extend(suppression::from_comments(
             file,
             &resources,
@@ -95,11 +133,10 @@ pub fn check(
         ));
     }
     Loaded {
-        models,
+        models: vec![model],
         suppressions,
         findings,
         files,
-        next_id: loader.next_id,
     }
 }
 
@@ -112,21 +149,47 @@ fn lower_all(instance: &Instance, scope: ScopeId, model: &mut FileModel) {
     }
 }
 
-/// Directories a module calls with a `./` or `../` source.
-fn local_calls(module: &Module) -> Vec<PathBuf> {
-    module
-        .blocks("module")
-        .filter_map(
-            |(_, call)| match &call.body.attribute("source")?.value.kind {
-                syntax::ExprKind::Str(s) if s.starts_with("./") || s.starts_with("../") => {
-                    Some(normalize(&module.dir.join(s)))
+/// Directories a module directory calls with a `./` or `../` source, found by scanning text
+/// (no parse): `source = "./db"` in `.tf`, `"source": "./db"` in `.tf.json`. A module that
+/// calls itself is still a root; the loop is cut when it is instantiated.
+fn local_sources(dir: &Path, overrides: &HashMap<PathBuf, String>) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+        if !modules::is_terraform_file(&path) {
+            continue;
+        }
+        let text = match overrides.get(&normalize(&path)) {
+            Some(text) => text.clone(),
+            None => std::fs::read_to_string(&path).unwrap_or_default(),
+        };
+        for line in text.lines() {
+            let line = line.trim_start().trim_start_matches('"');
+            let Some(rest) = line.strip_prefix("source") else {
+                continue;
+            };
+            let rest = rest.trim_start_matches('"').trim_start();
+            let Some(rest) = rest.strip_prefix(['=', ':']) else {
+                continue;
+            };
+            let Some(value) = rest
+                .trim()
+                .strip_prefix('"')
+                .and_then(|v| v.split('"').next())
+            else {
+                continue;
+            };
+            if value.starts_with("./") || value.starts_with("../") {
+                let target = normalize(&dir.join(value));
+                if target != normalize(dir) {
+                    found.push(target);
                 }
-                _ => None,
-            },
-        )
-        // A module that calls itself is still a root; the loop is cut when it is instantiated.
-        .filter(|dir| *dir != module.dir)
-        .collect()
+            }
+        }
+    }
+    found
 }
 
 /// Root variable values as Terraform takes them: defaults, then `terraform.tfvars`,
@@ -205,7 +268,7 @@ fn root_inputs(
 }
 
 /// The resource blocks of one file, as suppressions name them.
-fn resources_in(file: &SourceFile, _loader: &Loader, _cwd: &Path) -> Vec<ResourceInfo> {
+fn resources_in(file: &SourceFile) -> Vec<ResourceInfo> {
     let body = if file.path.to_string_lossy().ends_with(".json") {
         json::parse(&file.text, file.id).ok()
     } else {

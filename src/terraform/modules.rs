@@ -183,7 +183,10 @@ fn join_all(alts: &Alts, branch: &Branch) -> Alts {
 /// Reads module directories once each, allocating file ids and collecting parse errors.
 pub struct Loader<'c> {
     pub cwd: &'c Path,
-    pub next_id: u32,
+    /// File ids, shared by the loaders working in parallel.
+    ids: &'c std::sync::atomic::AtomicU32,
+    /// Parse only the blocks the verdict reads (see `syntax::relevant_only`).
+    pub targeted: bool,
     pub files: Files,
     pub findings: Vec<Finding>,
     /// Texts that replace files on disk (an editor's unsaved buffer via `--stdin-filename`).
@@ -194,10 +197,11 @@ pub struct Loader<'c> {
 }
 
 impl<'c> Loader<'c> {
-    pub fn new(cwd: &'c Path, first_id: u32) -> Loader<'c> {
+    pub fn new(cwd: &'c Path, ids: &'c std::sync::atomic::AtomicU32) -> Loader<'c> {
         Loader {
             cwd,
-            next_id: first_id,
+            ids,
+            targeted: true,
             files: Rc::new(RefCell::new(HashMap::new())),
             findings: Vec::new(),
             overrides: HashMap::new(),
@@ -247,8 +251,7 @@ impl<'c> Loader<'c> {
     }
 
     fn allocate(&mut self, path: &Path, text: String) -> Arc<SourceFile> {
-        let id = FileId(self.next_id);
-        self.next_id += 1;
+        let id = FileId(self.ids.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
         let display = crate::source::display_path(path, self.cwd);
         let source = Arc::new(SourceFile::new(
             id,
@@ -289,7 +292,16 @@ impl<'c> Loader<'c> {
             let parsed = if path.to_string_lossy().ends_with(".json") {
                 super::json::parse(&source.text, source.id)
             } else {
-                super::syntax::parse(&source.text, source.id)
+                // Blocks the verdict never reads are blanked (offsets kept); if that text does
+                // not parse, the whole file is parsed so the error points at the real text.
+                let masked = self
+                    .targeted
+                    .then(|| super::syntax::relevant_only(&source.text))
+                    .flatten();
+                match masked.map(|text| super::syntax::parse(&text, source.id)) {
+                    Some(Ok(body)) => Ok(body),
+                    _ => super::syntax::parse(&source.text, source.id),
+                }
             };
             match parsed {
                 Ok(body) => files.push(ModuleFile { source, body }),
