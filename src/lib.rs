@@ -61,26 +61,40 @@ fn too_large(id: FileId, input: &Input, size: u64, head: &[u8], limit: u64) -> F
             ..FileResult::default()
         };
     }
-    let source = Arc::new(SourceFile::new(
+    let message = format!(
+        "the file is {size} bytes, over the {limit}-byte limit (`max-file-size` in intransit.toml); it is not read"
+    );
+    failed(
+        id,
+        input,
+        String::new(),
+        parse_error(message, Span::new(id, 0, 0)),
+    )
+}
+
+/// A file that yields one finding and nothing else; `text` is what positions refer to.
+fn failed(id: FileId, input: &Input, text: String, finding: Finding) -> FileResult {
+    let source = SourceFile::new(
         id,
         input.path.clone(),
         input.display.clone(),
-        Arc::from(""),
+        Arc::from(text),
         source::Encoding::Utf8,
-    ));
-    let finding = cloudformation::parse_error(&cloudformation::node::ParseError {
-        message: format!(
-            "the file is {size} bytes, over the {limit}-byte limit (`max-file-size` in intransit.toml); it is not read"
-        ),
-        span: Span::new(id, 0, 0),
-        first: None,
-    });
+    );
     FileResult {
-        source: Some(source),
+        source: Some(Arc::new(source)),
         findings: vec![finding],
         scanned: true,
         ..FileResult::default()
     }
+}
+
+fn parse_error(message: String, span: Span) -> Finding {
+    cloudformation::parse_error(&cloudformation::node::ParseError {
+        message,
+        span,
+        first: None,
+    })
 }
 
 /// Terraform root modules get scope ids from here on; CloudFormation scopes are file ids.
@@ -211,27 +225,6 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
 }
 
 fn read_file(id: FileId, input: &Input, settings: &Settings) -> FileResult {
-    let io_error = |message: String| {
-        let source = Arc::new(SourceFile::new(
-            id,
-            input.path.clone(),
-            input.display.clone(),
-            Arc::from(""),
-            source::Encoding::Utf8,
-        ));
-        let mut finding = Finding::new(
-            RuleId::IoError,
-            message,
-            Label::new(Span::new(id, 0, 0), "here"),
-        );
-        finding.help = Some("check the file's permissions; until then it is not checked".into());
-        FileResult {
-            source: Some(source),
-            findings: vec![finding],
-            scanned: true,
-            ..FileResult::default()
-        }
-    };
     let replaced = settings
         .overrides
         .get(&terraform::modules::normalize(&input.path));
@@ -243,13 +236,21 @@ fn read_file(id: FileId, input: &Input, settings: &Settings) -> FileResult {
             Ok(Limited::TooLarge { size, head }) => {
                 return too_large(id, input, size, &head, settings.max_file_size)
             }
-            Err(error) => return io_error(format!("cannot read this file: {error}")),
+            Err(error) => {
+                let mut finding = Finding::new(
+                    RuleId::IoError,
+                    format!("cannot read this file: {error}"),
+                    Label::new(Span::new(id, 0, 0), "here"),
+                );
+                finding.help =
+                    Some("check the file's permissions; until then it is not checked".into());
+                return failed(id, input, String::new(), finding);
+            }
         },
     };
     let (text, encoding) = match decode(bytes) {
         Ok(decoded) => decoded,
-        Err(valid_up_to) => {
-            let bytes = std::fs::read(&input.path).unwrap_or_default();
+        Err((bytes, valid_up_to)) => {
             let lossy = String::from_utf8_lossy(&bytes).into_owned();
             if !cloudformation::mentions_aws(&lossy) {
                 return FileResult {
@@ -257,25 +258,12 @@ fn read_file(id: FileId, input: &Input, settings: &Settings) -> FileResult {
                     ..FileResult::default()
                 };
             }
-            let source = Arc::new(SourceFile::new(
-                id,
-                input.path.clone(),
-                input.display.clone(),
-                Arc::from(lossy),
-                source::Encoding::Utf8,
-            ));
-            let at = valid_up_to.min(source.text.len());
-            let finding = cloudformation::parse_error(&cloudformation::node::ParseError {
-                message: format!("the file is not valid UTF-8 (byte {valid_up_to})"),
-                span: Span::new(id, at, at),
-                first: None,
-            });
-            return FileResult {
-                source: Some(source),
-                findings: vec![finding],
-                scanned: true,
-                ..FileResult::default()
-            };
+            let at = valid_up_to.min(lossy.len());
+            let finding = parse_error(
+                format!("the file is not valid UTF-8 (byte {valid_up_to})"),
+                Span::new(id, at, at),
+            );
+            return failed(id, input, lossy, finding);
         }
     };
     let syntax = cloudformation::syntax_of(&input.path, &text).or_else(|| {
@@ -294,6 +282,20 @@ fn read_file(id: FileId, input: &Input, settings: &Settings) -> FileResult {
     let Some(syntax) = syntax else {
         return FileResult::default();
     };
+    if cloudformation::mentions_aws(&text) {
+        if let Some(at) = source::too_deep(&text, settings.max_nesting) {
+            let message = format!(
+                "brackets nest deeper than {} levels (`max-nesting` in intransit.toml)",
+                settings.max_nesting
+            );
+            return failed(
+                id,
+                input,
+                text,
+                parse_error(message, Span::new(id, at, at + 1)),
+            );
+        }
+    }
     let source = SourceFile::new(
         id,
         input.path.clone(),
@@ -301,24 +303,6 @@ fn read_file(id: FileId, input: &Input, settings: &Settings) -> FileResult {
         Arc::from(text),
         encoding,
     );
-    if cloudformation::mentions_aws(&source.text) {
-        if let Some(at) = source::too_deep(&source.text, settings.max_nesting) {
-            let finding = cloudformation::parse_error(&cloudformation::node::ParseError {
-                message: format!(
-                    "brackets nest deeper than {} levels (`max-nesting` in intransit.toml)",
-                    settings.max_nesting
-                ),
-                span: Span::new(id, at, at + 1),
-                first: None,
-            });
-            return FileResult {
-                source: Some(Arc::new(source)),
-                findings: vec![finding],
-                scanned: true,
-                ..FileResult::default()
-            };
-        }
-    }
     if syntax == cloudformation::Syntax::Json && terraform::plan::is_plan(&source.text) {
         let (model, findings) = match terraform::plan::load(&source, model::ScopeId(id.0)) {
             Ok(model) => (model, Vec::new()),

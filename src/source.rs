@@ -201,9 +201,24 @@ pub fn too_deep(text: &str, limit: usize) -> Option<usize> {
     None
 }
 
-/// Turns raw bytes into text. `None` when the bytes are neither UTF-8 nor BOM-marked UTF-16;
-/// the error carries the byte offset of the first invalid sequence.
-pub fn decode(bytes: Vec<u8>) -> Result<(String, Encoding), usize> {
+/// The text with each byte range replaced by spaces, line breaks kept, so offsets, lines and
+/// columns stay those of the original (targeted reading). Ranges cover whole lines' content, so
+/// a multi-byte character is blanked entirely and the result stays UTF-8.
+pub fn blank(text: &str, ranges: &[(usize, usize)]) -> Option<String> {
+    let mut masked = text.as_bytes().to_vec();
+    for &(start, end) in ranges {
+        for byte in masked.get_mut(start..end)? {
+            if *byte != b'\n' && *byte != b'\r' {
+                *byte = b' ';
+            }
+        }
+    }
+    String::from_utf8(masked).ok()
+}
+
+/// Turns raw bytes into text. An error when the bytes are neither UTF-8 nor BOM-marked UTF-16:
+/// the bytes back, with the byte offset of the first invalid sequence.
+pub fn decode(bytes: Vec<u8>) -> Result<(String, Encoding), (Vec<u8>, usize)> {
     if let Some(rest) = bytes
         .strip_prefix(&[0xFF, 0xFE])
         .or_else(|| bytes.strip_prefix(&[0xFE, 0xFF]))
@@ -220,14 +235,18 @@ pub fn decode(bytes: Vec<u8>) -> Result<(String, Encoding), usize> {
                 }
             })
             .collect();
-        return String::from_utf16(&units)
-            .map(|text| (text, Encoding::Utf16))
-            .map_err(|_| 0);
+        return match String::from_utf16(&units) {
+            Ok(text) => Ok((text, Encoding::Utf16)),
+            Err(_) => Err((bytes, 0)),
+        };
     }
     match String::from_utf8(bytes) {
         Ok(text) if text.starts_with('\u{feff}') => Ok((text, Encoding::Utf8Bom)),
         Ok(text) => Ok((text, Encoding::Utf8)),
-        Err(error) => Err(error.utf8_error().valid_up_to()),
+        Err(error) => {
+            let at = error.utf8_error().valid_up_to();
+            Err((error.into_bytes(), at))
+        }
     }
 }
 
@@ -275,6 +294,6 @@ mod tests {
             bytes.extend(unit.to_le_bytes());
         }
         assert_eq!(decode(bytes), Ok(("a: 1".to_string(), Encoding::Utf16)));
-        assert_eq!(decode(vec![b'a', 0xC3]), Err(1));
+        assert_eq!(decode(vec![b'a', 0xC3]), Err((vec![b'a', 0xC3], 1)));
     }
 }

@@ -47,15 +47,7 @@ pub fn relevant_only(text: &str) -> Option<String> {
     if skipped.is_empty() {
         return None;
     }
-    let mut masked = text.as_bytes().to_vec();
-    for (start, end) in skipped {
-        for byte in &mut masked[start..end] {
-            if *byte != b'\n' && *byte != b'\r' {
-                *byte = b' ';
-            }
-        }
-    }
-    String::from_utf8(masked).ok()
+    crate::source::blank(text, &skipped)
 }
 
 /// A resource block whose `Type` is not RDS and that defines no anchor an alias could use.

@@ -255,13 +255,7 @@ fn root_inputs(
                     }
                 }
             }
-            Err((message, span)) => loader.findings.push(crate::cloudformation::parse_error(
-                &crate::cloudformation::node::ParseError {
-                    message,
-                    span,
-                    first: None,
-                },
-            )),
+            Err((message, span)) => loader.findings.push(modules::parse_error(message, span)),
         }
     }
     inputs

@@ -234,14 +234,13 @@ impl<'c> Loader<'c> {
         };
         let text = match bytes.map(crate::source::decode) {
             Ok(Ok((text, _))) => text,
-            Ok(Err(at)) => {
-                let id = self.allocate(path, String::new());
-                self.findings.push(crate::cloudformation::parse_error(
-                    &crate::cloudformation::node::ParseError {
-                        message: format!("the file is not valid UTF-8 (byte {at})"),
-                        span: Span::new(id.id, 0, 0),
-                        first: None,
-                    },
+            Ok(Err((bytes, at))) => {
+                let lossy = String::from_utf8_lossy(&bytes).into_owned();
+                let at = at.min(lossy.len());
+                let source = self.allocate(path, lossy);
+                self.findings.push(parse_error(
+                    format!("the file is not valid UTF-8 (byte {at})"),
+                    Span::new(source.id, at, at),
                 ));
                 return None;
             }
@@ -305,13 +304,7 @@ impl<'c> Loader<'c> {
             };
             match parsed {
                 Ok(body) => files.push(ModuleFile { source, body }),
-                Err((message, span)) => self.findings.push(crate::cloudformation::parse_error(
-                    &crate::cloudformation::node::ParseError {
-                        message,
-                        span,
-                        first: None,
-                    },
-                )),
+                Err((message, span)) => self.findings.push(parse_error(message, span)),
             }
         }
         let module = Rc::new(Module {
@@ -502,7 +495,7 @@ pub fn normalize(path: &Path) -> PathBuf {
     }
 }
 
-fn parse_error(message: String, span: Span) -> Finding {
+pub(crate) fn parse_error(message: String, span: Span) -> Finding {
     crate::cloudformation::parse_error(&crate::cloudformation::node::ParseError {
         message,
         span,

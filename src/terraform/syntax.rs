@@ -162,17 +162,7 @@ pub fn relevant_only(text: &str) -> Option<String> {
     if skipped.is_empty() {
         return None;
     }
-    let mut masked = text.as_bytes().to_vec();
-    for (start, end) in skipped {
-        for byte in &mut masked[start..end] {
-            if *byte != b'\n' && *byte != b'\r' {
-                *byte = b' ';
-            }
-        }
-    }
-    // Only ASCII bytes were replaced inside whole blocks, so the text stays UTF-8 once the
-    // blanked blocks' own multi-byte characters are gone with them.
-    String::from_utf8(masked).ok()
+    crate::source::blank(text, &skipped)
 }
 
 /// The offset of the `}` closing the `{` at `open`, skipping strings, comments and heredocs.

@@ -1,0 +1,33 @@
+#!/usr/bin/env python3
+"""Prints the benchmark table from target/bench/results: wall and CPU time, peak memory,
+throughput and how many times slower each peer is than intransit."""
+import json
+import os
+import sys
+
+out = sys.argv[1]
+peaks = {}
+for line in open(f"{out}/results/peak.txt"):
+    case, tool, kb = line.split()
+    peaks[(case, tool)] = int(kb) if kb.isdigit() else None
+
+def corpus_bytes(case):
+    if case == "single":
+        return os.path.getsize("fixtures/cloudformation/engine-postgres.yaml")
+    root = f"{out}/{case}"
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(root) for f in fs if f != "truth.tsv")
+
+print(f"{'case':<11}{'tool':<10}{'wall':>10}{'cpu':>10}{'peak MB':>9}{'MB/s':>9}{'× intransit':>13}")
+for case in ["single", "corpus-1k", "corpus-10k"]:
+    path = f"{out}/results/{case}.json"
+    if not os.path.exists(path):
+        continue
+    results = {r["command"]: r for r in json.load(open(path))["results"]}
+    base = results["intransit"]["mean"]
+    size = corpus_bytes(case) / 1e6
+    for tool, r in results.items():
+        peak = peaks.get((case, tool))
+        peak = f"{peak / 1024:.0f}" if peak else "-"
+        wall, cpu = r["mean"], r["user"] + r["system"]
+        fmt = (lambda s: f"{s * 1000:.1f} ms") if wall < 1 else (lambda s: f"{s:.2f} s")
+        print(f"{case:<11}{tool:<10}{fmt(wall):>10}{fmt(cpu):>10}{peak:>9}{size / wall:>9.1f}{wall / base:>12.1f}×")

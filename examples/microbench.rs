@@ -1,0 +1,104 @@
+//! Throughput of each reader and of the whole check, on texts already in memory, one thread:
+//! YAML, JSON and HCL, each full and targeted, and `check` (parse, lower, verdict) end to end.
+//!
+//!     cargo run --release --example gen_corpus -- 1000 target/bench/corpus-1k
+//!     cargo run --release --example microbench -- target/bench/corpus-1k
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use intransit::source::FileId;
+use intransit::{Input, Settings};
+
+fn files(dir: &Path, ext: &str) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.to_string_lossy().ends_with(ext) {
+                out.push((path.clone(), std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+    out
+}
+
+/// Runs `f` over every text until at least a second has passed; prints MB/s.
+fn measure(name: &str, texts: &[(PathBuf, String)], mut f: impl FnMut(&str)) {
+    let bytes: usize = texts.iter().map(|(_, t)| t.len()).sum();
+    let started = Instant::now();
+    let mut rounds = 0;
+    while rounds == 0 || started.elapsed().as_secs_f64() < 1.0 {
+        for (_, text) in texts {
+            f(text);
+        }
+        rounds += 1;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{name:<28}{:>8.1} MB/s",
+        (bytes * rounds) as f64 / seconds / 1e6
+    );
+}
+
+fn main() {
+    let dir = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "target/bench/corpus-1k".into()),
+    );
+    let yaml = files(&dir, ".yaml");
+    let json = files(&dir, ".json");
+    let hcl = files(&dir, ".tf");
+    let id = FileId(0);
+    measure("yaml, full", &yaml, |t| {
+        drop(intransit::cloudformation::yaml::parse(t, id))
+    });
+    measure("yaml, targeted", &yaml, |t| {
+        let masked = intransit::cloudformation::targeted::relevant_only(t);
+        drop(intransit::cloudformation::yaml::parse(
+            masked.as_deref().unwrap_or(t),
+            id,
+        ))
+    });
+    measure("json", &json, |t| {
+        drop(intransit::cloudformation::json::parse(t, id))
+    });
+    measure("hcl, full", &hcl, |t| {
+        drop(intransit::terraform::syntax::parse(t, id))
+    });
+    measure("hcl, targeted", &hcl, |t| {
+        let masked = intransit::terraform::syntax::relevant_only(t);
+        drop(intransit::terraform::syntax::parse(
+            masked.as_deref().unwrap_or(t),
+            id,
+        ))
+    });
+    // The whole check on in-memory CloudFormation texts: read, parse, lower, verdict, report.
+    let settings = Settings::default();
+    let mut all: Vec<(PathBuf, String)> = yaml.clone();
+    all.extend(json.clone());
+    let inputs: Vec<Input> = all
+        .iter()
+        .map(|(path, text)| Input {
+            path: path.clone(),
+            display: path.display().to_string(),
+            text: Some(text.clone()),
+            explicit: true,
+        })
+        .collect();
+    let one_pass = |inputs: &[Input]| drop(intransit::check(inputs, &settings));
+    let bytes: usize = all.iter().map(|(_, t)| t.len()).sum();
+    let started = Instant::now();
+    one_pass(&inputs);
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{:<28}{:>8.1} MB/s  ({} templates, all cores)",
+        "check, CloudFormation",
+        bytes as f64 / seconds / 1e6,
+        inputs.len()
+    );
+}
