@@ -23,6 +23,9 @@ for case in ["single", "corpus-1k", "corpus-10k"]:
     if not os.path.exists(path):
         continue
     results = {r["command"]: r for r in json.load(open(path))["results"]}
+    peers = f"{out}/results/{case}-peers.json"
+    if os.path.exists(peers):
+        results.update({r["command"]: r for r in json.load(open(peers))["results"]})
     base = results["intransit"]["mean"]
     size = corpus_bytes(case) / 1e6
     for tool, r in results.items():
