@@ -40,10 +40,6 @@ pub fn check(
     first_scope: u32,
 ) -> Loaded {
     use rayon::prelude::*;
-    let overrides: HashMap<PathBuf, String> = overrides
-        .into_iter()
-        .map(|(path, text)| (normalize(&path), text))
-        .collect();
     let mut dirs: Vec<PathBuf> = dirs
         .iter()
         .map(|d| normalize(d))
@@ -51,9 +47,10 @@ pub fn check(
         .into_iter()
         .collect();
     dirs.sort();
+    let texts = read_module_files(&dirs, overrides, settings.max_file_size);
     let called: HashSet<PathBuf> = dirs
         .par_iter()
-        .flat_map_iter(|dir| local_sources(dir, &overrides))
+        .flat_map_iter(|dir| local_sources(dir, &texts))
         .collect();
     let roots: Vec<(usize, &PathBuf)> = dirs
         .iter()
@@ -62,15 +59,7 @@ pub fn check(
         .collect();
     let results: Vec<Loaded> = roots
         .par_iter()
-        .map(|(i, dir)| {
-            check_root(
-                dir,
-                settings,
-                &overrides,
-                ids,
-                ScopeId(first_scope + *i as u32),
-            )
-        })
+        .map(|(i, dir)| check_root(dir, settings, &texts, ids, ScopeId(first_scope + *i as u32)))
         .collect();
     let mut loaded = Loaded {
         models: Vec::new(),
@@ -92,16 +81,15 @@ pub fn check(
 fn check_root(
     dir: &Path,
     settings: &crate::Settings,
-    overrides: &HashMap<PathBuf, String>,
+    texts: &HashMap<PathBuf, Arc<str>>,
     ids: &AtomicU32,
     scope: ScopeId,
 ) -> Loaded {
     let cwd = settings.base.as_path();
-    let mut loader = Loader::new(cwd, ids);
+    let mut loader = Loader::new(cwd, ids, texts);
     loader.max_file_size = settings.max_file_size;
     loader.max_nesting = settings.max_nesting;
     loader.targeted = settings.targeted_parsing;
-    loader.overrides = overrides.clone();
     let module = loader.module(dir);
     let inputs = root_inputs(&mut loader, &module, &settings.var_files);
     let root = module.dir.clone();
@@ -149,10 +137,43 @@ fn lower_all(instance: &Instance, scope: ScopeId, model: &mut FileModel) {
     }
 }
 
+/// Every module file of `dirs`, read once: the text of an unsaved buffer or fix candidate, else
+/// the file's, when it is within the size limit and decodes. Files left out (too large, not
+/// text, unreadable) are read by the loader, which reports why.
+fn read_module_files(
+    dirs: &[PathBuf],
+    overrides: HashMap<PathBuf, String>,
+    max_file_size: u64,
+) -> HashMap<PathBuf, Arc<str>> {
+    use rayon::prelude::*;
+    let mut texts: HashMap<PathBuf, Arc<str>> = overrides
+        .into_iter()
+        .map(|(path, text)| (normalize(&path), Arc::from(text)))
+        .collect();
+    let paths: Vec<PathBuf> = dirs
+        .iter()
+        .filter_map(|dir| std::fs::read_dir(dir).ok())
+        .flat_map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())))
+        .filter(|path| modules::is_terraform_file(path) && !texts.contains_key(&normalize(path)))
+        .collect();
+    let read: Vec<(PathBuf, Arc<str>)> = paths
+        .par_iter()
+        .filter_map(|path| {
+            let Ok(crate::Limited::Whole(bytes)) = crate::read_limited(path, max_file_size) else {
+                return None;
+            };
+            let (text, _) = crate::source::decode(bytes).ok()?;
+            Some((normalize(path), Arc::from(text)))
+        })
+        .collect();
+    texts.extend(read);
+    texts
+}
+
 /// Directories a module directory calls with a `./` or `../` source, found by scanning text
 /// (no parse): `source = "./db"` in `.tf`, `"source": "./db"` in `.tf.json`. A module that
 /// calls itself is still a root; the loop is cut when it is instantiated.
-fn local_sources(dir: &Path, overrides: &HashMap<PathBuf, String>) -> Vec<PathBuf> {
+fn local_sources(dir: &Path, texts: &HashMap<PathBuf, Arc<str>>) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
         return found;
@@ -161,9 +182,9 @@ fn local_sources(dir: &Path, overrides: &HashMap<PathBuf, String>) -> Vec<PathBu
         if !modules::is_terraform_file(&path) {
             continue;
         }
-        let text = match overrides.get(&normalize(&path)) {
-            Some(text) => text.clone(),
-            None => std::fs::read_to_string(&path).unwrap_or_default(),
+        // A file that could not be read is not in `texts`; its loader reports why.
+        let Some(text) = texts.get(&normalize(&path)) else {
+            continue;
         };
         for line in text.lines() {
             let line = line.trim_start().trim_start_matches('"');

@@ -189,22 +189,27 @@ pub struct Loader<'c> {
     pub targeted: bool,
     pub files: Files,
     pub findings: Vec<Finding>,
-    /// Texts that replace files on disk (an editor's unsaved buffer via `--stdin-filename`).
-    pub overrides: HashMap<PathBuf, String>,
+    /// Module files already read, by normalized path: unsaved buffers and fix candidates, and
+    /// every file of the scanned directories (read once, shared by all loaders).
+    texts: &'c HashMap<PathBuf, Arc<str>>,
     pub max_file_size: u64,
     pub max_nesting: usize,
     cache: HashMap<PathBuf, Rc<Module>>,
 }
 
 impl<'c> Loader<'c> {
-    pub fn new(cwd: &'c Path, ids: &'c std::sync::atomic::AtomicU32) -> Loader<'c> {
+    pub fn new(
+        cwd: &'c Path,
+        ids: &'c std::sync::atomic::AtomicU32,
+        texts: &'c HashMap<PathBuf, Arc<str>>,
+    ) -> Loader<'c> {
         Loader {
             cwd,
             ids,
             targeted: true,
             files: Rc::new(RefCell::new(HashMap::new())),
             findings: Vec::new(),
-            overrides: HashMap::new(),
+            texts,
             max_file_size: crate::settings::DEFAULT_MAX_FILE_SIZE,
             max_nesting: crate::settings::DEFAULT_MAX_NESTING,
             cache: HashMap::new(),
@@ -213,31 +218,30 @@ impl<'c> Loader<'c> {
 
     /// Reads a file into the table (for tfvars and module files).
     pub fn read(&mut self, path: &Path) -> Option<Arc<SourceFile>> {
-        let unsaved = self.overrides.get(&normalize(path)).cloned();
-        let bytes = match unsaved {
-            Some(text) => Ok(text.into_bytes()),
-            None => match crate::read_limited(path, self.max_file_size) {
-                Ok(crate::Limited::Whole(bytes)) => Ok(bytes),
-                Ok(crate::Limited::TooLarge { size, .. }) => {
-                    let source = self.allocate(path, String::new());
-                    self.findings.push(parse_error(
+        if let Some(text) = self.texts.get(&normalize(path)) {
+            return Some(self.allocate(path, text.clone()));
+        }
+        let bytes = match crate::read_limited(path, self.max_file_size) {
+            Ok(crate::Limited::Whole(bytes)) => Ok(bytes),
+            Ok(crate::Limited::TooLarge { size, .. }) => {
+                let source = self.allocate(path, Arc::from(""));
+                self.findings.push(parse_error(
                         format!(
                             "the file is {size} bytes, over the {}-byte limit (`max-file-size` in intransit.toml); it is not read",
                             self.max_file_size
                         ),
                         Span::new(source.id, 0, 0),
                     ));
-                    return None;
-                }
-                Err(error) => Err(error),
-            },
+                return None;
+            }
+            Err(error) => Err(error),
         };
         let text = match bytes.map(crate::source::decode) {
             Ok(Ok((text, _))) => text,
             Ok(Err((bytes, at))) => {
                 let lossy = String::from_utf8_lossy(&bytes).into_owned();
                 let at = at.min(lossy.len());
-                let source = self.allocate(path, lossy);
+                let source = self.allocate(path, Arc::from(lossy));
                 self.findings.push(parse_error(
                     format!("the file is not valid UTF-8 (byte {at})"),
                     Span::new(source.id, at, at),
@@ -246,17 +250,17 @@ impl<'c> Loader<'c> {
             }
             Err(_) => return None,
         };
-        Some(self.allocate(path, text))
+        Some(self.allocate(path, Arc::from(text)))
     }
 
-    fn allocate(&mut self, path: &Path, text: String) -> Arc<SourceFile> {
+    fn allocate(&mut self, path: &Path, text: Arc<str>) -> Arc<SourceFile> {
         let id = FileId(self.ids.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
         let display = crate::source::display_path(path, self.cwd);
         let source = Arc::new(SourceFile::new(
             id,
             path.to_path_buf(),
             display,
-            Arc::from(text),
+            text,
             crate::source::Encoding::Utf8,
         ));
         self.files.borrow_mut().insert(id, source.clone());
