@@ -14,6 +14,8 @@ pub struct Index<'m> {
     databases_by_id: HashMap<(ScopeId, &'m str), &'m Database>,
     databases_by_name: HashMap<String, &'m Database>,
     pub members: Vec<&'m Member>,
+    /// Members by the cluster they name (the cluster's address in memory), built once.
+    members_by_cluster: HashMap<*const Database, Vec<&'m Member>>,
 }
 
 /// Where a database's group reference leads.
@@ -52,6 +54,19 @@ impl<'m> Index<'m> {
                 }
             }
             index.members.extend(&model.members);
+        }
+        for member in index.members.clone() {
+            for target in member.cluster.iter().filter_map(|c| c.known()) {
+                if let Some(cluster) = index.database(member.resource.scope, target) {
+                    let members = index
+                        .members_by_cluster
+                        .entry(cluster as *const Database)
+                        .or_default();
+                    if !members.iter().any(|m| std::ptr::eq(*m, member)) {
+                        members.push(member);
+                    }
+                }
+            }
         }
         index
     }
@@ -93,19 +108,10 @@ impl<'m> Index<'m> {
     }
 
     /// The members of a cluster (by reference or by literal identifier).
-    pub fn members_of(&self, cluster: &Database) -> Vec<&'m Member> {
-        self.members
-            .iter()
-            .copied()
-            .filter(|member| {
-                member.cluster.iter().any(|choice| {
-                    choice
-                        .known()
-                        .and_then(|t| self.database(member.resource.scope, t))
-                        .is_some_and(|db| std::ptr::eq(db, cluster))
-                })
-            })
-            .collect()
+    pub fn members_of(&self, cluster: &Database) -> &[&'m Member] {
+        self.members_by_cluster
+            .get(&(cluster as *const Database))
+            .map_or(&[], Vec::as_slice)
     }
 }
 

@@ -454,7 +454,7 @@ impl<'m> Checker<'_, 'm> {
         if db.kind != DatabaseKind::Cluster {
             return None;
         }
-        for member in self.index.members_of(db) {
+        for &member in self.index.members_of(db) {
             for choice in &member.group {
                 if branch.join(&choice.branch).is_none() {
                     continue;
