@@ -90,15 +90,6 @@ impl SourceFile {
         self.lines.line_col(&self.text, offset as usize)
     }
 
-    /// Length in bytes of the byte-order mark that starts the text, if any.
-    pub fn bom_len(&self) -> usize {
-        if self.text.starts_with('\u{feff}') {
-            3
-        } else {
-            0
-        }
-    }
-
     pub fn slice(&self, span: Span) -> &str {
         self.text.get(span.range()).unwrap_or("")
     }
@@ -140,10 +131,6 @@ impl LineIndex {
 
     pub fn line_start(&self, line: usize) -> usize {
         self.starts.get(line).copied().unwrap_or(0) as usize
-    }
-
-    pub fn line_count(&self) -> usize {
-        self.starts.len()
     }
 
     /// 1-based line and column; the column counts Unicode scalar values from the line start.
