@@ -180,6 +180,7 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
         .map(|db| rules::resource_info(&db.resource))
         .collect();
     findings.extend(rules::evaluate(&models, settings.require_explicit));
+    settle(&mut findings, &suppressions, &mut files);
     let suppressed = suppression::apply(
         &mut findings,
         &suppressions,
@@ -187,7 +188,7 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
         |span: Span| {
             files
                 .get(&span.file)
-                .map_or(0, |file| file.lines.line_of(span.start as usize))
+                .map_or(0, |file| file.line_of(span.start))
         },
     );
     // The baseline keys on the file of the resource (else of the finding), as reports show it.
@@ -213,15 +214,87 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
         }
         None => true,
     });
-    for finding in &mut findings {
-        if let Some(request) = &finding.fix_request {
-            finding.fix = request
-                .anchor()
-                .and_then(|s| files.get(&s.file))
-                .and_then(|file| fix::resolve(request, file));
+    Report::new(files, findings, scanned, databases, suppressed)
+}
+
+/// The end of a run: each file that findings or suppressions point into, and whose text was
+/// released after lowering, is read once more (in parallel, one file per worker, dropped after)
+/// to turn fix requests into edits and to record the positions reports show. A file that
+/// changed since it was checked gets no fixes and an `io-error` saying why.
+fn settle(
+    findings: &mut Vec<Finding>,
+    suppressions: &[Suppression],
+    files: &mut BTreeMap<FileId, Arc<SourceFile>>,
+) {
+    #[derive(Default)]
+    struct Needs {
+        offsets: Vec<u32>,
+        fixes: Vec<usize>,
+    }
+    let mut needs: BTreeMap<FileId, Needs> = BTreeMap::new();
+    let mut at = |span: Span| {
+        let offsets = &mut needs.entry(span.file).or_default().offsets;
+        offsets.extend([span.start, span.end]);
+    };
+    for finding in findings.iter() {
+        at(finding.primary.span);
+        finding.related.iter().for_each(|label| at(label.span));
+        if let Some(resource) = &finding.resource {
+            at(resource.header);
         }
     }
-    Report::new(files, findings, scanned, databases, suppressed)
+    for suppression in suppressions {
+        at(suppression.span);
+        if let Some(owner) = &suppression.owner {
+            at(owner.header);
+        }
+    }
+    for (i, finding) in findings.iter().enumerate() {
+        if let Some(anchor) = finding.fix_request.as_ref().and_then(|r| r.anchor()) {
+            needs.entry(anchor.file).or_default().fixes.push(i);
+        }
+    }
+    struct Settled {
+        file: Option<SourceFile>,
+        fixes: Vec<(usize, fix::Fix)>,
+        changed: Option<Finding>,
+    }
+    let settled: Vec<Settled> = needs
+        .into_par_iter()
+        .filter_map(|(id, mut needs)| {
+            let file = files.get(&id)?;
+            let Some(loaded) = file.loaded() else {
+                let mut finding = Finding::new(
+                    RuleId::IoError,
+                    "this file changed while it was checked; its findings are shown without positions or fixes",
+                    Label::new(Span::new(id, 0, 0), "here"),
+                );
+                finding.help = Some("run intransit again".into());
+                return Some(Settled { file: None, fixes: Vec::new(), changed: Some(finding) });
+            };
+            let mut fixes = Vec::new();
+            for &i in &needs.fixes {
+                let Some(request) = &findings[i].fix_request else { continue };
+                if let Some(fix) = fix::resolve(request, &loaded) {
+                    for edit in fix.edits.iter().filter(|e| e.span.file == id) {
+                        needs.offsets.extend([edit.span.start, edit.span.end]);
+                    }
+                    fixes.push((i, fix));
+                }
+            }
+            let file = (!file.is_kept()).then(|| loaded.with_positions(&needs.offsets));
+            Some(Settled { file, fixes, changed: None })
+        })
+        .collect();
+    for settled in settled {
+        if let Some(file) = settled.file {
+            files.insert(file.id, Arc::new(file));
+        }
+        for (i, fix) in settled.fixes {
+            findings[i].fix = Some(fix);
+        }
+        findings.extend(settled.changed);
+    }
 }
 
 fn read_file(id: FileId, input: &Input, settings: &Settings) -> FileResult {
@@ -229,7 +302,8 @@ fn read_file(id: FileId, input: &Input, settings: &Settings) -> FileResult {
         .overrides
         .get(&terraform::modules::normalize(&input.path));
     // A fix being tried replaces even an unsaved buffer: it is the newer text.
-    let bytes = match replaced.or(input.text.as_ref()) {
+    let in_memory = replaced.or(input.text.as_ref());
+    let bytes = match in_memory {
         Some(text) => text.clone().into_bytes(),
         None => match read_limited(&input.path, settings.max_file_size) {
             Ok(Limited::Whole(bytes)) => bytes,
@@ -288,22 +362,19 @@ fn read_file(id: FileId, input: &Input, settings: &Settings) -> FileResult {
                 "brackets nest deeper than {} levels (`max-nesting` in intransit.toml)",
                 settings.max_nesting
             );
-            return failed(
+            let mut result = failed(
                 id,
                 input,
-                text,
+                String::new(),
                 parse_error(message, Span::new(id, at, at + 1)),
             );
+            let source = source_of(id, input, text, encoding, in_memory);
+            result.source = Some(Arc::new(source.released()));
+            return result;
         }
     }
-    let source = SourceFile::new(
-        id,
-        input.path.clone(),
-        input.display.clone(),
-        Arc::from(text),
-        encoding,
-    );
-    if syntax == cloudformation::Syntax::Json && terraform::plan::is_plan(&source.text) {
+    let source = source_of(id, input, text, encoding, in_memory);
+    if syntax == cloudformation::Syntax::Json && terraform::plan::is_plan(source.text()) {
         let (model, findings) = match terraform::plan::load(&source, model::ScopeId(id.0)) {
             Ok(model) => (model, Vec::new()),
             Err(error) => (
@@ -312,7 +383,7 @@ fn read_file(id: FileId, input: &Input, settings: &Settings) -> FileResult {
             ),
         };
         return FileResult {
-            source: Some(Arc::new(source)),
+            source: Some(Arc::new(source.released())),
             model,
             findings,
             scanned: true,
@@ -329,10 +400,76 @@ fn read_file(id: FileId, input: &Input, settings: &Settings) -> FileResult {
     let keep =
         !loaded.model.is_empty() || !loaded.findings.is_empty() || !loaded.suppressions.is_empty();
     FileResult {
-        source: keep.then(|| Arc::new(source)),
+        source: keep.then(|| Arc::new(source.released())),
         model: loaded.model,
         suppressions: loaded.suppressions,
         findings: loaded.findings,
         scanned: true,
+    }
+}
+
+/// A file's source: text from disk can be released after lowering and read again; an unsaved
+/// buffer or a fix being tried is kept.
+fn source_of(
+    id: FileId,
+    input: &Input,
+    text: String,
+    encoding: source::Encoding,
+    in_memory: Option<&String>,
+) -> SourceFile {
+    let path = input.path.clone();
+    let display = input.display.clone();
+    match in_memory {
+        Some(_) => SourceFile::new(id, path, display, Arc::from(text), encoding),
+        None => SourceFile::read_from_disk(id, path, display, Arc::from(text), encoding),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn released(path: &std::path::Path, text: &str) -> BTreeMap<FileId, Arc<SourceFile>> {
+        let file = SourceFile::read_from_disk(
+            FileId(0),
+            path.to_path_buf(),
+            "db.yaml".into(),
+            Arc::from(text),
+            source::Encoding::Utf8,
+        );
+        BTreeMap::from([(FileId(0), Arc::new(file.released()))])
+    }
+
+    #[test]
+    fn positions_are_recorded_from_a_second_read_unless_the_file_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.yaml");
+        let text = "a: é\nb: 1\n";
+        std::fs::write(&path, text).unwrap();
+        let finding = || {
+            Finding::new(
+                RuleId::TlsNotEnforced,
+                "x",
+                Label::new(Span::new(FileId(0), 9, 10), "here"),
+            )
+        };
+
+        let mut files = released(&path, text);
+        let mut findings = vec![finding()];
+        settle(&mut findings, &[], &mut files);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(files[&FileId(0)].line_col(9), (2, 4));
+        assert_eq!(files[&FileId(0)].char_offset(9), 8);
+        assert_eq!(files[&FileId(0)].text(), "", "the text is not kept");
+
+        // Changed between the check and the second read: no positions, and a finding says so.
+        std::fs::write(&path, "b: 1\na: é\n").unwrap();
+        let mut files = released(&path, text);
+        let mut findings = vec![finding()];
+        settle(&mut findings, &[], &mut files);
+        assert_eq!(findings.len(), 2);
+        assert_eq!(findings[1].rule, RuleId::IoError);
+        assert!(findings[1].message.contains("changed while it was checked"));
+        assert_eq!(files[&FileId(0)].line_col(9), (1, 1));
     }
 }

@@ -53,20 +53,48 @@ pub enum Encoding {
     Utf16,
 }
 
-/// One file's text, its path as the user should see it, and its line index.
-#[derive(Debug)]
+/// One file: its path as the user should see it and, while the file is being read, its text
+/// and line index. Once a file is lowered both are released (`released`) when the file on disk
+/// holds the text, so a run keeps one file's text per worker, not the tree's. At the end of a
+/// run the files findings point into are read once more (`loaded`) to resolve fixes and record
+/// the positions reports show (`with_positions`); a file that changed since is refused.
+#[derive(Clone, Debug)]
 pub struct SourceFile {
     pub id: FileId,
     /// The path used to open the file.
     pub path: PathBuf,
     /// The path shown in reports: relative to the current directory, `/`-separated.
     pub display: String,
-    pub text: Arc<str>,
     pub encoding: Encoding,
-    pub lines: LineIndex,
+    /// Byte length of the text.
+    len: u32,
+    kept: Option<Arc<str>>,
+    lines: Option<Arc<LineIndex>>,
+    /// Positions of the offsets findings point at, recorded for a released file.
+    positions: Option<Arc<[(u32, Position)]>>,
+    /// Where the text came from: `Disk` texts can be released and read again.
+    origin: Origin,
+}
+
+/// Where a byte offset is: 1-based line and column, and characters before it in the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Position {
+    pub line: u32,
+    pub column: u32,
+    pub char_offset: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Origin {
+    /// Read from `path`; the digest tells a re-read of the same text from a changed file.
+    Disk { digest: u64 },
+    /// An unsaved buffer, a fix being tried, or text made up for a diagnostic: always kept.
+    Memory,
 }
 
 impl SourceFile {
+    /// A file whose text does not come from its path (or is not what the path holds, like a
+    /// lossy decoding); its text is kept for the whole run.
     pub fn new(
         id: FileId,
         path: PathBuf,
@@ -74,31 +102,162 @@ impl SourceFile {
         text: Arc<str>,
         encoding: Encoding,
     ) -> SourceFile {
-        let lines = LineIndex::new(&text);
         SourceFile {
             id,
             path,
             display,
-            text,
             encoding,
-            lines,
+            len: text.len() as u32,
+            lines: Some(Arc::new(LineIndex::new(&text))),
+            kept: Some(text),
+            positions: None,
+            origin: Origin::Memory,
         }
+    }
+
+    /// A file whose text is what `decode` makes of the bytes at `path`; it can be released.
+    pub fn read_from_disk(
+        id: FileId,
+        path: PathBuf,
+        display: String,
+        text: Arc<str>,
+        encoding: Encoding,
+    ) -> SourceFile {
+        let mut file = SourceFile::new(id, path, display, text, encoding);
+        file.origin = Origin::Disk {
+            digest: digest(file.text()),
+        };
+        file
+    }
+
+    /// The text while it is kept; empty once released (use `load` after lowering).
+    pub fn text(&self) -> &str {
+        self.kept.as_deref().unwrap_or("")
+    }
+
+    /// Whether the text is held (not released).
+    pub fn is_kept(&self) -> bool {
+        self.kept.is_some()
+    }
+
+    /// The same file without its text and line index when the file on disk holds the text,
+    /// else unchanged.
+    pub fn released(&self) -> SourceFile {
+        let mut file = self.clone();
+        if matches!(self.origin, Origin::Disk { .. }) {
+            file.kept = None;
+            file.lines = None;
+        }
+        file
+    }
+
+    /// The text: kept, or read again from disk. `None` when the file cannot be read or no
+    /// longer holds the text positions refer to.
+    pub fn load(&self) -> Option<Arc<str>> {
+        if let Some(text) = &self.kept {
+            return Some(text.clone());
+        }
+        let Origin::Disk { digest: expected } = self.origin else {
+            return None;
+        };
+        let (text, _) = decode(std::fs::read(&self.path).ok()?).ok()?;
+        (text.len() == self.len as usize && digest(&text) == expected).then(|| Arc::from(text))
+    }
+
+    /// A copy holding its text and line index (see `load`), for code that edits or shows it.
+    pub fn loaded(&self) -> Option<SourceFile> {
+        if self.kept.is_some() {
+            return Some(self.clone());
+        }
+        let text = self.load()?;
+        let mut file = self.clone();
+        file.lines = Some(Arc::new(LineIndex::new(&text)));
+        file.kept = Some(text);
+        Some(file)
+    }
+
+    /// This file, released, with the positions of `offsets` recorded (from its line index,
+    /// which must be present: call on a `loaded` file).
+    pub fn with_positions(&self, offsets: &[u32]) -> SourceFile {
+        let mut positions: Vec<(u32, Position)> =
+            offsets.iter().map(|&o| (o, self.position(o))).collect();
+        positions.sort_unstable_by_key(|p| p.0);
+        positions.dedup_by_key(|p| p.0);
+        let mut file = self.released();
+        if file.kept.is_none() {
+            file.positions = Some(positions.into());
+        }
+        file
+    }
+
+    /// Where a byte offset is: from the line index while it is held, else from the recorded
+    /// positions; line 1, column 1 for an offset nobody recorded.
+    pub fn position(&self, offset: u32) -> Position {
+        if let Some(lines) = &self.lines {
+            let (line, column) = lines.line_col(offset as usize);
+            return Position {
+                line: line as u32,
+                column: column as u32,
+                char_offset: lines.char_offset(offset as usize) as u32,
+            };
+        }
+        self.positions
+            .as_ref()
+            .and_then(|p| {
+                p.binary_search_by_key(&offset, |e| e.0)
+                    .ok()
+                    .map(|i| p[i].1)
+            })
+            .unwrap_or(Position {
+                line: 1,
+                column: 1,
+                char_offset: 0,
+            })
     }
 
     /// 1-based line and column (in Unicode scalar values) of a byte offset.
     pub fn line_col(&self, offset: u32) -> (usize, usize) {
-        self.lines.line_col(&self.text, offset as usize)
+        let at = self.position(offset);
+        (at.line as usize, at.column as usize)
     }
 
+    /// 0-based line of a byte offset.
+    pub fn line_of(&self, offset: u32) -> usize {
+        self.line_col(offset).0 - 1
+    }
+
+    /// The number of Unicode scalar values before a byte offset (SARIF's `charOffset`).
+    pub fn char_offset(&self, offset: u32) -> usize {
+        self.position(offset).char_offset as usize
+    }
+
+    /// The span's text while the text is kept; empty once released.
     pub fn slice(&self, span: Span) -> &str {
-        self.text.get(span.range()).unwrap_or("")
+        self.text().get(span.range()).unwrap_or("")
     }
 }
 
-/// Byte offsets where lines start. A line ends at `\n`, `\r\n` or a lone `\r`, as YAML says.
+fn digest(text: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(text.as_bytes())
+}
+
+/// Byte offsets where lines start (a line ends at `\n`, `\r\n` or a lone `\r`, as YAML says),
+/// plus the text of the few lines that are not ASCII: enough for lines, columns and character
+/// offsets without keeping the file's text.
 #[derive(Debug, Clone)]
 pub struct LineIndex {
     starts: Vec<u32>,
+    len: u32,
+    wide: Vec<WideLine>,
+}
+
+/// A line with multi-byte characters, where bytes and columns differ.
+#[derive(Debug, Clone)]
+struct WideLine {
+    line: u32,
+    text: Box<str>,
+    /// Bytes minus characters over the wide lines before this one.
+    extra_before: u32,
 }
 
 impl LineIndex {
@@ -118,7 +277,31 @@ impl LineIndex {
             }
             i += 1;
         }
-        LineIndex { starts }
+        let mut index = LineIndex {
+            starts,
+            len: text.len() as u32,
+            wide: Vec::new(),
+        };
+        if !text.is_ascii() {
+            let mut extra = 0;
+            for line in 0..index.starts.len() {
+                let start = index.line_start(line);
+                let end = index
+                    .starts
+                    .get(line + 1)
+                    .map_or(text.len(), |&e| e as usize);
+                let content = &text[start..end];
+                if !content.is_ascii() {
+                    index.wide.push(WideLine {
+                        line: line as u32,
+                        text: content.into(),
+                        extra_before: extra,
+                    });
+                    extra += (content.len() - content.chars().count()) as u32;
+                }
+            }
+        }
+        index
     }
 
     /// 0-based line number containing `offset`.
@@ -133,13 +316,41 @@ impl LineIndex {
         self.starts.get(line).copied().unwrap_or(0) as usize
     }
 
-    /// 1-based line and column; the column counts Unicode scalar values from the line start.
-    pub fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
-        let offset = floor_char_boundary(text, offset.min(text.len()));
+    /// 0-based line, that line's start, and the columns (scalar values) from it to `offset`.
+    fn locate(&self, offset: usize) -> (usize, usize, usize, Result<usize, usize>) {
+        let offset = offset.min(self.len as usize);
         let line = self.line_of(offset);
         let start = self.line_start(line).min(offset);
-        let column = text[start..offset].chars().count();
+        let found = self.wide.binary_search_by_key(&(line as u32), |w| w.line);
+        let column = match found {
+            Ok(i) => {
+                let text = &self.wide[i].text;
+                let within = floor_char_boundary(text, (offset - start).min(text.len()));
+                text[..within].chars().count()
+            }
+            Err(_) => offset - start,
+        };
+        (line, start, column, found)
+    }
+
+    /// 1-based line and column; the column counts Unicode scalar values from the line start.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let (line, _, column, _) = self.locate(offset);
         (line + 1, column + 1)
+    }
+
+    /// Unicode scalar values before `offset`.
+    pub fn char_offset(&self, offset: usize) -> usize {
+        let (_, start, column, found) = self.locate(offset);
+        let extra = match found {
+            Ok(i) => self.wide[i].extra_before,
+            Err(0) => 0,
+            Err(next) => {
+                let w = &self.wide[next - 1];
+                w.extra_before + (w.text.len() - w.text.chars().count()) as u32
+            }
+        };
+        start - extra as usize + column
     }
 }
 
@@ -261,17 +472,72 @@ mod tests {
     fn line_breaks_of_every_kind() {
         let text = "a\r\nb\rc\nd";
         let index = LineIndex::new(text);
-        assert_eq!(index.line_col(text, 0), (1, 1));
-        assert_eq!(index.line_col(text, 3), (2, 1));
-        assert_eq!(index.line_col(text, 5), (3, 1));
-        assert_eq!(index.line_col(text, 7), (4, 1));
+        assert_eq!(index.line_col(0), (1, 1));
+        assert_eq!(index.line_col(3), (2, 1));
+        assert_eq!(index.line_col(5), (3, 1));
+        assert_eq!(index.line_col(7), (4, 1));
     }
 
     #[test]
     fn columns_count_scalar_values() {
         let text = "é: ok";
         let index = LineIndex::new(text);
-        assert_eq!(index.line_col(text, 4), (1, 4));
+        assert_eq!(index.line_col(4), (1, 4));
+    }
+
+    #[test]
+    fn positions_without_the_text_match_counting_in_it() {
+        let text = "\u{feff}a: é\r\nb: 1\nc: \"日本\" # ü\rd\n\né";
+        let index = LineIndex::new(text);
+        for offset in 0..=text.len() + 2 {
+            let at = floor_char_boundary(text, offset.min(text.len()));
+            assert_eq!(
+                index.char_offset(offset),
+                text[..at].chars().count(),
+                "at {offset}"
+            );
+            if text[..at].ends_with('\r') && text[at..].starts_with('\n') {
+                continue; // between the two bytes of a CRLF: no column to compare
+            }
+            let (mut line, mut column) = (1, 1);
+            let mut chars = text[..at].chars().peekable();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\r' | '\n' => {
+                        if c == '\r' && chars.peek() == Some(&'\n') {
+                            chars.next();
+                        }
+                        (line, column) = (line + 1, 1);
+                    }
+                    _ => column += 1,
+                }
+            }
+            assert_eq!(index.line_col(offset), (line, column), "at {offset}");
+        }
+    }
+
+    #[test]
+    fn a_released_file_is_read_again_only_while_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.yaml");
+        std::fs::write(&path, "a: é\n").unwrap();
+        let file = SourceFile::read_from_disk(
+            FileId(0),
+            path.clone(),
+            "t.yaml".into(),
+            Arc::from("a: é\n"),
+            Encoding::Utf8,
+        );
+        let released = file.loaded().unwrap().with_positions(&[5]);
+        assert_eq!(released.text(), "");
+        assert_eq!(released.line_col(5), (1, 5));
+        assert_eq!(released.char_offset(5), 4);
+        assert_eq!(released.load().as_deref(), Some("a: é\n"));
+        assert_eq!(released.loaded().unwrap().line_col(6), (2, 1));
+        std::fs::write(&path, "a: e\n").unwrap();
+        assert_eq!(released.load(), None);
+        let memory = SourceFile::new(FileId(1), path, "t".into(), Arc::from("x"), Encoding::Utf8);
+        assert_eq!(memory.released().text(), "x");
     }
 
     #[test]

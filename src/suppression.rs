@@ -165,10 +165,10 @@ pub fn from_comments(
     problems: &mut Vec<Finding>,
 ) -> Vec<Suppression> {
     let mut found = Vec::new();
-    for comment in scan_comments(&file.text, file.id, markers) {
+    for comment in scan_comments(file.text(), file.id, markers) {
         let owner = resources
             .iter()
-            .find(|r| file.lines.line_of(r.header.start as usize) == comment.target_line)
+            .find(|r| file.line_of(r.header.start) == comment.target_line)
             .cloned();
         let scope = match &owner {
             Some(resource) => Scope::Resource(resource.clone()),

@@ -71,8 +71,9 @@ fn check_dialect(dialect: &str) {
                 let file = report
                     .file(label.span.file)
                     .expect("labels point into kept files");
+                let text = file.load().expect("the file can be read again");
                 assert!(
-                    file.text.get(label.span.range()).is_some(),
+                    text.get(label.span.range()).is_some(),
                     "{name}: bad span {label:?}"
                 );
             }

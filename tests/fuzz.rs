@@ -134,7 +134,9 @@ fn mutated_fixtures_never_panic_and_spans_stay_inside_files() {
                     file.is_some(),
                     "a label points into a file the report lacks"
                 );
-                let text = &file.unwrap().text;
+                let text = file.unwrap().load();
+                prop_assert!(text.is_some(), "the file's text cannot be loaded");
+                let text = text.unwrap();
                 prop_assert!(
                     label.span.end as usize <= text.len(),
                     "span past the end: {label:?}"

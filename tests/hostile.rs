@@ -194,3 +194,59 @@ fn symlink_loops_outside_links_and_many_empty_files() {
         "{report}"
     );
 }
+
+/// Through the library, as a walk would hand them over: a file deleted between the walk and
+/// the read, a path that cannot be read as a file, and a file without read permission each
+/// get an `io-error` at the file, and the other files are still checked.
+#[test]
+fn files_that_vanish_or_cannot_be_read_are_reported() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "ok.yaml", OPEN);
+    write(d, "locked.yaml", OPEN);
+    std::fs::create_dir(d.join("folder.yaml")).unwrap();
+    let locked = d.join("locked.yaml");
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    // Root reads any file; then the locked file is simply checked.
+    let readable = std::fs::read(&locked).is_ok();
+    let inputs: Vec<intransit::Input> = ["ok.yaml", "gone.yaml", "folder.yaml", "locked.yaml"]
+        .iter()
+        .map(|name| intransit::Input {
+            path: d.join(name),
+            display: name.to_string(),
+            text: None,
+            explicit: false,
+        })
+        .collect();
+    let report = intransit::check(&inputs, &intransit::Settings::default());
+    let got: Vec<(String, &str, usize)> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let at = report.position(f.primary.span);
+            (at.file.to_string(), f.rule.as_str(), at.line)
+        })
+        .collect();
+    let mut want = vec![
+        ("folder.yaml".to_string(), "io-error", 1),
+        ("gone.yaml".to_string(), "io-error", 1),
+        (
+            "locked.yaml".to_string(),
+            if readable {
+                "rds-tls-not-enforced"
+            } else {
+                "io-error"
+            },
+            if readable { 4 } else { 1 },
+        ),
+        ("ok.yaml".to_string(), "rds-tls-not-enforced", 4),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+    let gone = report
+        .findings
+        .iter()
+        .find(|f| f.message.contains("No such file"));
+    assert!(gone.is_some(), "{:#?}", report.findings);
+}

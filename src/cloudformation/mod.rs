@@ -60,21 +60,21 @@ pub struct Loaded {
 
 /// Reads one file; `None` when it is not a CloudFormation template.
 pub fn load(file: &SourceFile, syntax: Syntax, targeted: bool) -> Option<Loaded> {
-    if !mentions_aws(&file.text) {
+    if !mentions_aws(file.text()) {
         return None;
     }
     let parsed = match syntax {
-        Syntax::Json => json::parse(&file.text, file.id),
+        Syntax::Json => json::parse(file.text(), file.id),
         // Unread blocks are blanked first; if that text does not parse, the whole file is
         // parsed, so an error points at what the user wrote.
         Syntax::Yaml => match targeted
-            .then(|| targeted::relevant_only(&file.text))
+            .then(|| targeted::relevant_only(file.text()))
             .flatten()
         {
             Some(masked) => {
-                yaml::parse(&masked, file.id).or_else(|_| yaml::parse(&file.text, file.id))
+                yaml::parse(&masked, file.id).or_else(|_| yaml::parse(file.text(), file.id))
             }
-            None => yaml::parse(&file.text, file.id),
+            None => yaml::parse(file.text(), file.id),
         },
     };
     let root = match parsed {

@@ -45,7 +45,7 @@ pub(super) fn new_literal(old: &str, enabling: &str, syntax: Syntax) -> Option<S
 }
 
 fn line_ending(file: &SourceFile) -> &'static str {
-    if file.text.contains("\r\n") {
+    if file.text().contains("\r\n") {
         "\r\n"
     } else {
         "\n"
@@ -77,7 +77,7 @@ pub(super) fn yaml_entry(
     entry: &str,
     child: Option<&str>,
 ) -> Option<Edit> {
-    let text = &*file.text;
+    let text = file.text();
     let body = text.get(map.range())?;
     if body.starts_with('{') {
         let close = map.end as usize - 1;
@@ -135,7 +135,7 @@ fn yaml_indent_unit<'t>(text: &'t str, entries_start: usize, indent: &'t str) ->
 
 /// Adds `entry` to a JSON object after its last member, on its own line like its neighbours.
 pub(super) fn json_entry(file: &SourceFile, object: Span, entry: &str) -> Option<Edit> {
-    let text = &*file.text;
+    let text = file.text();
     let body = text.get(object.range())?;
     if !body.starts_with('{') || !body.ends_with('}') {
         return None;
@@ -179,7 +179,7 @@ pub(super) fn hcl_block(
     parameter: &str,
     enabling: &str,
 ) -> Option<Edit> {
-    let text = &*file.text;
+    let text = file.text();
     let (close, close_line) = closing_brace(text, block)?;
     let outer = indent_of(text, close);
     // The body's own indentation (tabs or spaces), from its first non-blank line.
@@ -243,7 +243,7 @@ pub(super) fn yaml_new_group(file: &SourceFile, group: &super::NewGroup) -> Opti
     let super::Slot::Properties(properties) = group.database else {
         return None;
     };
-    let text = &*file.text;
+    let text = file.text();
     let link = yaml_entry(
         file,
         properties,
@@ -286,7 +286,7 @@ pub(super) fn hcl_new_group(file: &SourceFile, group: &super::NewGroup) -> Optio
     let super::Slot::Block(block) = group.database else {
         return None;
     };
-    let text = &*file.text;
+    let text = file.text();
     let (close, close_line) = closing_brace(text, block)?;
     let kind = if group.cluster {
         "aws_rds_cluster_parameter_group"

@@ -227,11 +227,11 @@ impl Syntax {
         let name = file.path.file_name()?.to_str()?.to_ascii_lowercase();
         if name.ends_with(".tf") {
             Some(Syntax::Hcl)
-        } else if name.ends_with(".tf.json") || crate::terraform::plan::is_plan(&file.text) {
+        } else if name.ends_with(".tf.json") || crate::terraform::plan::is_plan(file.text()) {
             None
         } else if name.ends_with(".json")
             || file
-                .text
+                .text()
                 .trim_start_matches('\u{feff}')
                 .trim_start()
                 .starts_with('{')
@@ -311,13 +311,17 @@ pub fn fix_all(inputs: &[crate::Input], settings: &crate::Settings, allow_unsafe
         let mut candidate = settings.clone();
         let mut round = 0;
         for (key, (file, edits)) in &per_file {
-            let (text, count) = apply(&file.text, edits);
-            if count == 0 || text == *file.text {
+            // A file changed on disk since it was checked gets no edits.
+            let Some(before) = file.load() else {
+                continue;
+            };
+            let (text, count) = apply(&before, edits);
+            if count == 0 || text == *before {
                 continue;
             }
             originals
                 .entry(key.clone())
-                .or_insert_with(|| (file.path.clone(), file.text.to_string()));
+                .or_insert_with(|| (file.path.clone(), before.to_string()));
             candidate.overrides.insert(key.clone(), text);
             round += count;
         }

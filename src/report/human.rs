@@ -29,8 +29,9 @@ pub fn render(report: &Report, options: &Options, out: &mut dyn Write) -> io::Re
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(options.width)
         .with_links(false);
+    let mut texts = Texts::default();
     for finding in &report.findings {
-        let adapted = adapt(report, finding);
+        let adapted = adapt(report, finding, &mut texts);
         let mut text = String::new();
         handler
             .render_report(&mut text, &adapted)
@@ -80,7 +81,30 @@ struct Adapted {
     related: Vec<Adapted>,
 }
 
-fn adapt(report: &Report, finding: &Finding) -> Adapted {
+/// The texts of the last few files shown: findings come sorted by file, so each file is read
+/// again once, and only a handful are held at a time.
+#[derive(Default)]
+struct Texts {
+    recent: Vec<(FileId, Option<Arc<str>>)>,
+}
+
+impl Texts {
+    const HELD: usize = 4;
+
+    fn get(&mut self, report: &Report, file: FileId) -> Option<Arc<str>> {
+        if let Some((_, text)) = self.recent.iter().find(|(id, _)| *id == file) {
+            return text.clone();
+        }
+        let text = report.file(file).and_then(|f| f.load());
+        if self.recent.len() == Self::HELD {
+            self.recent.remove(0);
+        }
+        self.recent.push((file, text.clone()));
+        text
+    }
+}
+
+fn adapt(report: &Report, finding: &Finding, texts: &mut Texts) -> Adapted {
     let file = finding.primary.span.file;
     let mut labels = vec![labeled(&finding.primary, true)];
     let mut elsewhere: Vec<&Label> = Vec::new();
@@ -98,7 +122,7 @@ fn adapt(report: &Report, finding: &Finding) -> Adapted {
             code: None,
             severity: miette::Severity::Advice,
             help: None,
-            source: source(report, label.span.file),
+            source: source(report, label.span.file, texts),
             labels: vec![labeled(label, true)],
             related: Vec::new(),
         })
@@ -125,16 +149,19 @@ fn adapt(report: &Report, finding: &Finding) -> Adapted {
             Severity::Warning => miette::Severity::Warning,
         },
         help,
-        source: source(report, file),
+        source: source(report, file, texts),
         labels,
         related,
     }
 }
 
-fn source(report: &Report, file: FileId) -> Option<NamedSource<Arc<str>>> {
+/// The file's text for snippets; none when the file changed since it was checked (the
+/// message and help still show, without the snippet).
+fn source(report: &Report, file: FileId, texts: &mut Texts) -> Option<NamedSource<Arc<str>>> {
+    let text = texts.get(report, file)?;
     report
         .file(file)
-        .map(|f| NamedSource::new(&f.display, f.text.clone()))
+        .map(|f| NamedSource::new(&f.display, text))
 }
 
 fn labeled(label: &Label, primary: bool) -> LabeledSpan {

@@ -172,17 +172,14 @@ fn result(report: &Report, finding: &Finding) -> Value {
 
 /// SARIF offsets count characters (as `columnKind` says), not bytes.
 fn char_offset(report: &Report, offset: u32, span: Span) -> usize {
-    report.file(span.file).map_or(0, |f| {
-        f.text
-            .get(..offset as usize)
-            .map_or(0, |t| t.chars().count())
-    })
+    report.file(span.file).map_or(0, |f| f.char_offset(offset))
 }
 
 fn char_length(report: &Report, span: Span) -> usize {
-    report
-        .file(span.file)
-        .map_or(0, |f| f.slice(span).chars().count())
+    report.file(span.file).map_or(0, |f| {
+        f.char_offset(span.end)
+            .saturating_sub(f.char_offset(span.start))
+    })
 }
 
 fn physical(report: &Report, span: Span) -> Value {
@@ -221,15 +218,15 @@ fn uri(path: &str) -> String {
     out
 }
 
-/// Stable across edits elsewhere: rule, file, resource and the primary text, never lines.
+/// Stable across edits elsewhere: rule, file, resource and message, never lines or offsets.
+/// (The message names the values found, so a finding whose cause changes is a new one.)
 fn fingerprint(report: &Report, finding: &Finding) -> String {
     let file = report.position(finding.primary.span).file;
-    let text = report
-        .file(finding.primary.span.file)
-        .map(|f| f.slice(finding.primary.span).trim().to_string())
-        .unwrap_or_default();
     let resource = finding.resource.as_ref().map_or("", |r| r.name.as_str());
-    let key = format!("{}\u{0}{file}\u{0}{resource}\u{0}{text}", finding.rule);
+    let key = format!(
+        "{}\u{0}{file}\u{0}{resource}\u{0}{}",
+        finding.rule, finding.message
+    );
     // FNV-1a, 64 bits: deterministic across runs and platforms.
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in key.bytes() {

@@ -47,10 +47,10 @@ pub fn check(
         .into_iter()
         .collect();
     dirs.sort();
-    let texts = read_module_files(&dirs, overrides, settings.max_file_size);
+    let texts = read_module_files(overrides);
     let called: HashSet<PathBuf> = dirs
         .par_iter()
-        .flat_map_iter(|dir| local_sources(dir, &texts))
+        .flat_map_iter(|dir| local_sources(dir, &texts, settings.max_file_size))
         .collect();
     let roots: Vec<(usize, &PathBuf)> = dirs
         .iter()
@@ -108,7 +108,8 @@ fn check_root(
     let mut findings = std::mem::take(&mut loader.findings);
     let mut suppressions = Vec::new();
     for file in &files {
-        if !modules::is_terraform_file(&file.path) || !suppression::mentions_suppression(&file.text)
+        if !modules::is_terraform_file(&file.path)
+            || !suppression::mentions_suppression(file.text())
         {
             continue;
         }
@@ -120,6 +121,8 @@ fn check_root(
             &mut findings,
         ));
     }
+    // Lowered and scanned: from here on positions need only each file's line index.
+    let files = files.iter().map(|f| Arc::new(f.released())).collect();
     Loaded {
         models: vec![model],
         suppressions,
@@ -137,43 +140,20 @@ fn lower_all(instance: &Instance, scope: ScopeId, model: &mut FileModel) {
     }
 }
 
-/// Every module file of `dirs`, read once: the text of an unsaved buffer or fix candidate, else
-/// the file's, when it is within the size limit and decodes. Files left out (too large, not
-/// text, unreadable) are read by the loader, which reports why.
-fn read_module_files(
-    dirs: &[PathBuf],
-    overrides: HashMap<PathBuf, String>,
-    max_file_size: u64,
-) -> HashMap<PathBuf, Arc<str>> {
-    use rayon::prelude::*;
-    let mut texts: HashMap<PathBuf, Arc<str>> = overrides
+/// The texts that replace files on disk (unsaved buffers, fixes being tried), by normalized
+/// path. Files on disk are read by the loaders, one module at a time.
+fn read_module_files(overrides: HashMap<PathBuf, String>) -> HashMap<PathBuf, Arc<str>> {
+    overrides
         .into_iter()
         .map(|(path, text)| (normalize(&path), Arc::from(text)))
-        .collect();
-    let paths: Vec<PathBuf> = dirs
-        .iter()
-        .filter_map(|dir| std::fs::read_dir(dir).ok())
-        .flat_map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())))
-        .filter(|path| modules::is_terraform_file(path) && !texts.contains_key(&normalize(path)))
-        .collect();
-    let read: Vec<(PathBuf, Arc<str>)> = paths
-        .par_iter()
-        .filter_map(|path| {
-            let Ok(crate::Limited::Whole(bytes)) = crate::read_limited(path, max_file_size) else {
-                return None;
-            };
-            let (text, _) = crate::source::decode(bytes).ok()?;
-            Some((normalize(path), Arc::from(text)))
-        })
-        .collect();
-    texts.extend(read);
-    texts
+        .collect()
 }
 
 /// Directories a module directory calls with a `./` or `../` source, found by scanning text
 /// (no parse): `source = "./db"` in `.tf`, `"source": "./db"` in `.tf.json`. A module that
-/// calls itself is still a root; the loop is cut when it is instantiated.
-fn local_sources(dir: &Path, texts: &HashMap<PathBuf, Arc<str>>) -> Vec<PathBuf> {
+/// calls itself is still a root; the loop is cut when it is instantiated. Each file's text is
+/// dropped after its scan (its loader reads it again), so the scan holds one file per worker.
+fn local_sources(dir: &Path, texts: &HashMap<PathBuf, Arc<str>>, max_size: u64) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
         return found;
@@ -182,9 +162,20 @@ fn local_sources(dir: &Path, texts: &HashMap<PathBuf, Arc<str>>) -> Vec<PathBuf>
         if !modules::is_terraform_file(&path) {
             continue;
         }
-        // A file that could not be read is not in `texts`; its loader reports why.
-        let Some(text) = texts.get(&normalize(&path)) else {
-            continue;
+        // A file that cannot be read is skipped here; its loader reports why.
+        let read;
+        let text: &str = match texts.get(&normalize(&path)) {
+            Some(text) => text,
+            None => match crate::read_limited(&path, max_size) {
+                Ok(crate::Limited::Whole(bytes)) => match crate::source::decode(bytes) {
+                    Ok((text, _)) => {
+                        read = text;
+                        &read
+                    }
+                    Err(_) => continue,
+                },
+                _ => continue,
+            },
         };
         for line in text.lines() {
             let line = line.trim_start().trim_start_matches('"');
@@ -251,7 +242,7 @@ fn root_inputs(
         };
         let values: Result<Vec<(String, syntax::Expr)>, _> =
             if path.to_string_lossy().ends_with(".json") {
-                crate::cloudformation::json::parse(&source.text, source.id)
+                crate::cloudformation::json::parse(source.text(), source.id)
                     .map(|root| {
                         root.map()
                             .unwrap_or(&[])
@@ -261,7 +252,7 @@ fn root_inputs(
                     })
                     .map_err(|e| (e.message, e.span))
             } else {
-                syntax::parse(&source.text, source.id).map(|body| {
+                syntax::parse(source.text(), source.id).map(|body| {
                     body.attributes
                         .into_iter()
                         .map(|a| (a.key, a.value))
@@ -285,9 +276,9 @@ fn root_inputs(
 /// The resource blocks of one file, as suppressions name them.
 fn resources_in(file: &SourceFile) -> Vec<ResourceInfo> {
     let body = if file.path.to_string_lossy().ends_with(".json") {
-        json::parse(&file.text, file.id).ok()
+        json::parse(file.text(), file.id).ok()
     } else {
-        syntax::parse(&file.text, file.id).ok()
+        syntax::parse(file.text(), file.id).ok()
     };
     body.map(|body| {
         body.blocks("resource")

@@ -13,7 +13,7 @@ use super::eval::{alt, Alts, Bindings, Ctx, Kind, LocalCache, V};
 use super::syntax::{Body, ExprKind};
 use crate::diagnostic::Finding;
 use crate::model::Branch;
-use crate::source::{FileId, SourceFile, Span};
+use crate::source::{Encoding, FileId, SourceFile, Span};
 
 /// How deep local module calls are followed.
 const MAX_MODULE_DEPTH: usize = 16;
@@ -219,12 +219,17 @@ impl<'c> Loader<'c> {
     /// Reads a file into the table (for tfvars and module files).
     pub fn read(&mut self, path: &Path) -> Option<Arc<SourceFile>> {
         if let Some(text) = self.texts.get(&normalize(path)) {
-            return Some(self.allocate(path, text.clone()));
+            let text = text.clone();
+            return Some(self.allocate(path, |id, path, display| {
+                SourceFile::new(id, path, display, text, Encoding::Utf8)
+            }));
         }
         let bytes = match crate::read_limited(path, self.max_file_size) {
             Ok(crate::Limited::Whole(bytes)) => Ok(bytes),
             Ok(crate::Limited::TooLarge { size, .. }) => {
-                let source = self.allocate(path, Arc::from(""));
+                let source = self.allocate(path, |id, path, display| {
+                    SourceFile::new(id, path, display, Arc::from(""), Encoding::Utf8)
+                });
                 self.findings.push(parse_error(
                         format!(
                             "the file is {size} bytes, over the {}-byte limit (`max-file-size` in intransit.toml); it is not read",
@@ -236,12 +241,14 @@ impl<'c> Loader<'c> {
             }
             Err(error) => Err(error),
         };
-        let text = match bytes.map(crate::source::decode) {
-            Ok(Ok((text, _))) => text,
+        let (text, encoding) = match bytes.map(crate::source::decode) {
+            Ok(Ok(decoded)) => decoded,
             Ok(Err((bytes, at))) => {
                 let lossy = String::from_utf8_lossy(&bytes).into_owned();
                 let at = at.min(lossy.len());
-                let source = self.allocate(path, Arc::from(lossy));
+                let source = self.allocate(path, |id, path, display| {
+                    SourceFile::new(id, path, display, Arc::from(lossy), Encoding::Utf8)
+                });
                 self.findings.push(parse_error(
                     format!("the file is not valid UTF-8 (byte {at})"),
                     Span::new(source.id, at, at),
@@ -250,19 +257,21 @@ impl<'c> Loader<'c> {
             }
             Err(_) => return None,
         };
-        Some(self.allocate(path, Arc::from(text)))
+        Some(self.allocate(path, |id, path, display| {
+            SourceFile::read_from_disk(id, path, display, Arc::from(text), encoding)
+        }))
     }
 
-    fn allocate(&mut self, path: &Path, text: Arc<str>) -> Arc<SourceFile> {
+    /// Gives the file an id and a place in the table; `make` builds it from id, path and
+    /// display path.
+    fn allocate(
+        &mut self,
+        path: &Path,
+        make: impl FnOnce(FileId, PathBuf, String) -> SourceFile,
+    ) -> Arc<SourceFile> {
         let id = FileId(self.ids.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
         let display = crate::source::display_path(path, self.cwd);
-        let source = Arc::new(SourceFile::new(
-            id,
-            path.to_path_buf(),
-            display,
-            text,
-            crate::source::Encoding::Utf8,
-        ));
+        let source = Arc::new(make(id, path.to_path_buf(), display));
         self.files.borrow_mut().insert(id, source.clone());
         source
     }
@@ -282,7 +291,7 @@ impl<'c> Loader<'c> {
             let Some(source) = self.read(&path) else {
                 continue;
             };
-            if let Some(at) = crate::source::too_deep(&source.text, self.max_nesting) {
+            if let Some(at) = crate::source::too_deep(source.text(), self.max_nesting) {
                 self.findings.push(parse_error(
                     format!(
                         "brackets nest deeper than {} levels (`max-nesting` in intransit.toml)",
@@ -293,17 +302,17 @@ impl<'c> Loader<'c> {
                 continue;
             }
             let parsed = if path.to_string_lossy().ends_with(".json") {
-                super::json::parse(&source.text, source.id)
+                super::json::parse(source.text(), source.id)
             } else {
                 // Blocks the verdict never reads are blanked (offsets kept); if that text does
                 // not parse, the whole file is parsed so the error points at the real text.
                 let masked = self
                     .targeted
-                    .then(|| super::syntax::relevant_only(&source.text))
+                    .then(|| super::syntax::relevant_only(source.text()))
                     .flatten();
                 match masked.map(|text| super::syntax::parse(&text, source.id)) {
                     Some(Ok(body)) => Ok(body),
-                    _ => super::syntax::parse(&source.text, source.id),
+                    _ => super::syntax::parse(source.text(), source.id),
                 }
             };
             match parsed {

@@ -17,7 +17,7 @@ pub fn is_plan(text: &str) -> bool {
 }
 
 pub fn load(file: &SourceFile, scope: ScopeId) -> Result<FileModel, ParseError> {
-    let root = crate::cloudformation::json::parse(&file.text, file.id)?;
+    let root = crate::cloudformation::json::parse(file.text(), file.id)?;
     let mut references = HashMap::new();
     if let Some(config) = root.get("configuration").and_then(|c| c.get("root_module")) {
         config_references(config, "", &mut references);
