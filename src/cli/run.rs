@@ -142,29 +142,31 @@ fn render_and_exit(
 ) -> Result<ExitCode> {
     let to_terminal = args.output.is_none() && io::stdout().is_terminal();
     let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let mut buffer: Vec<u8> = Vec::new();
-    match args.format {
-        Format::Human => human::render(
-            report,
-            &human::Options {
-                color: to_terminal && !args.no_color && !no_color_env,
-                width: 100,
-                elapsed: Some(started.elapsed()),
-            },
-            &mut buffer,
-        )?,
-        Format::Concise => report::concise::render(report, &mut buffer)?,
-        Format::Json => report::json::render(report, &mut buffer)?,
-        Format::Sarif => report::sarif::render(report, &mut buffer)?,
-        Format::Github => report::github::render(report, &mut buffer)?,
-        Format::Junit => report::junit::render(report, &mut buffer)?,
-    }
+    // Streamed to the destination as it is rendered; a report file appears whole or not at all.
+    let render = |out: &mut dyn Write| -> io::Result<()> {
+        match args.format {
+            Format::Human => human::render(
+                report,
+                &human::Options {
+                    color: to_terminal && !args.no_color && !no_color_env,
+                    width: 100,
+                    elapsed: Some(started.elapsed()),
+                },
+                out,
+            ),
+            Format::Concise => report::concise::render(report, out),
+            Format::Json => report::json::render(report, out),
+            Format::Sarif => report::sarif::render(report, out),
+            Format::Github => report::github::render(report, out),
+            Format::Junit => report::junit::render(report, out),
+        }
+    };
     match &args.output {
-        Some(path) => std::fs::write(path, &buffer)
+        Some(path) => write_atomically_with(path, None, render)
             .with_context(|| format!("cannot write the report to `{}`", path.display()))?,
         None => {
-            let mut stdout = io::stdout().lock();
-            stdout.write_all(&buffer)?;
+            let mut stdout = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+            render(&mut stdout)?;
             stdout.flush()?;
         }
     }
@@ -231,6 +233,15 @@ fn write_atomically(
     bytes: &[u8],
     permissions: Option<std::fs::Permissions>,
 ) -> io::Result<()> {
+    write_atomically_with(path, permissions, |out| out.write_all(bytes))
+}
+
+/// `write_atomically` for content written piece by piece (a report rendered as it goes).
+fn write_atomically_with(
+    path: &std::path::Path,
+    permissions: Option<std::fs::Permissions>,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => std::path::Path::new("."),
@@ -240,11 +251,16 @@ fn write_atomically(
         .and_then(|n| n.to_str())
         .unwrap_or("baseline");
     let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&temporary, bytes)?;
-    if let Some(permissions) = permissions {
-        std::fs::set_permissions(&temporary, permissions)?;
-    }
-    std::fs::rename(&temporary, path).inspect_err(|_| {
+    let written = (|| {
+        let mut out = io::BufWriter::with_capacity(64 * 1024, std::fs::File::create(&temporary)?);
+        write(&mut out)?;
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        if let Some(permissions) = permissions {
+            std::fs::set_permissions(&temporary, permissions)?;
+        }
+        std::fs::rename(&temporary, path)
+    })();
+    written.inspect_err(|_| {
         let _ = std::fs::remove_file(&temporary);
     })
 }

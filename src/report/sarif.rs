@@ -15,12 +15,15 @@ use crate::source::Span;
 /// Where users learn about the tool (SARIF `informationUri`).
 pub const INFORMATION_URI: &str = "https://github.com/intransit-dev/intransit";
 
+/// Where the results go in the envelope, which is small and rendered whole; the results are
+/// rendered one at a time, so a large run never holds its whole log as a JSON tree.
+const RESULTS: &str = "@@intransit-results@@";
+
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let rules: Vec<Value> = RuleId::ALL
         .iter()
         .map(|rule| rule_descriptor(*rule))
         .collect();
-    let results: Vec<Value> = report.findings.iter().map(|f| result(report, f)).collect();
     let log = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -35,10 +38,34 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 }
             },
             "columnKind": "unicodeCodePoints",
-            "results": results,
+            "results": RESULTS,
         }]
     });
-    serde_json::to_writer_pretty(&mut *out, &log)?;
+    let envelope = serde_json::to_string_pretty(&log)?;
+    let placeholder = format!("\"{RESULTS}\"");
+    let at = envelope
+        .find(&placeholder)
+        .ok_or_else(|| io::Error::other("the SARIF envelope lost its results"))?;
+    let line_start = envelope[..at].rfind('\n').map_or(0, |i| i + 1);
+    let indent =
+        " ".repeat(envelope[line_start..].len() - envelope[line_start..].trim_start().len());
+    write!(out, "{}", &envelope[..at])?;
+    // As serde_json's pretty printer lays out an array: one element per line, two spaces in.
+    if report.findings.is_empty() {
+        out.write_all(b"[]")?;
+    } else {
+        out.write_all(b"[")?;
+        let inner = format!("\n{indent}  ");
+        for (i, finding) in report.findings.iter().enumerate() {
+            let text = serde_json::to_string_pretty(&result(report, finding))?;
+            out.write_all(if i == 0 { b"" } else { b"," })?;
+            out.write_all(inner.as_bytes())?;
+            // JSON strings hold no raw line breaks, so indenting every line is safe.
+            out.write_all(text.replace('\n', &inner).as_bytes())?;
+        }
+        write!(out, "\n{indent}]")?;
+    }
+    write!(out, "{}", &envelope[at + placeholder.len()..])?;
     writeln!(out)
 }
 
