@@ -69,7 +69,8 @@ pub struct SourceFile {
     /// Byte length of the text.
     len: u32,
     kept: Option<Arc<str>>,
-    lines: Option<Arc<LineIndex>>,
+    /// Built on first use while the text is kept.
+    lines: std::sync::OnceLock<Arc<LineIndex>>,
     /// Positions of the offsets findings point at, recorded for a released file.
     positions: Option<Arc<[(u32, Position)]>>,
     /// Where the text came from: `Disk` texts can be released and read again.
@@ -108,7 +109,7 @@ impl SourceFile {
             display,
             encoding,
             len: text.len() as u32,
-            lines: Some(Arc::new(LineIndex::new(&text))),
+            lines: std::sync::OnceLock::new(),
             kept: Some(text),
             positions: None,
             origin: Origin::Memory,
@@ -146,7 +147,7 @@ impl SourceFile {
         let mut file = self.clone();
         if matches!(self.origin, Origin::Disk { .. }) {
             file.kept = None;
-            file.lines = None;
+            file.lines = std::sync::OnceLock::new();
         }
         file
     }
@@ -171,7 +172,6 @@ impl SourceFile {
         }
         let text = self.load()?;
         let mut file = self.clone();
-        file.lines = Some(Arc::new(LineIndex::new(&text)));
         file.kept = Some(text);
         Some(file)
     }
@@ -193,7 +193,8 @@ impl SourceFile {
     /// Where a byte offset is: from the line index while it is held, else from the recorded
     /// positions; line 1, column 1 for an offset nobody recorded.
     pub fn position(&self, offset: u32) -> Position {
-        if let Some(lines) = &self.lines {
+        if let Some(text) = &self.kept {
+            let lines = self.lines.get_or_init(|| Arc::new(LineIndex::new(text)));
             let (line, column) = lines.line_col(offset as usize);
             return Position {
                 line: line as u32,
