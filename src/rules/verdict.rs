@@ -179,10 +179,15 @@ impl<'m> Checker<'_, 'm> {
             match &choice.value {
                 Val::Known(target) => picks.push(pick(match self.index.group(scope, target) {
                     GroupLink::External => Err((
-                        format!(
-                            "the parameter group `{}`, which the scanned files do not declare",
-                            name_of(target)
-                        ),
+                        match target {
+                            crate::model::Target::Name(name) => format!(
+                                "the parameter group `{name}`, which the scanned files do not declare"
+                            ),
+                            // A declared resource that is not a parameter group (a database, say).
+                            crate::model::Target::Resource(id) => {
+                                format!("`{id}`, a resource that is not a parameter group")
+                            }
+                        },
                         choice.span,
                         choice.via,
                     )),
