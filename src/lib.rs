@@ -123,24 +123,30 @@ struct FileResult {
 }
 
 pub fn check(inputs: &[Input], settings: &Settings) -> Report {
+    // Files that contribute nothing (most of a large tree) are counted, not kept.
+    let scanned = std::sync::atomic::AtomicUsize::new(0);
     let results: Vec<FileResult> = inputs
         .par_iter()
         .enumerate()
-        .map(
-            |(i, input)| match terraform::modules::names_module(&input.path) {
-                true => FileResult::default(),
-                false => read_file(FileId(i as u32), input, settings),
-            },
-        )
+        .filter(|(_, input)| !terraform::modules::names_module(&input.path))
+        .map(|(i, input)| read_file(FileId(i as u32), input, settings))
+        .filter(|result| {
+            if result.scanned {
+                scanned.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            result.source.is_some()
+                || !result.model.is_empty()
+                || !result.suppressions.is_empty()
+                || !result.findings.is_empty()
+        })
         .collect();
 
     let mut files: BTreeMap<FileId, Arc<SourceFile>> = BTreeMap::new();
     let mut models = Vec::new();
     let mut suppressions = Vec::new();
     let mut findings = Vec::new();
-    let mut scanned = 0;
+    let mut scanned = scanned.into_inner();
     for result in results {
-        scanned += usize::from(result.scanned);
         if let Some(source) = result.source {
             files.insert(source.id, source);
         }

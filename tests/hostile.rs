@@ -33,131 +33,40 @@ fn check(dir: &Path, name: &str) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
-const HEADER: &str = "AWSTemplateFormatVersion: \"2010-09-09\"\n";
-const OPEN: &str = "AWSTemplateFormatVersion: \"2010-09-09\"\nResources:\n  Db:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      Engine: postgres\n      EngineVersion: \"14.12\"\n";
+#[path = "hostile/cases.rs"]
+mod cases;
+use cases::{Case, OPEN};
 
 #[test]
 fn hostile_files_get_a_diagnostic_not_a_crash() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let mut cases: Vec<(&str, Vec<u8>, &str)> = Vec::new();
-
-    let mut bomb = String::from(HEADER);
-    bomb.push_str("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
-    for i in 1..10 {
-        let p = format!("*a{}", i - 1);
-        bomb.push_str(&format!("a{i}: &a{i} [{}]\n", vec![p; 10].join(", ")));
-    }
-    cases.push((
-        "alias-bomb.yaml",
-        bomb.into_bytes(),
-        "aliases expand to more than 100000 nodes",
-    ));
-    let deep =
-        |open: &str, close: &str| format!("{}{}", open.repeat(100_000), close.repeat(100_000));
-    cases.push((
-        "deep.json",
-        format!(
-            "{{\"AWSTemplateFormatVersion\": \"2010-09-09\", \"Resources\": {}}}",
-            deep("[", "]")
-        )
-        .into_bytes(),
-        "nest deeper than 256 levels",
-    ));
-    cases.push((
-        "deep.yaml",
-        format!("{HEADER}Resources: {}", deep("[", "]")).into_bytes(),
-        "nest deeper than 256 levels",
-    ));
-    cases.push((
-        "deep/main.tf",
-        format!("locals {{\n  x = {}\n}}\n", deep("[", "]")).into_bytes(),
-        "nest deeper than 256 levels",
-    ));
-    cases.push((
-        "dupe.yaml",
-        format!("{HEADER}Resources:\n  A: 1\n  A: 2\n").into_bytes(),
-        "duplicate key `A`",
-    ));
-    cases.push((
-        "list.yaml",
-        format!("{HEADER}Resources:\n  - Db\n").into_bytes(),
-        "`Resources` must be a map",
-    ));
-    cases.push((
-        "scalar.yaml",
-        format!("{HEADER}Resources: nothing\n").into_bytes(),
-        "`Resources` must be a map",
-    ));
-    cases.push((
-        "params-string.yaml",
-        format!("{HEADER}Resources:\n  P:\n    Type: AWS::RDS::DBParameterGroup\n    Properties: {{Family: postgres14, Description: x, Parameters: rds.force_ssl=1}}\n  Db:\n    Type: AWS::RDS::DBInstance\n    Properties: {{Engine: postgres, EngineVersion: \"14.12\", DBParameterGroupName: !Ref P}}\n").into_bytes(),
-        "warning[rds-tls-unverifiable]",
-    ));
-    let mut invalid = OPEN.as_bytes().to_vec();
-    invalid.extend([0xC3, 0x28, b'\n']);
-    cases.push(("invalid-utf8.yaml", invalid, "invalid-utf8.yaml:8:1: error[parse-error] cannot parse this file: the file is not valid UTF-8 (byte 155)"));
-    let mut utf16 = vec![0xFF, 0xFE];
-    utf16.extend(OPEN.encode_utf16().flat_map(u16::to_le_bytes));
-    cases.push((
-        "utf16.yaml",
-        utf16,
-        "utf16.yaml:4:11: error[rds-tls-not-enforced]",
-    ));
-    cases.push((
-        "bom.yaml",
-        format!("\u{feff}{OPEN}").into_bytes(),
-        "bom.yaml:4:11: error[rds-tls-not-enforced]",
-    ));
-    cases.push((
-        "crlf.yaml",
-        OPEN.replace('\n', "\r\n").into_bytes(),
-        "crlf.yaml:4:11: error[rds-tls-not-enforced]",
-    ));
-    cases.push((
-        "lone-cr.yaml",
-        OPEN.replace('\n', "\r").into_bytes(),
-        "lone-cr.yaml:4:11: error[rds-tls-not-enforced]",
-    ));
-    cases.push((
-        "attribute/main.tf",
-        b"resource \"aws_db_parameter_group\" \"pg\" {\n  family    = \"postgres14\"\n  parameter = [{ name = \"rds.force_ssl\", value = \"0\" }]\n}\n\nresource \"aws_db_instance\" \"db\" {\n  engine               = \"postgres\"\n  engine_version       = \"14.12\"\n  parameter_group_name = aws_db_parameter_group.pg.name\n}\n".to_vec(),
-        "main.tf:3:50: error[rds-tls-disabled]",
-    ));
-    for (name, bytes, expected) in &cases {
+    let cases = cases::cases();
+    for Case {
+        name,
+        bytes,
+        expected,
+    } in &cases
+    {
         write(d, name, bytes);
         let report = check(d, name);
-        assert!(
-            report.contains(expected),
-            "{name}: expected `{expected}` in\n{report}"
-        );
-    }
-
-    // Skipped quietly: an empty file, a binary file named .yaml, random JSON.
-    for (name, bytes) in [
-        ("empty.yaml", Vec::new()),
-        ("binary.yaml", (0..=255u8).cycle().take(4096).collect()),
-        ("data.json", b"{\"a\": [1, 2]}".to_vec()),
-    ] {
-        write(d, name, &bytes);
-        assert_eq!(check(d, name), "", "{name}");
+        if expected.is_empty() {
+            assert_eq!(report, "", "{name}: expected nothing");
+        } else {
+            assert!(
+                report.contains(expected),
+                "{name}: expected `{expected}` in\n{report}"
+            );
+        }
     }
 }
 
 #[test]
 fn a_50_mb_template_is_refused_without_being_read() {
     let dir = tempfile::tempdir().unwrap();
-    let mut text = String::from(OPEN);
-    let line = "# padding padding padding padding padding padding padding padding\n";
-    while text.len() < 50 * 1024 * 1024 {
-        text.push_str(line);
+    for case in cases::huge() {
+        write(dir.path(), case.name, &case.bytes);
     }
-    write(dir.path(), "huge.yaml", &text);
-    write(
-        dir.path(),
-        "huge-data.json",
-        format!("[{}1]", "1, ".repeat(20 * 1024 * 1024)),
-    );
     let report = check(dir.path(), ".");
     assert!(
         report.contains("huge.yaml:1:1: error[parse-error]"),
