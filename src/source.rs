@@ -265,18 +265,12 @@ impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
         let mut starts = vec![0u32];
         let bytes = text.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
+        // memchr finds line breaks many bytes at a time; a CRLF's `\n` ends no second line.
+        for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
             match bytes[i] {
-                b'\n' => starts.push(i as u32 + 1),
-                b'\r' if bytes.get(i + 1) == Some(&b'\n') => {
-                    starts.push(i as u32 + 2);
-                    i += 1;
-                }
-                b'\r' => starts.push(i as u32 + 1),
-                _ => {}
+                b'\r' if bytes.get(i + 1) == Some(&b'\n') => {}
+                _ => starts.push(i as u32 + 1),
             }
-            i += 1;
         }
         let mut index = LineIndex {
             starts,
