@@ -60,12 +60,19 @@ fn main() {
     measure("yaml, targeted", &yaml, |t| {
         let masked = intransit::cloudformation::targeted::relevant_only(t);
         drop(intransit::cloudformation::yaml::parse(
-            masked.as_deref().unwrap_or(t),
+            masked.as_ref().map_or(t, |m| &m.text),
             id,
         ))
     });
-    measure("json", &json, |t| {
+    measure("json, full", &json, |t| {
         drop(intransit::cloudformation::json::parse(t, id))
+    });
+    measure("json, targeted", &json, |t| {
+        let masked = intransit::cloudformation::targeted::relevant_only_json(t);
+        drop(intransit::cloudformation::json::parse(
+            masked.as_deref().unwrap_or(t),
+            id,
+        ))
     });
     measure("hcl, full", &hcl, |t| {
         drop(intransit::terraform::syntax::parse(t, id))

@@ -360,11 +360,32 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
 /// comments; a cheap guard that runs before any parser, whose recursion it bounds.
 pub fn too_deep(text: &str, limit: usize) -> Option<usize> {
     let bytes = text.as_bytes();
+    let opening = |b: &&u8| matches!(b, b'(' | b'[' | b'{');
+    // Depth never exceeds the number of opening brackets: most files stop here.
+    if bytes.iter().filter(opening).count() <= limit {
+        return None;
+    }
+    // The bytes the loop acts on; runs of others are skipped in a tight loop.
+    const SPECIAL: [bool; 256] = {
+        let bytes = b"\"\\\n#()[]{}";
+        let mut table = [false; 256];
+        let mut i = 0;
+        while i < bytes.len() {
+            table[bytes[i] as usize] = true;
+            i += 1;
+        }
+        table
+    };
     let mut depth = 0usize;
     let mut i = 0;
     let mut in_string = false;
     while i < bytes.len() {
-        let b = bytes[i];
+        while i < bytes.len() && !SPECIAL[bytes[i] as usize] {
+            i += 1;
+        }
+        let Some(&b) = bytes.get(i) else {
+            break;
+        };
         if in_string {
             match b {
                 b'\\' => i += 1,
@@ -533,6 +554,17 @@ mod tests {
         assert_eq!(released.load(), None);
         let memory = SourceFile::new(FileId(1), path, "t".into(), Arc::from("x"), Encoding::Utf8);
         assert_eq!(memory.released().text(), "x");
+    }
+
+    #[test]
+    fn nesting_is_measured_outside_strings_and_comments() {
+        assert_eq!(too_deep("[[[", 2), Some(2));
+        assert_eq!(too_deep("[[]][[]]", 2), None);
+        assert_eq!(too_deep("\"[[[[\" [", 2), None);
+        assert_eq!(too_deep("\"\\\"[[[\" [[", 2), None);
+        assert_eq!(too_deep("# [[[[\n[", 2), None);
+        assert_eq!(too_deep("a#[[[", 2), Some(4));
+        assert_eq!(too_deep("x: {a: [1, {b: (c)}]}", 2), Some(11));
     }
 
     #[test]

@@ -28,8 +28,9 @@ pub fn is_template(root: &Node) -> bool {
         })
 }
 
-pub fn lower(root: &Node, scope: ScopeId) -> FileModel {
-    let resolver = Resolver::new(root);
+/// `skipped`: logical IDs of resources targeted reading left out of `root`.
+pub fn lower(root: &Node, skipped: &[String], scope: ScopeId) -> FileModel {
+    let resolver = Resolver::new(root, skipped);
     let mut model = FileModel::default();
     for entry in root.get("Resources").and_then(Node::map).unwrap_or(&[]) {
         let Some(type_node) = entry.value.get("Type") else {

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use crate::diagnostic::{Finding, Label, RuleId};
 use crate::model::{FileModel, ScopeId};
-use crate::source::SourceFile;
+use crate::source::{FileId, SourceFile};
 use crate::suppression::Suppression;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,22 +63,32 @@ pub fn load(file: &SourceFile, syntax: Syntax, targeted: bool) -> Option<Loaded>
     if !mentions_aws(file.text()) {
         return None;
     }
+    // Unread blocks are blanked first; if that text does not parse, the whole file is parsed,
+    // so an error points at what the user wrote. YAML reading names the resources it blanked.
+    type Parse = fn(&str, FileId) -> Result<node::Node, node::ParseError>;
+    let full = |parse: Parse| parse(file.text(), file.id).map(|root| (root, Vec::<String>::new()));
     let parsed = match syntax {
-        Syntax::Json => json::parse(file.text(), file.id),
-        // Unread blocks are blanked first; if that text does not parse, the whole file is
-        // parsed, so an error points at what the user wrote.
+        Syntax::Json => match targeted
+            .then(|| targeted::relevant_only_json(file.text()))
+            .flatten()
+        {
+            Some(masked) => json::parse(&masked, file.id)
+                .map(|root| (root, Vec::new()))
+                .or_else(|_| full(json::parse)),
+            None => full(json::parse),
+        },
         Syntax::Yaml => match targeted
             .then(|| targeted::relevant_only(file.text()))
             .flatten()
         {
-            Some(masked) => {
-                yaml::parse(&masked, file.id).or_else(|_| yaml::parse(file.text(), file.id))
-            }
-            None => yaml::parse(file.text(), file.id),
+            Some(masked) => yaml::parse(&masked.text, file.id)
+                .map(|root| (root, masked.skipped))
+                .or_else(|_| full(yaml::parse)),
+            None => full(yaml::parse),
         },
     };
-    let root = match parsed {
-        Ok(root) => root,
+    let (root, skipped) = match parsed {
+        Ok(parsed) => parsed,
         Err(error) => {
             return Some(Loaded {
                 model: FileModel::default(),
@@ -107,7 +117,7 @@ pub fn load(file: &SourceFile, syntax: Syntax, targeted: bool) -> Option<Loaded>
     }
     let suppressions = suppressions::collect(file, &root, syntax == Syntax::Yaml, &mut findings);
     Some(Loaded {
-        model: lower::lower(&root, ScopeId(file.id.0)),
+        model: lower::lower(&root, &skipped, ScopeId(file.id.0)),
         suppressions,
         findings,
     })

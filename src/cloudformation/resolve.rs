@@ -22,14 +22,17 @@ pub enum Term {
 
 pub struct Resolver<'t> {
     pub resources: Option<&'t Node>,
+    /// Resources targeted reading blanked: declared, though not in `resources`.
+    pub skipped: &'t [String],
     pub parameters: Option<&'t Node>,
     pub mappings: Option<&'t Node>,
 }
 
 impl<'t> Resolver<'t> {
-    pub fn new(root: &'t Node) -> Resolver<'t> {
+    pub fn new(root: &'t Node, skipped: &'t [String]) -> Resolver<'t> {
         Resolver {
             resources: root.get("Resources"),
+            skipped,
             parameters: root.get("Parameters"),
             mappings: root.get("Mappings"),
         }
@@ -192,7 +195,7 @@ impl<'t> Resolver<'t> {
     }
 
     fn is_resource(&self, name: &str) -> bool {
-        self.resources.and_then(|r| r.get(name)).is_some()
+        self.resources.and_then(|r| r.get(name)).is_some() || self.skipped.iter().any(|s| s == name)
     }
 
     fn sub(&self, node: &Node, argument: &Node, branch: &Branch, depth: usize) -> Choices<Term> {

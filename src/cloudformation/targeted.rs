@@ -2,11 +2,22 @@
 //! `Mappings` and `Conditions`, so other resources and `Outputs` are blanked before parsing
 //! (line breaks and byte offsets kept: spans are those of the full text). Most of a real
 //! template is unrelated resources, and blank lines cost the parser far less than nodes.
+//! The logical IDs of the blanked resources are returned, so `Ref` and `Fn::GetAtt` of them
+//! resolve as in a full parse.
+
+/// What targeted reading leaves to parse.
+pub struct Masked {
+    pub text: String,
+    /// Logical IDs of the resources blanked out of `text`.
+    pub skipped: Vec<String>,
+}
 
 /// The text with unread blocks blanked, or `None` when nothing can be skipped safely.
-pub fn relevant_only(text: &str) -> Option<String> {
+pub fn relevant_only(text: &str) -> Option<Masked> {
     let lines: Vec<(usize, &str)> = line_starts(text);
     let mut skipped: Vec<(usize, usize)> = Vec::new();
+    let mut names: Vec<&str> = Vec::new();
+    let mut skipped_names: Vec<String> = Vec::new();
     let mut i = 0;
     while i < lines.len() {
         let (start, line) = lines[i];
@@ -32,9 +43,15 @@ pub fn relevant_only(text: &str) -> Option<String> {
                     Some(n) if n > child => return None,
                     Some(_) => {
                         let end = block_end(&lines, i, child);
-                        let block = &text[start..end];
-                        if is_unread_resource(block) {
+                        let name = logical_id(&line[child..]);
+                        match name {
+                            Some(name) => names.push(name),
+                            // A key this scanner does not read: leave the file to the parser.
+                            None => return None,
+                        }
+                        if is_unread_resource(&text[start..end]) {
                             skipped.push((start, end));
+                            skipped_names.extend(name.map(str::to_string));
                         }
                         i = next_index(&lines, end);
                     }
@@ -44,22 +61,39 @@ pub fn relevant_only(text: &str) -> Option<String> {
         }
         i += 1;
     }
-    if skipped.is_empty() {
+    // A duplicate logical ID is an error the full parse reports.
+    names.sort_unstable();
+    if skipped.is_empty() || names.windows(2).any(|w| w[0] == w[1]) {
         return None;
     }
-    crate::source::blank(text, &skipped)
+    Some(Masked {
+        text: crate::source::blank(text, &skipped)?,
+        skipped: skipped_names,
+    })
 }
 
-/// A resource block whose `Type` is not RDS and that defines no anchor an alias could use.
+/// The logical ID of a `Name:` line (alphanumeric, as CloudFormation requires), else `None`.
+fn logical_id(line: &str) -> Option<&str> {
+    let (name, rest) = line.split_once(':')?;
+    let rest = rest.trim();
+    let plain = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric());
+    (plain && (rest.is_empty() || rest.starts_with('#'))).then_some(name)
+}
+
+/// A resource block whose `Type` (at the indentation of its first entry, not a nested key)
+/// is an AWS type other than RDS, and that defines no anchor an alias could use.
 fn is_unread_resource(block: &str) -> bool {
-    let Some(type_line) = block
-        .lines()
-        .skip(1)
-        .find(|l| l.trim_start().starts_with("Type:"))
+    let mut body = block.lines().skip(1).filter(|l| indent(l).is_some());
+    let Some(first) = body.clone().next() else {
+        return false;
+    };
+    let level = indent(first).unwrap_or(0);
+    let Some(type_line) =
+        body.find(|l| indent(l) == Some(level) && l[level..].starts_with("Type:"))
     else {
         return false;
     };
-    let kind = type_line.trim_start()["Type:".len()..]
+    let kind = type_line[level + "Type:".len()..]
         .trim()
         .trim_matches(['"', '\'']);
     kind.starts_with("AWS::")
@@ -109,6 +143,181 @@ fn next_index(lines: &[(usize, &str)], end: usize) -> usize {
         .unwrap_or(lines.len())
 }
 
+/// Targeted reading for JSON templates, as `relevant_only` is for YAML: `Outputs` becomes an
+/// empty object and each resource of another AWS type keeps only its `Type` member (so
+/// references to it resolve as in a full parse); blanked bytes become spaces, so the JSON
+/// stays valid and offsets stay those of the full text. `None` when the text is not plain
+/// JSON this scanner can follow (comments, a syntax error): then it is parsed whole.
+pub fn relevant_only_json(text: &str) -> Option<String> {
+    let mut scan = Json {
+        b: text.as_bytes(),
+        i: 0,
+    };
+    let mut skipped = Vec::new();
+    scan.ws();
+    scan.expect(b'{')?;
+    scan.members(|scan, key| {
+        match key {
+            b"Resources" => scan.resources(&mut skipped)?,
+            b"Outputs" => {
+                let start = scan.i;
+                scan.value()?;
+                // `{ ... }` -> `{     }`
+                if scan.b[start] == b'{' {
+                    skipped.push((start + 1, scan.i - 1));
+                }
+            }
+            _ => scan.value()?,
+        }
+        Some(())
+    })?;
+    scan.ws();
+    if scan.i != scan.b.len() || skipped.is_empty() {
+        return None;
+    }
+    crate::source::blank(text, &skipped)
+}
+
+/// A byte scanner over JSON that finds value boundaries without building anything.
+struct Json<'t> {
+    b: &'t [u8],
+    i: usize,
+}
+
+impl<'t> Json<'t> {
+    fn ws(&mut self) {
+        while matches!(self.b.get(self.i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.i += 1;
+        }
+    }
+
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        (self.b.get(self.i) == Some(&byte)).then(|| self.i += 1)
+    }
+
+    /// A string at the cursor; returns its raw content (escapes left as written).
+    fn string(&mut self) -> Option<&'t [u8]> {
+        self.expect(b'"')?;
+        let start = self.i;
+        loop {
+            let at = self.i + memchr::memchr2(b'"', b'\\', &self.b[self.i..])?;
+            if self.b[at] == b'\\' {
+                self.i = at + 2;
+            } else {
+                self.i = at + 1;
+                return Some(&self.b[start..at]);
+            }
+        }
+    }
+
+    /// Skips one value of any kind.
+    fn value(&mut self) -> Option<()> {
+        match self.b.get(self.i)? {
+            b'"' => self.string().map(drop),
+            b'{' | b'[' => {
+                let mut depth = 0usize;
+                loop {
+                    match self.b.get(self.i)? {
+                        b'"' => {
+                            self.string()?;
+                            continue;
+                        }
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                self.i += 1;
+                                return Some(());
+                            }
+                        }
+                        b'/' => return None, // a comment: leave it to the parser
+                        _ => {}
+                    }
+                    self.i += 1;
+                }
+            }
+            _ => {
+                let start = self.i;
+                while let Some(b) = self.b.get(self.i) {
+                    if matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
+                        break;
+                    }
+                    self.i += 1;
+                }
+                (self.i > start).then_some(())
+            }
+        }
+    }
+
+    /// The members of an object whose `{` was just read, up to and including its `}`; `each`
+    /// is called with the cursor on the member's value.
+    fn members(&mut self, mut each: impl FnMut(&mut Self, &'t [u8]) -> Option<()>) -> Option<()> {
+        self.ws();
+        if self.expect(b'}').is_some() {
+            return Some(());
+        }
+        loop {
+            self.ws();
+            let key = self.string()?;
+            self.ws();
+            self.expect(b':')?;
+            self.ws();
+            each(self, key)?;
+            self.ws();
+            match self.b.get(self.i)? {
+                b',' => self.i += 1,
+                b'}' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// `Resources`: each resource of a non-RDS AWS type is blanked but for its `Type` member.
+    fn resources(&mut self, skipped: &mut Vec<(usize, usize)>) -> Option<()> {
+        if self.b.get(self.i) != Some(&b'{') {
+            return self.value();
+        }
+        self.i += 1;
+        self.members(|scan, _| {
+            if scan.b.get(scan.i) != Some(&b'{') {
+                return scan.value();
+            }
+            let open = scan.i;
+            scan.i += 1;
+            let mut kind: Option<(usize, usize, &[u8])> = None;
+            scan.members(|scan, key| {
+                let start = scan.i;
+                if key == b"Type" && scan.b.get(scan.i) == Some(&b'"') {
+                    // Two `Type`s: a duplicate key the full parse must report.
+                    if kind.is_some() {
+                        return None;
+                    }
+                    let value = scan.string()?;
+                    kind = Some((start, scan.i, value));
+                    return Some(());
+                }
+                scan.value()
+            })?;
+            let close = scan.i - 1;
+            if let Some((value_start, value_end, kind)) = kind {
+                if kind.starts_with(b"AWS::") && !kind.starts_with(b"AWS::RDS::") {
+                    // Back from the value to its `"Type"` key.
+                    let key_start = scan.b[open..value_start]
+                        .windows(6)
+                        .rposition(|w| w == b"\"Type\"")?
+                        + open;
+                    skipped.push((open + 1, key_start));
+                    skipped.push((value_end, close));
+                }
+            }
+            Some(())
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,11 +326,40 @@ mod tests {
     fn unread_resources_and_outputs_are_blanked() {
         let text = "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n    Properties: {BucketName: x}\n  Db:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      Engine: postgres\nOutputs:\n  A:\n    Value: !Ref Db\n";
         let masked = relevant_only(text).unwrap();
-        assert_eq!(masked.len(), text.len());
-        assert!(!masked.contains("S3") && !masked.contains("Outputs"));
-        assert!(masked.contains("AWS::RDS::DBInstance"));
+        assert_eq!(masked.text.len(), text.len());
+        assert!(!masked.text.contains("S3") && !masked.text.contains("Outputs"));
+        assert!(masked.text.contains("AWS::RDS::DBInstance"));
+        assert_eq!(masked.skipped, ["Bucket"]);
+        // Left to the parser: a duplicate logical ID, a key this scanner does not read.
+        let twice =
+            "Resources:\n  B:\n    Type: AWS::S3::Bucket\n  B:\n    Type: AWS::S3::Bucket\n";
+        assert!(relevant_only(twice).is_none());
+        let quoted = "Resources:\n  \"B\":\n    Type: AWS::S3::Bucket\n";
+        assert!(relevant_only(quoted).is_none());
+        let nested = "Resources:\n  Thing:\n    Properties:\n      Type: AWS::S3::Bucket\n    Type: Custom::X\n";
+        assert!(relevant_only(nested).is_none());
         let anchored =
             "Resources:\n  Base:\n    Type: AWS::S3::Bucket\n    Properties: &p {A: 1}\n";
-        assert_eq!(relevant_only(anchored), None);
+        assert!(relevant_only(anchored).is_none());
+    }
+
+    #[test]
+    fn json_keeps_each_skipped_resource_s_type_and_stays_valid() {
+        let text = r#"{"Resources": {"Q": {"Properties": {"T": ["a\"}", "]"]}, "Type": "AWS::SQS::Queue", "DependsOn": "D"}, "D": {"Type": "AWS::RDS::DBInstance", "Properties": {"Engine": "mysql"}}}, "Outputs": {"O": {"Value": 1}}}"#;
+        let masked = relevant_only_json(text).unwrap();
+        assert_eq!(masked.len(), text.len());
+        assert_eq!(
+            masked,
+            r#"{"Resources": {"Q": {                                    "Type": "AWS::SQS::Queue"                  }, "D": {"Type": "AWS::RDS::DBInstance", "Properties": {"Engine": "mysql"}}}, "Outputs": {                 }}"#
+        );
+        // Left to the full parser: comments, a duplicate `Type`, broken JSON, nothing to skip.
+        for text in [
+            r#"{"Resources": {"Q": {"Type": "AWS::SQS::Queue", /* c */ "Properties": {}}}}"#,
+            r#"{"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Type": "AWS::S3::Bucket"}}}"#,
+            r#"{"Resources": {"Q": {"Type": "AWS::SQS::Queue""#,
+            r#"{"Resources": {"D": {"Type": "AWS::RDS::DBInstance"}}}"#,
+        ] {
+            assert_eq!(relevant_only_json(text), None, "{text}");
+        }
     }
 }

@@ -18,6 +18,12 @@ pub fn scenarios(dialect: &str) -> Vec<PathBuf> {
         .collect();
     scenarios.sort();
     assert!(!scenarios.is_empty());
+    // Snapshots are named by stem: `a.yaml` and `a.json` would overwrite each other's.
+    let mut stems: Vec<String> = scenarios.iter().map(|s| name(s)).collect();
+    stems.sort();
+    if let Some(pair) = stems.windows(2).find(|w| w[0] == w[1]) {
+        panic!("two {dialect} fixtures share the name `{}`", pair[0]);
+    }
     scenarios
 }
 
