@@ -183,6 +183,31 @@ fn output_file_receives_the_report() {
 }
 
 #[test]
+fn links_are_written_through_not_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "real/db.yaml", DISABLED_DB);
+    std::os::unix::fs::symlink(d.join("real/db.yaml"), d.join("db.yaml")).unwrap();
+    // A report sent to a device through a link is written to the device.
+    std::os::unix::fs::symlink("/dev/null", d.join("sink")).unwrap();
+    let output = intransit(d, &["check", "db.yaml", "-o", "sink"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(std::fs::symlink_metadata(d.join("sink"))
+        .unwrap()
+        .is_symlink());
+    // A fix through a link rewrites the linked file and keeps the link.
+    let output = intransit(d, &["check", "db.yaml", "--fix"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(std::fs::symlink_metadata(d.join("db.yaml"))
+        .unwrap()
+        .is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(d.join("real/db.yaml")).unwrap(),
+        DISABLED_DB.replace("\"0\"", "\"1\"")
+    );
+}
+
+#[test]
 fn human_output_is_plain_when_not_a_terminal() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "open.yaml", OPEN_DB);

@@ -162,6 +162,17 @@ fn render_and_exit(
         }
     };
     match &args.output {
+        // A device or pipe (`-o /dev/null`, `-o /dev/stdout`) is written as it is, never
+        // replaced by a rename.
+        Some(path) if path.exists() && !path.is_file() => std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|file| {
+                let mut out = io::BufWriter::with_capacity(64 * 1024, file);
+                render(&mut out)?;
+                out.flush()
+            })
+            .with_context(|| format!("cannot write the report to `{}`", path.display()))?,
         Some(path) => write_atomically_with(path, None, render)
             .with_context(|| format!("cannot write the report to `{}`", path.display()))?,
         None => {
@@ -341,6 +352,8 @@ fn exit_code(report: &intransit::Report, fail_on: FailOn) -> ExitCode {
 /// Writes a fixed file only if it still holds the text the fix was computed from and is not
 /// read-only; through a temporary file and a rename, with the original's permissions.
 fn write_fixed(path: &std::path::Path, before: &str, after: &str) -> Result<(), String> {
+    // Through a symlink, the file it points at is rewritten; the link stays a link.
+    let path = &std::fs::canonicalize(path).map_err(|e| e.to_string())?;
     let metadata = std::fs::metadata(path).map_err(|e| e.to_string())?;
     if metadata.permissions().readonly() {
         return Err("the file is read-only".into());
