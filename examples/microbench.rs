@@ -1,5 +1,6 @@
 //! Throughput of each reader and of the whole check, on texts already in memory, one thread:
-//! YAML, JSON and HCL, each full and targeted, and `check` (parse, lower, verdict) end to end.
+//! YAML, JSON and HCL, each full and targeted; the verdict alone (linking and judging lowered
+//! models); and `check` (parse, lower, verdict) end to end.
 //!
 //!     cargo run --release --example gen_corpus -- 1000 target/bench/corpus-1k
 //!     cargo run --release --example microbench -- target/bench/corpus-1k
@@ -84,6 +85,40 @@ fn main() {
             id,
         ))
     });
+    // The verdict alone: every CloudFormation template lowered once, then linked and judged.
+    let models: Vec<intransit::model::FileModel> = yaml
+        .iter()
+        .chain(&json)
+        .enumerate()
+        .filter_map(|(i, (path, text))| {
+            let file = intransit::source::SourceFile::new(
+                FileId(i as u32),
+                path.clone(),
+                path.display().to_string(),
+                std::sync::Arc::from(text.as_str()),
+                intransit::source::Encoding::Utf8,
+            );
+            let syntax = if path.to_string_lossy().ends_with(".json") {
+                intransit::cloudformation::Syntax::Json
+            } else {
+                intransit::cloudformation::Syntax::Yaml
+            };
+            intransit::cloudformation::load(&file, syntax, true).map(|l| l.model)
+        })
+        .collect();
+    let databases: usize = models.iter().map(|m| m.databases.len()).sum();
+    let started = Instant::now();
+    let mut rounds = 0;
+    while rounds == 0 || started.elapsed().as_secs_f64() < 1.0 {
+        drop(intransit::rules::evaluate(&models, false));
+        rounds += 1;
+    }
+    let per_database = started.elapsed().as_secs_f64() / (rounds * databases.max(1)) as f64;
+    println!(
+        "{:<28}{:>8.2} µs per database  ({databases} databases)",
+        "verdict",
+        per_database * 1e6
+    );
     // The whole check on in-memory CloudFormation texts: read, parse, lower, verdict, report.
     let settings = Settings::default();
     let mut all: Vec<(PathBuf, String)> = yaml.clone();
