@@ -61,14 +61,19 @@ fn too_large(id: FileId, input: &Input, size: u64, head: &[u8], limit: u64) -> F
             ..FileResult::default()
         };
     }
-    let message = format!(
-        "the file is {size} bytes, over the {limit}-byte limit (`max-file-size` in intransit.toml); it is not read"
-    );
     failed(
         id,
         input,
         String::new(),
-        parse_error(message, Span::new(id, 0, 0)),
+        parse_error(too_large_message(size, limit), Span::new(id, 0, 0)),
+    )
+}
+
+/// Why an oversized file is not read (CloudFormation and Terraform alike).
+pub(crate) fn too_large_message(size: u64, limit: u64) -> String {
+    format!(
+        "the file is {size} bytes, over the {limit}-byte limit (`max-file-size` in \
+         intransit.toml); it is not read"
     )
 }
 
@@ -227,16 +232,63 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
 /// released after lowering, is read once more (in parallel, one file per worker, dropped after)
 /// to turn fix requests into edits and to record the positions reports show. A file that
 /// changed since it was checked gets no fixes and an `io-error` saying why.
+/// What `settle` needs of one file: the offsets findings point at, and the findings (by index)
+/// whose fix edits it.
+#[derive(Default)]
+struct Needs {
+    offsets: Vec<u32>,
+    fixes: Vec<usize>,
+}
+
+/// One file settled: its positions recorded (when its text was released), fixes resolved, or
+/// a finding saying it changed.
+struct Settled {
+    file: Option<SourceFile>,
+    fixes: Vec<(usize, fix::Fix)>,
+    changed: Option<Finding>,
+}
+
+const CHANGED: &str =
+    "this file changed while it was checked; its findings are shown without positions or fixes";
+
+fn settle_file(file: &SourceFile, mut needs: Needs, findings: &[Finding]) -> Settled {
+    let Some(loaded) = file.loaded() else {
+        let mut finding = Finding::new(
+            RuleId::IoError,
+            CHANGED,
+            Label::new(Span::new(file.id, 0, 0), "here"),
+        );
+        finding.help = Some("run intransit again".into());
+        return Settled {
+            file: None,
+            fixes: Vec::new(),
+            changed: Some(finding),
+        };
+    };
+    let mut fixes = Vec::new();
+    for &i in &needs.fixes {
+        let Some(request) = &findings[i].fix_request else {
+            continue;
+        };
+        if let Some(fix) = fix::resolve(request, &loaded) {
+            for edit in fix.edits.iter().filter(|e| e.span.file == file.id) {
+                needs.offsets.extend([edit.span.start, edit.span.end]);
+            }
+            fixes.push((i, fix));
+        }
+    }
+    Settled {
+        file: (!file.is_kept()).then(|| loaded.with_positions(&needs.offsets)),
+        fixes,
+        changed: None,
+    }
+}
+
 fn settle(
     findings: &mut Vec<Finding>,
     suppressions: &[Suppression],
     files: &mut BTreeMap<FileId, Arc<SourceFile>>,
 ) {
-    #[derive(Default)]
-    struct Needs {
-        offsets: Vec<u32>,
-        fixes: Vec<usize>,
-    }
     let mut needs: BTreeMap<FileId, Needs> = BTreeMap::new();
     let mut at = |span: Span| {
         let offsets = &mut needs.entry(span.file).or_default().offsets;
@@ -260,37 +312,9 @@ fn settle(
             needs.entry(anchor.file).or_default().fixes.push(i);
         }
     }
-    struct Settled {
-        file: Option<SourceFile>,
-        fixes: Vec<(usize, fix::Fix)>,
-        changed: Option<Finding>,
-    }
     let settled: Vec<Settled> = needs
         .into_par_iter()
-        .filter_map(|(id, mut needs)| {
-            let file = files.get(&id)?;
-            let Some(loaded) = file.loaded() else {
-                let mut finding = Finding::new(
-                    RuleId::IoError,
-                    "this file changed while it was checked; its findings are shown without positions or fixes",
-                    Label::new(Span::new(id, 0, 0), "here"),
-                );
-                finding.help = Some("run intransit again".into());
-                return Some(Settled { file: None, fixes: Vec::new(), changed: Some(finding) });
-            };
-            let mut fixes = Vec::new();
-            for &i in &needs.fixes {
-                let Some(request) = &findings[i].fix_request else { continue };
-                if let Some(fix) = fix::resolve(request, &loaded) {
-                    for edit in fix.edits.iter().filter(|e| e.span.file == id) {
-                        needs.offsets.extend([edit.span.start, edit.span.end]);
-                    }
-                    fixes.push((i, fix));
-                }
-            }
-            let file = (!file.is_kept()).then(|| loaded.with_positions(&needs.offsets));
-            Some(Settled { file, fixes, changed: None })
-        })
+        .filter_map(|(id, needs)| Some(settle_file(files.get(&id)?, needs, findings)))
         .collect();
     for settled in settled {
         if let Some(file) = settled.file {
@@ -363,17 +387,8 @@ fn read_file(id: FileId, input: &Input, settings: &Settings) -> FileResult {
         return FileResult::default();
     };
     if cloudformation::mentions_aws(&text) {
-        if let Some(at) = source::too_deep(&text, settings.max_nesting) {
-            let message = format!(
-                "brackets nest deeper than {} levels (`max-nesting` in intransit.toml)",
-                settings.max_nesting
-            );
-            let mut result = failed(
-                id,
-                input,
-                String::new(),
-                parse_error(message, Span::new(id, at, at + 1)),
-            );
+        if let Some((message, span)) = source::nesting_error(&text, id, settings.max_nesting) {
+            let mut result = failed(id, input, String::new(), parse_error(message, span));
             let source = source_of(id, input, text, encoding, in_memory);
             result.source = Some(Arc::new(source.released()));
             return result;
@@ -427,7 +442,7 @@ fn source_of(
     let display = input.display.clone();
     match in_memory {
         Some(_) => SourceFile::new(id, path, display, Arc::from(text), encoding),
-        None => SourceFile::read_from_disk(id, path, display, Arc::from(text), encoding),
+        None => SourceFile::new(id, path, display, Arc::from(text), encoding).on_disk(),
     }
 }
 
@@ -436,13 +451,14 @@ mod tests {
     use super::*;
 
     fn released(path: &std::path::Path, text: &str) -> BTreeMap<FileId, Arc<SourceFile>> {
-        let file = SourceFile::read_from_disk(
+        let file = SourceFile::new(
             FileId(0),
             path.to_path_buf(),
             "db.yaml".into(),
             Arc::from(text),
             source::Encoding::Utf8,
-        );
+        )
+        .on_disk();
         BTreeMap::from([(FileId(0), Arc::new(file.released()))])
     }
 

@@ -116,19 +116,13 @@ impl SourceFile {
         }
     }
 
-    /// A file whose text is what `decode` makes of the bytes at `path`; it can be released.
-    pub fn read_from_disk(
-        id: FileId,
-        path: PathBuf,
-        display: String,
-        text: Arc<str>,
-        encoding: Encoding,
-    ) -> SourceFile {
-        let mut file = SourceFile::new(id, path, display, text, encoding);
-        file.origin = Origin::Disk {
-            digest: digest(file.text()),
+    /// Marks the text as what `decode` makes of the bytes at `path`, so it can be released and
+    /// read again.
+    pub fn on_disk(mut self) -> SourceFile {
+        self.origin = Origin::Disk {
+            digest: digest(self.text()),
         };
-        file
+        self
     }
 
     /// The text while it is kept; empty once released (use `load` after lowering).
@@ -415,6 +409,14 @@ pub fn too_deep(text: &str, limit: usize) -> Option<usize> {
     None
 }
 
+/// `too_deep` as a diagnostic: its message and the span of the first bracket past `limit`.
+pub fn nesting_error(text: &str, file: FileId, limit: usize) -> Option<(String, Span)> {
+    let at = too_deep(text, limit)?;
+    let message =
+        format!("brackets nest deeper than {limit} levels (`max-nesting` in intransit.toml)");
+    Some((message, Span::new(file, at, at + 1)))
+}
+
 /// The text with each byte range replaced by spaces, line breaks kept, so offsets, lines and
 /// columns stay those of the original (targeted reading). Ranges cover whole lines' content, so
 /// a multi-byte character is blanked entirely and the result stays UTF-8.
@@ -537,13 +539,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.yaml");
         std::fs::write(&path, "a: é\n").unwrap();
-        let file = SourceFile::read_from_disk(
+        let file = SourceFile::new(
             FileId(0),
             path.clone(),
             "t.yaml".into(),
             Arc::from("a: é\n"),
             Encoding::Utf8,
-        );
+        )
+        .on_disk();
         let released = file.loaded().unwrap().with_positions(&[5]);
         assert_eq!(released.text(), "");
         assert_eq!(released.line_col(5), (1, 5));

@@ -231,12 +231,9 @@ impl<'c> Loader<'c> {
                     SourceFile::new(id, path, display, Arc::from(""), Encoding::Utf8)
                 });
                 self.findings.push(parse_error(
-                        format!(
-                            "the file is {size} bytes, over the {}-byte limit (`max-file-size` in intransit.toml); it is not read",
-                            self.max_file_size
-                        ),
-                        Span::new(source.id, 0, 0),
-                    ));
+                    crate::too_large_message(size, self.max_file_size),
+                    Span::new(source.id, 0, 0),
+                ));
                 return None;
             }
             Err(error) => Err(error),
@@ -258,7 +255,7 @@ impl<'c> Loader<'c> {
             Err(_) => return None,
         };
         Some(self.allocate(path, |id, path, display| {
-            SourceFile::read_from_disk(id, path, display, Arc::from(text), encoding)
+            SourceFile::new(id, path, display, Arc::from(text), encoding).on_disk()
         }))
     }
 
@@ -291,14 +288,9 @@ impl<'c> Loader<'c> {
             let Some(source) = self.read(&path) else {
                 continue;
             };
-            if let Some(at) = crate::source::too_deep(source.text(), self.max_nesting) {
-                self.findings.push(parse_error(
-                    format!(
-                        "brackets nest deeper than {} levels (`max-nesting` in intransit.toml)",
-                        self.max_nesting
-                    ),
-                    Span::new(source.id, at, at + 1),
-                ));
+            let nesting = crate::source::nesting_error(source.text(), source.id, self.max_nesting);
+            if let Some((message, span)) = nesting {
+                self.findings.push(parse_error(message, span));
                 continue;
             }
             let parsed = if path.to_string_lossy().ends_with(".json") {
