@@ -87,8 +87,9 @@ pub struct Position {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Origin {
-    /// Read from `path`; the digest tells a re-read of the same text from a changed file.
-    Disk { digest: u64 },
+    /// Read from `path`. The digest, taken when the text is released, tells a re-read of the
+    /// same text from a changed file.
+    Disk { digest: Option<u64> },
     /// An unsaved buffer, a fix being tried, or text made up for a diagnostic: always kept.
     Memory,
 }
@@ -119,9 +120,7 @@ impl SourceFile {
     /// Marks the text as what `decode` makes of the bytes at `path`, so it can be released and
     /// read again.
     pub fn on_disk(mut self) -> SourceFile {
-        self.origin = Origin::Disk {
-            digest: digest(self.text()),
-        };
+        self.origin = Origin::Disk { digest: None };
         self
     }
 
@@ -139,7 +138,12 @@ impl SourceFile {
     /// else unchanged.
     pub fn released(&self) -> SourceFile {
         let mut file = self.clone();
-        if matches!(self.origin, Origin::Disk { .. }) {
+        if let Origin::Disk { digest: known } = self.origin {
+            // Hashed only now: most files read are dropped, never released.
+            let text = self.kept.as_deref().unwrap_or("");
+            file.origin = Origin::Disk {
+                digest: known.or_else(|| Some(digest(text))),
+            };
             file.kept = None;
             file.lines = std::sync::OnceLock::new();
         }
@@ -152,7 +156,10 @@ impl SourceFile {
         if let Some(text) = &self.kept {
             return Some(text.clone());
         }
-        let Origin::Disk { digest: expected } = self.origin else {
+        let Origin::Disk {
+            digest: Some(expected),
+        } = self.origin
+        else {
             return None;
         };
         let (text, _) = decode(std::fs::read(&self.path).ok()?).ok()?;
