@@ -1,6 +1,7 @@
 //! Property tests on the stable toolchain: real fixtures, mutated (truncated, bytes flipped,
-//! lines duplicated or deleted, wrapped in deep nesting), must never make `check` panic, and
-//! every span it reports must lie inside its file on character boundaries. The seed is fixed,
+//! lines duplicated or deleted, wrapped in deep nesting), must never make `check` panic, every
+//! span it reports must lie inside its file on character boundaries, and targeted reading must
+//! report what a whole parse reports whenever the whole text parses. The seed is fixed,
 //! so CI is deterministic; `INTRANSIT_FUZZ_CASES=20000 cargo test --release --test fuzz` runs
 //! longer (CONTRIBUTING).
 
@@ -79,6 +80,12 @@ fn apply(text: &[u8], mutations: &[Mutation]) -> Vec<u8> {
     bytes
 }
 
+fn json(report: &intransit::Report) -> String {
+    let mut out = Vec::new();
+    intransit::report::json::render(report, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
 /// Every fixture file the mutations start from.
 fn corpus() -> Vec<PathBuf> {
     let mut files = Vec::new();
@@ -106,6 +113,7 @@ fn mutated_fixtures_never_panic_and_spans_stay_inside_files() {
     let corpus = corpus();
     let parse_errors = std::sync::atomic::AtomicUsize::new(0);
     let verdicts = std::sync::atomic::AtomicUsize::new(0);
+    let compared = std::sync::atomic::AtomicUsize::new(0);
     let strategy = (0..corpus.len(), prop::collection::vec(mutation(), 1..4));
     let result = runner.run(&strategy, |(index, mutations)| {
         let path = &corpus[index];
@@ -118,7 +126,29 @@ fn mutated_fixtures_never_panic_and_spans_stay_inside_files() {
             text: Some(String::from_utf8_lossy(&mutated).into_owned()),
             explicit: true,
         };
-        let report = check(&[input], &settings);
+        let report = check(std::slice::from_ref(&input), &settings);
+        // Targeted reading must not change a report, unless the text only a full parse reads
+        // is broken: then the full parse reports the error and targeted reading may not.
+        let whole = check(
+            &[input],
+            &intransit::Settings {
+                targeted_parsing: false,
+                ..settings.clone()
+            },
+        );
+        let broken = |r: &intransit::Report| {
+            r.findings
+                .iter()
+                .any(|f| f.rule == intransit::diagnostic::RuleId::ParseError)
+        };
+        if !broken(&whole) {
+            prop_assert_eq!(
+                json(&report),
+                json(&whole),
+                "targeted and whole reads differ"
+            );
+            compared.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         for finding in &report.findings {
             let counter = if finding.rule == intransit::diagnostic::RuleId::ParseError {
                 &parse_errors
@@ -162,5 +192,13 @@ fn mutated_fixtures_never_panic_and_spans_stay_inside_files() {
         verdicts > cases as usize / 5,
         "only {verdicts} verdicts in {cases} cases"
     );
-    eprintln!("{cases} cases: {parse_errors} parse errors, {verdicts} other findings");
+    let compared = compared.into_inner();
+    assert!(
+        compared > cases as usize / 5,
+        "only {compared} of {cases} cases compared targeted and whole reads"
+    );
+    eprintln!(
+        "{cases} cases: {parse_errors} parse errors, {verdicts} other findings, \
+         {compared} targeted/whole comparisons"
+    );
 }

@@ -49,7 +49,11 @@ pub fn relevant_only(text: &str) -> Option<Masked> {
                             // A key this scanner does not read: leave the file to the parser.
                             None => return None,
                         }
-                        if is_unread_resource(&text[start..end]) {
+                        // A suppression comment on the line above belongs to this resource.
+                        let above = lines[..i].iter().rev().find(|(_, l)| !l.trim().is_empty());
+                        let suppressed_above =
+                            above.is_some_and(|(_, l)| may_suppress(l.as_bytes()));
+                        if !suppressed_above && is_unread_resource(&text[start..end]) {
                             skipped.push((start, end));
                             skipped_names.extend(name.map(str::to_string));
                         }
@@ -100,6 +104,14 @@ fn is_unread_resource(block: &str) -> bool {
         && !kind.starts_with("AWS::RDS::")
         && !block.contains('&')
         && !block.contains("<<")
+        && !may_suppress(block.as_bytes())
+}
+
+/// Whether a block may hold a suppression (a comment or `Metadata`): such a resource is read,
+/// so the suppression keeps its owner and can be reported as unused.
+fn may_suppress(block: &[u8]) -> bool {
+    memchr::memmem::find(block, b"intransit").is_some()
+        || memchr::memmem::find(block, b"checkov").is_some()
 }
 
 /// Offsets of each line's start and the line without its break.
@@ -200,7 +212,8 @@ impl<'t> Json<'t> {
         self.expect(b'"')?;
         let start = self.i;
         loop {
-            let at = self.i + memchr::memchr2(b'"', b'\\', &self.b[self.i..])?;
+            // `get`: an escape at the very end leaves the cursor past it.
+            let at = self.i + memchr::memchr2(b'"', b'\\', self.b.get(self.i..)?)?;
             if self.b[at] == b'\\' {
                 self.i = at + 2;
             } else {
@@ -303,7 +316,10 @@ impl<'t> Json<'t> {
             })?;
             let close = scan.i - 1;
             if let Some((value_start, value_end, kind)) = kind {
-                if kind.starts_with(b"AWS::") && !kind.starts_with(b"AWS::RDS::") {
+                if kind.starts_with(b"AWS::")
+                    && !kind.starts_with(b"AWS::RDS::")
+                    && !may_suppress(&scan.b[open..scan.i])
+                {
                     // Back from the value to its `"Type"` key.
                     let key_start = scan.b[open..value_start]
                         .windows(6)
@@ -358,6 +374,8 @@ mod tests {
             r#"{"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Type": "AWS::S3::Bucket"}}}"#,
             r#"{"Resources": {"Q": {"Type": "AWS::SQS::Queue""#,
             r#"{"Resources": {"D": {"Type": "AWS::RDS::DBInstance"}}}"#,
+            // An escape as the last byte (found by the fuzz test: it used to slice past the end).
+            r#"{"Resources": {"Q": {"Type": "AWS::SQS::Queue", "A": "\"#,
         ] {
             assert_eq!(relevant_only_json(text), None, "{text}");
         }

@@ -141,7 +141,11 @@ pub fn relevant_only(text: &str) -> Option<String> {
         let line = &text[i..line_end];
         let words: Vec<&str> = line.split_whitespace().collect();
         let skip = match words.as_slice() {
-            ["resource", kind, ..] => !READ_RESOURCES.contains(&kind.trim_matches('"')),
+            // The first label, quoted or not, even when the next one touches it.
+            ["resource", kind, ..] => {
+                let kind = kind.trim_start_matches('"').split(['"', '{']).next();
+                !kind.is_some_and(|kind| READ_RESOURCES.contains(&kind))
+            }
             ["data" | "provider" | "terraform", ..] => true,
             _ => false,
         };
@@ -507,6 +511,11 @@ mod tests {
         let heredoc = "resource \"aws_iam_policy\" \"p\" {\n  policy = <<-EOT\n    { \"a\": \"}\" }\n  EOT\n}\nresource \"aws_db_instance\" \"d\" {\n}\n";
         let masked = relevant_only(heredoc).expect("a heredoc in an unread block is skipped");
         assert!(!masked.contains("aws_iam_policy") && masked.contains("aws_db_instance"));
+        // A label touching the type (found by the fuzz test) still names a read resource.
+        let touching =
+            "resource \"aws_db_instance\"a\"d\" {\n}\nresource \"aws_s3_bucket\"\"b\"{\n}\n";
+        let masked = relevant_only(touching).unwrap();
+        assert!(masked.contains("aws_db_instance") && !masked.contains("aws_s3_bucket"));
     }
 
     #[test]
