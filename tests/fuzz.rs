@@ -108,7 +108,12 @@ fn mutated_fixtures_never_panic_and_spans_stay_inside_files() {
         failure_persistence: None,
         ..Config::default()
     };
-    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]);
+    // CI's seed is fixed; `INTRANSIT_FUZZ_SEED=N` explores other cases.
+    let seed: u8 = std::env::var("INTRANSIT_FUZZ_SEED")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(7);
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]);
     let mut runner = TestRunner::new_with_rng(config, rng);
     let corpus = corpus();
     let parse_errors = std::sync::atomic::AtomicUsize::new(0);
