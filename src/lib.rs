@@ -62,9 +62,7 @@ fn too_large(id: FileId, input: &Input, size: u64, head: &[u8], limit: u64) -> F
         };
     }
     failed(
-        id,
-        input,
-        String::new(),
+        source_of(id, input, String::new(), source::Encoding::Utf8, false),
         parse_error(too_large_message(size, limit), Span::new(id, 0, 0)),
     )
 }
@@ -77,15 +75,8 @@ pub(crate) fn too_large_message(size: u64, limit: u64) -> String {
     )
 }
 
-/// A file that yields one finding and nothing else; `text` is what positions refer to.
-fn failed(id: FileId, input: &Input, text: String, finding: Finding) -> FileResult {
-    let source = SourceFile::new(
-        id,
-        input.path.clone(),
-        input.display.clone(),
-        Arc::from(text),
-        source::Encoding::Utf8,
-    );
+/// A file that yields one finding and nothing else; `source` is what positions refer to.
+fn failed(source: SourceFile, finding: Finding) -> FileResult {
     FileResult {
         source: Some(Arc::new(source)),
         findings: vec![finding],
@@ -228,10 +219,6 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
     Report::new(files, findings, scanned, databases, suppressed)
 }
 
-/// The end of a run: each file that findings or suppressions point into, and whose text was
-/// released after lowering, is read once more (in parallel, one file per worker, dropped after)
-/// to turn fix requests into edits and to record the positions reports show. A file that
-/// changed since it was checked gets no fixes and an `io-error` saying why.
 /// What `settle` needs of one file: the offsets findings point at, and the findings (by index)
 /// whose fix edits it.
 #[derive(Default)]
@@ -284,6 +271,10 @@ fn settle_file(file: &SourceFile, mut needs: Needs, findings: &[Finding]) -> Set
     }
 }
 
+/// The end of a run: each file that findings or suppressions point into, and whose text was
+/// released after lowering, is read once more (in parallel, one file per worker, dropped after)
+/// to turn fix requests into edits and to record the positions reports show. A file that
+/// changed since it was checked gets no fixes and an `io-error` saying why.
 fn settle(
     findings: &mut Vec<Finding>,
     suppressions: &[Suppression],
@@ -333,6 +324,7 @@ fn read_file(id: FileId, input: &Input, settings: &Settings) -> FileResult {
         .get(&terraform::modules::normalize(&input.path));
     // A fix being tried replaces even an unsaved buffer: it is the newer text.
     let in_memory = replaced.or(input.text.as_ref());
+    let from_disk = in_memory.is_none();
     let bytes = match in_memory {
         Some(text) => text.clone().into_bytes(),
         None => match read_limited(&input.path, settings.max_file_size) {
@@ -348,7 +340,8 @@ fn read_file(id: FileId, input: &Input, settings: &Settings) -> FileResult {
                 );
                 finding.help =
                     Some("check the file's permissions; until then it is not checked".into());
-                return failed(id, input, String::new(), finding);
+                let source = source_of(id, input, String::new(), source::Encoding::Utf8, false);
+                return failed(source, finding);
             }
         },
     };
@@ -367,7 +360,11 @@ fn read_file(id: FileId, input: &Input, settings: &Settings) -> FileResult {
                 format!("the file is not valid UTF-8 (byte {valid_up_to})"),
                 Span::new(id, at, at),
             );
-            return failed(id, input, lossy, finding);
+            // Positions refer to the lossy text, which is not what the file holds: kept.
+            return failed(
+                source_of(id, input, lossy, source::Encoding::Utf8, false),
+                finding,
+            );
         }
     };
     let syntax = cloudformation::syntax_of(&input.path, &text).or_else(|| {
@@ -388,13 +385,11 @@ fn read_file(id: FileId, input: &Input, settings: &Settings) -> FileResult {
     };
     if cloudformation::mentions_aws(&text) {
         if let Some((message, span)) = source::nesting_error(&text, id, settings.max_nesting) {
-            let mut result = failed(id, input, String::new(), parse_error(message, span));
-            let source = source_of(id, input, text, encoding, in_memory);
-            result.source = Some(Arc::new(source.released()));
-            return result;
+            let source = source_of(id, input, text, encoding, from_disk);
+            return failed(source.released(), parse_error(message, span));
         }
     }
-    let source = source_of(id, input, text, encoding, in_memory);
+    let source = source_of(id, input, text, encoding, from_disk);
     if syntax == cloudformation::Syntax::Json && terraform::plan::is_plan(source.text()) {
         let (model, findings) = match terraform::plan::load(&source, model::ScopeId(id.0)) {
             Ok(model) => (model, Vec::new()),
@@ -429,20 +424,26 @@ fn read_file(id: FileId, input: &Input, settings: &Settings) -> FileResult {
     }
 }
 
-/// A file's source: text from disk can be released after lowering and read again; an unsaved
-/// buffer or a fix being tried is kept.
+/// A file's source. Text `from_disk` can be released after lowering and read again; anything
+/// else (an unsaved buffer, a fix being tried, text made up for a diagnostic) is kept.
 fn source_of(
     id: FileId,
     input: &Input,
     text: String,
     encoding: source::Encoding,
-    in_memory: Option<&String>,
+    from_disk: bool,
 ) -> SourceFile {
-    let path = input.path.clone();
-    let display = input.display.clone();
-    match in_memory {
-        Some(_) => SourceFile::new(id, path, display, Arc::from(text), encoding),
-        None => SourceFile::new(id, path, display, Arc::from(text), encoding).on_disk(),
+    let file = SourceFile::new(
+        id,
+        input.path.clone(),
+        input.display.clone(),
+        Arc::from(text),
+        encoding,
+    );
+    if from_disk {
+        file.on_disk()
+    } else {
+        file
     }
 }
 

@@ -244,8 +244,8 @@ fn digest(text: &str) -> u64 {
 }
 
 /// Byte offsets where lines start (a line ends at `\n`, `\r\n` or a lone `\r`, as YAML says),
-/// plus the text of the few lines that are not ASCII: enough for lines, columns and character
-/// offsets without keeping the file's text.
+/// plus the few lines that are not ASCII with the byte/character difference before each: lines,
+/// columns and character offsets by binary search, without counting from the file's start.
 #[derive(Debug, Clone)]
 pub struct LineIndex {
     starts: Vec<u32>,

@@ -167,19 +167,11 @@ fn render_and_exit(
         Some(path) if path.exists() && !path.is_file() => std::fs::OpenOptions::new()
             .write(true)
             .open(path)
-            .and_then(|file| {
-                let mut out = io::BufWriter::with_capacity(64 * 1024, file);
-                render(&mut out)?;
-                out.flush()
-            })
+            .and_then(|file| buffered(file, render))
             .with_context(|| format!("cannot write the report to `{}`", path.display()))?,
         Some(path) => write_atomically_with(path, None, render)
             .with_context(|| format!("cannot write the report to `{}`", path.display()))?,
-        None => {
-            let mut stdout = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
-            render(&mut stdout)?;
-            stdout.flush()?;
-        }
+        None => buffered(io::stdout().lock(), render)?,
     }
     if let Some(path) = &args.write_baseline {
         let baseline = intransit::baseline::Baseline::of(report);
@@ -235,6 +227,16 @@ fn rules(format: RulesFormat) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes to `to` through a buffer, flushed at the end.
+fn buffered(
+    to: impl Write,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut out = io::BufWriter::with_capacity(64 * 1024, to);
+    write(&mut out)?;
+    out.flush()
 }
 
 /// Writes through a temporary file in the same directory and a rename, so a reader never sees

@@ -64,28 +64,19 @@ pub fn load(file: &SourceFile, syntax: Syntax, targeted: bool) -> Option<Loaded>
         return None;
     }
     // Unread blocks are blanked first; if that text does not parse, the whole file is parsed,
-    // so an error points at what the user wrote. YAML reading names the resources it blanked.
+    // so an error points at what the user wrote.
     type Parse = fn(&str, FileId) -> Result<node::Node, node::ParseError>;
-    let full = |parse: Parse| parse(file.text(), file.id).map(|root| (root, Vec::<String>::new()));
-    let parsed = match syntax {
-        Syntax::Json => match targeted
-            .then(|| targeted::relevant_only_json(file.text()))
-            .flatten()
-        {
-            Some(masked) => json::parse(&masked, file.id)
-                .map(|root| (root, Vec::new()))
-                .or_else(|_| full(json::parse)),
-            None => full(json::parse),
-        },
-        Syntax::Yaml => match targeted
-            .then(|| targeted::relevant_only(file.text()))
-            .flatten()
-        {
-            Some(masked) => yaml::parse(&masked.text, file.id)
-                .map(|root| (root, masked.skipped))
-                .or_else(|_| full(yaml::parse)),
-            None => full(yaml::parse),
-        },
+    type Mask = fn(&str) -> Option<targeted::Masked>;
+    let (parse, masked): (Parse, Mask) = match syntax {
+        Syntax::Json => (json::parse, targeted::relevant_only_json),
+        Syntax::Yaml => (yaml::parse, targeted::relevant_only),
+    };
+    let full = || parse(file.text(), file.id).map(|root| (root, Vec::<String>::new()));
+    let parsed = match targeted.then(|| masked(file.text())).flatten() {
+        Some(masked) => parse(&masked.text, file.id)
+            .map(|root| (root, masked.skipped))
+            .or_else(|_| full()),
+        None => full(),
     };
     let (root, skipped) = match parsed {
         Ok(parsed) => parsed,

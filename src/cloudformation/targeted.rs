@@ -1,14 +1,14 @@
-//! Targeted reading for YAML templates: the verdict reads only RDS resources, `Parameters`,
-//! `Mappings` and `Conditions`, so other resources and `Outputs` are blanked before parsing
-//! (line breaks and byte offsets kept: spans are those of the full text). Most of a real
-//! template is unrelated resources, and blank lines cost the parser far less than nodes.
-//! The logical IDs of the blanked resources are returned, so `Ref` and `Fn::GetAtt` of them
-//! resolve as in a full parse.
+//! Targeted reading for YAML and JSON templates: the verdict reads only RDS resources,
+//! `Parameters`, `Mappings` and `Conditions`, so other resources and `Outputs` are blanked
+//! before parsing (line breaks and byte offsets kept: spans are those of the full text). Most
+//! of a real template is unrelated resources, and blanks cost the parser far less than nodes.
+//! Skipped resources stay declared, so `Ref` and `Fn::GetAtt` of them resolve as in a full
+//! parse: YAML returns their logical IDs, JSON keeps their `Type` member.
 
 /// What targeted reading leaves to parse.
 pub struct Masked {
     pub text: String,
-    /// Logical IDs of the resources blanked out of `text`.
+    /// Logical IDs of the resources blanked out of `text` entirely (YAML).
     pub skipped: Vec<String>,
 }
 
@@ -43,19 +43,16 @@ pub fn relevant_only(text: &str) -> Option<Masked> {
                     Some(n) if n > child => return None,
                     Some(_) => {
                         let end = block_end(&lines, i, child);
-                        let name = logical_id(&line[child..]);
-                        match name {
-                            Some(name) => names.push(name),
-                            // A key this scanner does not read: leave the file to the parser.
-                            None => return None,
-                        }
+                        // A key this scanner does not read: leave the file to the parser.
+                        let name = logical_id(&line[child..])?;
+                        names.push(name);
                         // A suppression comment on the line above belongs to this resource.
                         let above = lines[..i].iter().rev().find(|(_, l)| !l.trim().is_empty());
                         let suppressed_above =
                             above.is_some_and(|(_, l)| may_suppress(l.as_bytes()));
                         if !suppressed_above && is_unread_resource(&text[start..end]) {
                             skipped.push((start, end));
-                            skipped_names.extend(name.map(str::to_string));
+                            skipped_names.push(name.to_string());
                         }
                         i = next_index(&lines, end);
                     }
@@ -160,7 +157,7 @@ fn next_index(lines: &[(usize, &str)], end: usize) -> usize {
 /// references to it resolve as in a full parse); blanked bytes become spaces, so the JSON
 /// stays valid and offsets stay those of the full text. `None` when the text is not plain
 /// JSON this scanner can follow (comments, a syntax error): then it is parsed whole.
-pub fn relevant_only_json(text: &str) -> Option<String> {
+pub fn relevant_only_json(text: &str) -> Option<Masked> {
     let mut scan = Json {
         b: text.as_bytes(),
         i: 0,
@@ -187,7 +184,10 @@ pub fn relevant_only_json(text: &str) -> Option<String> {
     if scan.i != scan.b.len() || skipped.is_empty() {
         return None;
     }
-    crate::source::blank(text, &skipped)
+    Some(Masked {
+        text: crate::source::blank(text, &skipped)?,
+        skipped: Vec::new(),
+    })
 }
 
 /// A byte scanner over JSON that finds value boundaries without building anything.
@@ -362,7 +362,7 @@ mod tests {
     #[test]
     fn json_keeps_each_skipped_resource_s_type_and_stays_valid() {
         let text = r#"{"Resources": {"Q": {"Properties": {"T": ["a\"}", "]"]}, "Type": "AWS::SQS::Queue", "DependsOn": "D"}, "D": {"Type": "AWS::RDS::DBInstance", "Properties": {"Engine": "mysql"}}}, "Outputs": {"O": {"Value": 1}}}"#;
-        let masked = relevant_only_json(text).unwrap();
+        let masked = relevant_only_json(text).unwrap().text;
         assert_eq!(masked.len(), text.len());
         assert_eq!(
             masked,
@@ -377,7 +377,7 @@ mod tests {
             // An escape as the last byte (found by the fuzz test: it used to slice past the end).
             r#"{"Resources": {"Q": {"Type": "AWS::SQS::Queue", "A": "\"#,
         ] {
-            assert_eq!(relevant_only_json(text), None, "{text}");
+            assert!(relevant_only_json(text).is_none(), "{text}");
         }
     }
 }

@@ -47,7 +47,7 @@ pub fn check(
         .into_iter()
         .collect();
     dirs.sort();
-    let texts = read_module_files(overrides);
+    let texts = override_texts(overrides);
     let called: HashSet<PathBuf> = dirs
         .par_iter()
         .flat_map_iter(|dir| local_sources(dir, &texts, settings.max_file_size))
@@ -121,7 +121,7 @@ fn check_root(
             &mut findings,
         ));
     }
-    // Lowered and scanned: from here on positions need only each file's line index.
+    // Lowered and scanned: texts from disk are dropped (`settle` reads them again if needed).
     let files = files.iter().map(|f| Arc::new(f.released())).collect();
     Loaded {
         models: vec![model],
@@ -142,7 +142,7 @@ fn lower_all(instance: &Instance, scope: ScopeId, model: &mut FileModel) {
 
 /// The texts that replace files on disk (unsaved buffers, fixes being tried), by normalized
 /// path. Files on disk are read by the loaders, one module at a time.
-fn read_module_files(overrides: HashMap<PathBuf, String>) -> HashMap<PathBuf, Arc<str>> {
+fn override_texts(overrides: HashMap<PathBuf, String>) -> HashMap<PathBuf, Arc<str>> {
     overrides
         .into_iter()
         .map(|(path, text)| (normalize(&path), Arc::from(text)))
