@@ -4,7 +4,7 @@
 //!
 //! Usage: cargo run --release --example gen_hostile -- OUT_DIR
 
-#[path = "../tests/hostile/cases.rs"]
+#[path = "../tests/it/hostile_cases.rs"]
 mod cases;
 
 use std::path::Path;

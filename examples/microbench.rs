@@ -66,11 +66,11 @@ fn main() {
         ))
     });
     measure("json, full", &json, |t| {
-        drop(intransit::cloudformation::json::parse(t, id))
+        drop(intransit::tree::json::parse(t, id))
     });
     measure("json, targeted", &json, |t| {
         let masked = intransit::cloudformation::targeted::relevant_only_json(t);
-        drop(intransit::cloudformation::json::parse(
+        drop(intransit::tree::json::parse(
             masked.as_ref().map_or(t, |m| &m.text),
             id,
         ))

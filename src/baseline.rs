@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::Finding;
-use crate::report::Report;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,13 +32,12 @@ fn one() -> usize {
 type Key = (String, String, String);
 
 impl Baseline {
-    /// The baseline of a report's findings, sorted for stable diffs.
-    pub fn of(report: &Report) -> Baseline {
+    /// The baseline of `findings`, sorted for stable diffs; `file_of` gives the path a
+    /// finding's resource (else the finding) is reported in.
+    pub fn record(findings: &[Finding], file_of: &dyn Fn(&Finding) -> String) -> Baseline {
         let mut counts: BTreeMap<Key, usize> = BTreeMap::new();
-        for finding in &report.findings {
-            *counts
-                .entry(key(finding, &|f| report_file(report, f)))
-                .or_default() += 1;
+        for finding in findings {
+            *counts.entry(key(finding, file_of)).or_default() += 1;
         }
         Baseline {
             version: 1,
@@ -79,12 +77,12 @@ impl Baseline {
     }
 }
 
-fn report_file(report: &Report, finding: &Finding) -> String {
-    let span = finding
+/// Where a finding is filed for a baseline: its resource's first line, else its own span.
+pub fn anchor(finding: &Finding) -> crate::source::Span {
+    finding
         .resource
         .as_ref()
-        .map_or(finding.primary.span, |r| r.header);
-    report.position(span).file.to_string()
+        .map_or(finding.primary.span, |r| r.header)
 }
 
 /// Rule, the file of the resource (else of the finding), and the resource name.

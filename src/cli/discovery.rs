@@ -10,7 +10,7 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use ignore::WalkBuilder;
 
 use intransit::source::display_path;
-use intransit::terraform::modules::normalize;
+use intransit::source::normalize;
 use intransit::Input;
 
 /// Directories never walked.

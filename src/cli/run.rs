@@ -10,9 +10,9 @@ use clap::Parser;
 use super::args::{CheckArgs, Cli, Command, FailOn, Format, RulesFormat};
 use super::config::{self, FailOnValue};
 use super::discovery::{discover, Exclude};
+use intransit::diagnostic::docs;
 use intransit::diagnostic::{RuleId, Severity};
 use intransit::report::{self, human};
-use intransit::rules::docs;
 use intransit::source::display_path;
 use intransit::{Input, Settings};
 
@@ -174,7 +174,7 @@ fn render_and_exit(
         None => buffered(io::stdout().lock(), render)?,
     }
     if let Some(path) = &args.write_baseline {
-        let baseline = intransit::baseline::Baseline::of(report);
+        let baseline = report.baseline();
         let mut text = serde_json::to_vec_pretty(&baseline)?;
         text.push(b'\n');
         write_atomically(path, &text, None)
@@ -289,7 +289,7 @@ fn fix(
 ) -> Result<ExitCode> {
     let started = Instant::now();
     let fail_on = args.fail_on.unwrap_or(FailOn::Error);
-    let fixed = intransit::fix::fix_all(inputs, settings, args.unsafe_fixes);
+    let fixed = intransit::pipeline::fix_all(inputs, settings, args.unsafe_fixes);
     if args.diff {
         let mut out = io::stdout().lock();
         for (path, before, after) in &fixed.files {

@@ -1,13 +1,13 @@
 //! Turns a template's RDS resources into the model: DB instances and clusters, cluster members,
 //! and DB (cluster) parameter groups, with every property the verdict needs as candidates.
 
-use super::node::{Entry, Node};
 use super::resolve::{strings, Resolver, Term};
-use crate::fix::Slot;
+use crate::diagnostic::fix::Slot;
 use crate::model::{
     Choice, Choices, Database, DatabaseKind, FileModel, GroupLevel, Member, Parameter,
     ParameterGroup, Parameters, Resource, ScopeId, Target, Val,
 };
+use crate::tree::{Entry, Node};
 
 /// True when the document is a CloudFormation template (spec: `AWSTemplateFormatVersion` at
 /// the top, or a `Resources` map of `Type: AWS::…` entries; SAM and cdk.out included).

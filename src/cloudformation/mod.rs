@@ -1,9 +1,7 @@
 //! CloudFormation: recognise templates (JSON and YAML, SAM and cdk.out included), read them with
 //! spans, lower their RDS resources into the model, and collect their suppressions.
 
-pub mod json;
 pub mod lower;
-pub mod node;
 pub mod resolve;
 pub mod suppressions;
 pub mod targeted;
@@ -11,10 +9,11 @@ pub mod yaml;
 
 use std::path::Path;
 
-use crate::diagnostic::{Finding, Label, RuleId};
+use crate::diagnostic::Finding;
 use crate::model::{FileModel, ScopeId};
 use crate::source::{FileId, SourceFile};
 use crate::suppression::Suppression;
+use crate::tree;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Syntax {
@@ -65,10 +64,10 @@ pub fn load(file: &SourceFile, syntax: Syntax, targeted: bool) -> Option<Loaded>
     }
     // Unread blocks are blanked first; if that text does not parse, the whole file is parsed,
     // so an error points at what the user wrote.
-    type Parse = fn(&str, FileId) -> Result<node::Node, node::ParseError>;
+    type Parse = fn(&str, FileId) -> Result<tree::Node, tree::ParseError>;
     type Mask = fn(&str) -> Option<targeted::Masked>;
     let (parse, masked): (Parse, Mask) = match syntax {
-        Syntax::Json => (json::parse, targeted::relevant_only_json),
+        Syntax::Json => (tree::json::parse, targeted::relevant_only_json),
         Syntax::Yaml => (yaml::parse, targeted::relevant_only),
     };
     let full = || parse(file.text(), file.id).map(|root| (root, Vec::<String>::new()));
@@ -84,7 +83,7 @@ pub fn load(file: &SourceFile, syntax: Syntax, targeted: bool) -> Option<Loaded>
             return Some(Loaded {
                 model: FileModel::default(),
                 suppressions: Vec::new(),
-                findings: vec![parse_error(&error)],
+                findings: vec![error.finding()],
             })
         }
     };
@@ -93,18 +92,18 @@ pub fn load(file: &SourceFile, syntax: Syntax, targeted: bool) -> Option<Loaded>
     }
     let mut findings = Vec::new();
     // An empty `Resources:` (null) is left alone: targeted reading blanks unread resources.
-    let malformed = |e: &&node::Entry| {
-        matches!(e.value.value, node::NodeValue::Seq(_))
+    let malformed = |e: &&tree::Entry| {
+        matches!(e.value.value, tree::NodeValue::Seq(_))
             || e.value
                 .scalar()
-                .is_some_and(|s| s.kind != node::ScalarKind::Null)
+                .is_some_and(|s| s.kind != tree::ScalarKind::Null)
     };
     if let Some(resources) = root.entry("Resources").filter(malformed) {
-        findings.push(parse_error(&node::ParseError {
-            message: "`Resources` must be a map from logical IDs to resources".into(),
-            span: resources.value.span,
-            first: None,
-        }));
+        findings.push(Finding::parse_error(
+            "`Resources` must be a map from logical IDs to resources",
+            resources.value.span,
+            None,
+        ));
     }
     let suppressions = suppressions::collect(file, &root, syntax == Syntax::Yaml, &mut findings);
     Some(Loaded {
@@ -112,19 +111,4 @@ pub fn load(file: &SourceFile, syntax: Syntax, targeted: bool) -> Option<Loaded>
         suppressions,
         findings,
     })
-}
-
-pub fn parse_error(error: &node::ParseError) -> Finding {
-    let mut finding = Finding::new(
-        RuleId::ParseError,
-        format!("cannot parse this file: {}", error.message),
-        Label::new(error.span, "here"),
-    );
-    if let Some(first) = error.first {
-        finding
-            .related
-            .push(Label::new(first, "first defined here"));
-    }
-    finding.help = Some("fix the syntax; until then nothing in this file is checked".into());
-    finding
 }

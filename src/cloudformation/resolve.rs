@@ -3,8 +3,8 @@
 //! (both branches, with their condition), `Fn::Sub`, `Fn::Join`, `Fn::Select`, `Fn::FindInMap`
 //! and `Fn::GetAtt`. Anything else is `Unknown`, naming the expression.
 
-use super::node::{Node, NodeValue, ScalarKind};
 use crate::model::{Branch, Choice, Choices, Val};
+use crate::tree::{Node, NodeValue, ScalarKind};
 
 /// Most candidates one expression may produce; past that the value is `Unknown`.
 const MAX_CHOICES: usize = 64;

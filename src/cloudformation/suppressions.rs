@@ -1,10 +1,10 @@
 //! CloudFormation suppressions: `Metadata.intransit.ignore` entries, checkov's
 //! `Metadata.checkov.skip` entries, and YAML comments, each tied to the resource it sits on.
 
-use super::node::Node;
 use crate::diagnostic::{Finding, ResourceInfo};
 use crate::source::SourceFile;
 use crate::suppression::{self, Scope, Suppression};
+use crate::tree::Node;
 
 pub fn collect(
     file: &SourceFile,

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Tag};
 
-use super::node::{Entry, Node, NodeValue, ParseError, Scalar, ScalarKind};
 use crate::source::{FileId, Span};
+use crate::tree::{Entry, Node, NodeValue, ParseError, Scalar, ScalarKind};
 
 /// Deepest nesting accepted, shared with the JSON reader.
 pub const MAX_DEPTH: usize = 512;

@@ -1,7 +1,8 @@
 //! Text edits per syntax: the enabling literal in the old one's style, and a new entry or
 //! block placed and indented like its neighbours, with the file's line endings.
 
-use super::{Edit, Syntax};
+use super::Syntax;
+use crate::diagnostic::fix::{Edit, NewGroup};
 use crate::source::{SourceFile, Span};
 
 /// The enabling literal written the way the old one was: `"0"`→`"1"`, `OFF`→`ON`, `false`→`true`.
@@ -239,7 +240,7 @@ fn merged(mut edits: Vec<Edit>) -> Vec<Edit> {
 }
 
 /// CloudFormation YAML: `Property: !Ref NewGroup` on the database, and the group after it.
-pub(super) fn yaml_new_group(file: &SourceFile, group: &super::NewGroup) -> Option<Vec<Edit>> {
+pub(super) fn yaml_new_group(file: &SourceFile, group: &NewGroup) -> Option<Vec<Edit>> {
     let super::Slot::Properties(properties) = group.database else {
         return None;
     };
@@ -282,7 +283,7 @@ pub(super) fn yaml_new_group(file: &SourceFile, group: &super::NewGroup) -> Opti
 }
 
 /// Terraform: the group property in the database block, and a group block after it.
-pub(super) fn hcl_new_group(file: &SourceFile, group: &super::NewGroup) -> Option<Vec<Edit>> {
+pub(super) fn hcl_new_group(file: &SourceFile, group: &NewGroup) -> Option<Vec<Edit>> {
     let super::Slot::Block(block) = group.database else {
         return None;
     };

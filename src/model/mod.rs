@@ -49,7 +49,7 @@ pub struct Database {
     /// For a read replica: its source (`Absent` for a primary).
     pub replica_source: Choices<Target>,
     /// Where a fix can add the group property (the `Properties` map, the resource block).
-    pub slot: crate::fix::Slot,
+    pub slot: crate::diagnostic::fix::Slot,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,7 +85,7 @@ pub struct ParameterGroup {
     pub family: Choices<String>,
     pub parameters: Parameters,
     /// Where a fix can add a parameter.
-    pub slot: crate::fix::Slot,
+    pub slot: crate::diagnostic::fix::Slot,
 }
 
 #[derive(Clone, Debug)]

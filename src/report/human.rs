@@ -130,8 +130,10 @@ fn adapt(report: &Report, finding: &Finding, texts: &mut Texts) -> Adapted {
     let help = finding.help.as_ref().map(|help| {
         let mut help = help.clone();
         match finding.fix.as_ref().map(|f| f.applicability) {
-            Some(crate::fix::Applicability::Safe) => help.push_str("\nfixable with --fix"),
-            Some(crate::fix::Applicability::Unsafe) => {
+            Some(crate::diagnostic::fix::Applicability::Safe) => {
+                help.push_str("\nfixable with --fix")
+            }
+            Some(crate::diagnostic::fix::Applicability::Unsafe) => {
                 help.push_str("\nfixable with --fix --unsafe-fixes")
             }
             None => {}

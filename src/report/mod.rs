@@ -11,6 +11,7 @@ pub mod sarif;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::baseline::{self, Baseline};
 use crate::diagnostic::{Finding, ResourceInfo, Severity};
 use crate::source::{FileId, SourceFile, Span};
 
@@ -104,6 +105,13 @@ impl Report {
                 end_column: 1,
             },
         }
+    }
+
+    /// Today's findings as a baseline, each filed under its resource's file.
+    pub fn baseline(&self) -> Baseline {
+        Baseline::record(&self.findings, &|finding| {
+            self.position(baseline::anchor(finding)).file.to_string()
+        })
     }
 
     /// Whether any finding is at or above `threshold` (`None`: never fail).

@@ -8,8 +8,8 @@ use std::io::{self, Write};
 use serde_json::{json, Value};
 
 use super::{Position, Report};
+use crate::diagnostic::docs;
 use crate::diagnostic::{Finding, RuleId, Severity};
-use crate::rules::docs;
 use crate::source::Span;
 
 /// Where users learn about the tool (SARIF `informationUri`).

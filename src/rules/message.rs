@@ -5,8 +5,8 @@
 use super::engines::{default_family, Version};
 use super::engines::{show_version, Engine};
 use super::verdict::{Facts, Governing, NotEnforced, Problem, Verdict};
+use crate::diagnostic::fix::{FixRequest, NewGroup};
 use crate::diagnostic::{Finding, Label, ResourceInfo, RuleId};
-use crate::fix::{FixRequest, NewGroup};
 use crate::model::{Database, ParameterGroup, Parameters, Resource};
 use crate::source::Span;
 
@@ -257,7 +257,7 @@ fn fix_request(db: &Database, verdict: &Verdict<'_>) -> Option<FixRequest> {
                 .next()
                 .unwrap_or(&db.resource.name);
             let new_name = match db.slot {
-                crate::fix::Slot::Block(_) => format!("{short}_tls"),
+                crate::diagnostic::fix::Slot::Block(_) => format!("{short}_tls"),
                 _ => format!("{short}TlsParameters"),
             };
             Some(FixRequest::AddGroup(NewGroup {

@@ -1,7 +1,6 @@
 //! The rule: link every database to its governing group, decide whether TLS is guaranteed, and
 //! word one finding per database that is not (plus explicitly disabling groups nobody uses).
 
-pub mod docs;
 pub mod engines;
 mod link;
 mod message;
@@ -100,7 +99,7 @@ fn unused_disabling(group: &ParameterGroup) -> Option<Finding> {
                 .map(|(engine, _)| engine);
             finding.parameter = Some(parameter.name.clone());
             finding.value = Some(value.clone());
-            finding.fix_request = Some(crate::fix::FixRequest::SetValue {
+            finding.fix_request = Some(crate::diagnostic::fix::FixRequest::SetValue {
                 span: choice.span,
                 parameter: parameter.name.clone(),
                 enabling: enabling.to_string(),

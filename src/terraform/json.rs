@@ -3,14 +3,14 @@
 //! which keys are nested blocks comes from the block type, as Terraform's own schema says.
 
 use super::syntax::{template_from_text, Attribute, Block, Body, Expr, ExprKind};
-use crate::cloudformation::node::{Node, NodeValue, ScalarKind};
 use crate::source::{FileId, Span};
+use crate::tree::{Node, NodeValue, ScalarKind};
 
 /// Nested block types inside a resource body; everything else is an attribute.
 const NESTED_BLOCKS: &[&str] = &["parameter", "dynamic", "content", "lifecycle", "timeouts"];
 
 pub fn parse(text: &str, file: FileId) -> Result<Body, (String, Span)> {
-    let root = crate::cloudformation::json::parse(text, file).map_err(|e| (e.message, e.span))?;
+    let root = crate::tree::json::parse(text, file).map_err(|e| (e.message, e.span))?;
     let mut body = Body::default();
     for entry in root.map().unwrap_or(&[]) {
         let labels = match entry.key.as_str() {

@@ -52,7 +52,7 @@ pub fn lower(instance: &Instance, scope: ScopeId, model: &mut FileModel) {
                 group: lowering.targets("parameter_group_name"),
                 group_property: "parameter_group_name",
                 replica_source: lowering.targets("replicate_source_db"),
-                slot: crate::fix::Slot::Block(block.span),
+                slot: crate::diagnostic::fix::Slot::Block(block.span),
             }),
             "aws_rds_cluster" => model.databases.push(Database {
                 resource,
@@ -63,7 +63,7 @@ pub fn lower(instance: &Instance, scope: ScopeId, model: &mut FileModel) {
                 group: lowering.targets("db_cluster_parameter_group_name"),
                 group_property: "db_cluster_parameter_group_name",
                 replica_source: lowering.targets("replication_source_identifier"),
-                slot: crate::fix::Slot::Block(block.span),
+                slot: crate::diagnostic::fix::Slot::Block(block.span),
             }),
             "aws_rds_cluster_instance" => model.members.push(Member {
                 resource,
@@ -79,7 +79,7 @@ pub fn lower(instance: &Instance, scope: ScopeId, model: &mut FileModel) {
                 name: lowering.literal("name"),
                 family: lowering.strings("family"),
                 parameters: lowering.parameters(),
-                slot: crate::fix::Slot::Block(block.span),
+                slot: crate::diagnostic::fix::Slot::Block(block.span),
                 resource,
             }),
         }

@@ -17,10 +17,11 @@ use std::sync::Arc;
 
 use crate::diagnostic::{Finding, ResourceInfo};
 use crate::model::{FileModel, ScopeId};
+use crate::source::normalize;
 use crate::source::SourceFile;
 use crate::suppression::{self, Suppression};
 use eval::Alts;
-use modules::{default_value, normalize, Constants, Instance, Loader, Module};
+use modules::{default_value, Constants, Instance, Loader, Module};
 
 pub struct Loaded {
     pub models: Vec<FileModel>,
@@ -34,7 +35,7 @@ pub struct Loaded {
 /// with a `./` or `../` source is checked through that call, not as a root.
 pub fn check(
     dirs: &[PathBuf],
-    settings: &crate::Settings,
+    settings: &crate::settings::Settings,
     overrides: HashMap<PathBuf, String>,
     ids: &AtomicU32,
     first_scope: u32,
@@ -80,7 +81,7 @@ pub fn check(
 /// One root module and the local modules it calls.
 fn check_root(
     dir: &Path,
-    settings: &crate::Settings,
+    settings: &crate::settings::Settings,
     texts: &HashMap<PathBuf, Arc<str>>,
     ids: &AtomicU32,
     scope: ScopeId,
@@ -166,8 +167,8 @@ fn local_sources(dir: &Path, texts: &HashMap<PathBuf, Arc<str>>, max_size: u64) 
         let read;
         let text: &str = match texts.get(&normalize(&path)) {
             Some(text) => text,
-            None => match crate::read_limited(&path, max_size) {
-                Ok(crate::Limited::Whole(bytes)) => match crate::source::decode(bytes) {
+            None => match crate::source::read_limited(&path, max_size) {
+                Ok(crate::source::Limited::Whole(bytes)) => match crate::source::decode(bytes) {
                     Ok((text, _)) => {
                         read = text;
                         &read
@@ -242,7 +243,7 @@ fn root_inputs(
         };
         let values: Result<Vec<(String, syntax::Expr)>, _> =
             if path.to_string_lossy().ends_with(".json") {
-                crate::cloudformation::json::parse(source.text(), source.id)
+                crate::tree::json::parse(source.text(), source.id)
                     .map(|root| {
                         root.map()
                             .unwrap_or(&[])
@@ -267,7 +268,9 @@ fn root_inputs(
                     }
                 }
             }
-            Err((message, span)) => loader.findings.push(modules::parse_error(message, span)),
+            Err((message, span)) => loader
+                .findings
+                .push(Finding::parse_error(message, span, None)),
         }
     }
     inputs

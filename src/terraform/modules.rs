@@ -5,7 +5,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -13,7 +13,7 @@ use super::eval::{alt, Alts, Bindings, Ctx, Kind, LocalCache, V};
 use super::syntax::{Body, ExprKind};
 use crate::diagnostic::Finding;
 use crate::model::Branch;
-use crate::source::{Encoding, FileId, SourceFile, Span};
+use crate::source::{normalize, Encoding, FileId, SourceFile, Span};
 
 /// How deep local module calls are followed.
 const MAX_MODULE_DEPTH: usize = 16;
@@ -224,15 +224,16 @@ impl<'c> Loader<'c> {
                 SourceFile::new(id, path, display, text, Encoding::Utf8)
             }));
         }
-        let bytes = match crate::read_limited(path, self.max_file_size) {
-            Ok(crate::Limited::Whole(bytes)) => Ok(bytes),
-            Ok(crate::Limited::TooLarge { size, .. }) => {
+        let bytes = match crate::source::read_limited(path, self.max_file_size) {
+            Ok(crate::source::Limited::Whole(bytes)) => Ok(bytes),
+            Ok(crate::source::Limited::TooLarge { size, .. }) => {
                 let source = self.allocate(path, |id, path, display| {
                     SourceFile::new(id, path, display, Arc::from(""), Encoding::Utf8)
                 });
-                self.findings.push(parse_error(
-                    crate::too_large_message(size, self.max_file_size),
+                self.findings.push(Finding::parse_error(
+                    crate::source::too_large_message(size, self.max_file_size),
                     Span::new(source.id, 0, 0),
+                    None,
                 ));
                 return None;
             }
@@ -246,9 +247,10 @@ impl<'c> Loader<'c> {
                 let source = self.allocate(path, |id, path, display| {
                     SourceFile::new(id, path, display, Arc::from(lossy), Encoding::Utf8)
                 });
-                self.findings.push(parse_error(
+                self.findings.push(Finding::parse_error(
                     format!("the file is not valid UTF-8 (byte {at})"),
                     Span::new(source.id, at, at),
+                    None,
                 ));
                 return None;
             }
@@ -290,7 +292,8 @@ impl<'c> Loader<'c> {
             };
             let nesting = crate::source::nesting_error(source.text(), source.id, self.max_nesting);
             if let Some((message, span)) = nesting {
-                self.findings.push(parse_error(message, span));
+                self.findings
+                    .push(Finding::parse_error(message, span, None));
                 continue;
             }
             let parsed = if path.to_string_lossy().ends_with(".json") {
@@ -309,7 +312,9 @@ impl<'c> Loader<'c> {
             };
             match parsed {
                 Ok(body) => files.push(ModuleFile { source, body }),
-                Err((message, span)) => self.findings.push(parse_error(message, span)),
+                Err((message, span)) => self
+                    .findings
+                    .push(Finding::parse_error(message, span, None)),
             }
         }
         let module = Rc::new(Module {
@@ -474,36 +479,4 @@ pub fn names_module(path: &Path) -> bool {
 pub fn is_terraform_file(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     name.ends_with(".tf") || name.ends_with(".tf.json")
-}
-
-/// `a/./b/../c` as `a/c`, without touching the file system.
-pub fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir
-                if out
-                    .components()
-                    .next_back()
-                    .is_some_and(|c| matches!(c, Component::Normal(_))) =>
-            {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    if out.as_os_str().is_empty() {
-        PathBuf::from(".")
-    } else {
-        out
-    }
-}
-
-pub(crate) fn parse_error(message: String, span: Span) -> Finding {
-    crate::cloudformation::parse_error(&crate::cloudformation::node::ParseError {
-        message,
-        span,
-        first: None,
-    })
 }

@@ -4,12 +4,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::cloudformation::node::{Node, NodeValue, ParseError, ScalarKind};
 use crate::model::{
     Branch, Choice, Choices, Database, DatabaseKind, FileModel, GroupLevel, Member, Parameter,
     ParameterGroup, Parameters, Resource, ScopeId, Target, Val,
 };
 use crate::source::SourceFile;
+use crate::tree::{Node, NodeValue, ParseError, ScalarKind};
 
 /// A plan is JSON with `format_version` and `planned_values` at the top.
 pub fn is_plan(text: &str) -> bool {
@@ -17,7 +17,7 @@ pub fn is_plan(text: &str) -> bool {
 }
 
 pub fn load(file: &SourceFile, scope: ScopeId) -> Result<FileModel, ParseError> {
-    let root = crate::cloudformation::json::parse(file.text(), file.id)?;
+    let root = crate::tree::json::parse(file.text(), file.id)?;
     let mut references = HashMap::new();
     if let Some(config) = root.get("configuration").and_then(|c| c.get("root_module")) {
         config_references(config, "", &mut references);
@@ -214,7 +214,7 @@ impl Plan {
                 group: targets("parameter_group_name"),
                 group_property: "parameter_group_name",
                 replica_source: targets("replicate_source_db"),
-                slot: crate::fix::Slot::None,
+                slot: crate::diagnostic::fix::Slot::None,
                 resource,
             }),
             "aws_rds_cluster" => model.databases.push(Database {
@@ -225,7 +225,7 @@ impl Plan {
                 group: targets("db_cluster_parameter_group_name"),
                 group_property: "db_cluster_parameter_group_name",
                 replica_source: targets("replication_source_identifier"),
-                slot: crate::fix::Slot::None,
+                slot: crate::diagnostic::fix::Slot::None,
                 resource,
             }),
             "aws_rds_cluster_instance" => model.members.push(Member {
@@ -266,7 +266,7 @@ impl Plan {
                     },
                     name: literal("name"),
                     family: strings("family"),
-                    slot: crate::fix::Slot::None,
+                    slot: crate::diagnostic::fix::Slot::None,
                     parameters: if entries.is_empty() {
                         Parameters::Absent
                     } else {

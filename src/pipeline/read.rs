@@ -1,0 +1,162 @@
+//! Reading one file that is not Terraform: decoded, guarded (size, nesting), recognised as a
+//! CloudFormation template or a Terraform plan, and lowered; the text is released after.
+
+use std::sync::Arc;
+
+use super::{FileResult, Input};
+use crate::diagnostic::{Finding, Label, RuleId};
+use crate::model::{self, FileModel};
+use crate::settings::Settings;
+use crate::source::{self, decode, too_large_message, FileId, Limited, SourceFile, Span};
+use crate::{cloudformation, terraform};
+
+/// An oversized file is a finding when it looks like a template or is Terraform; other large
+/// JSON/YAML (lock files, data) is skipped quietly, as any non-template is.
+fn too_large(id: FileId, input: &Input, size: u64, head: &[u8], limit: u64) -> FileResult {
+    let head = String::from_utf8_lossy(head);
+    if !cloudformation::mentions_aws(&head) && !terraform::modules::names_module(&input.path) {
+        return FileResult {
+            scanned: true,
+            ..FileResult::default()
+        };
+    }
+    failed(
+        source_of(id, input, String::new(), source::Encoding::Utf8, false),
+        Finding::parse_error(too_large_message(size, limit), Span::new(id, 0, 0), None),
+    )
+}
+
+/// A file that yields one finding and nothing else; `source` is what positions refer to.
+fn failed(source: SourceFile, finding: Finding) -> FileResult {
+    FileResult {
+        source: Some(Arc::new(source)),
+        findings: vec![finding],
+        scanned: true,
+        ..FileResult::default()
+    }
+}
+
+pub(super) fn read_file(id: FileId, input: &Input, settings: &Settings) -> FileResult {
+    let replaced = settings.overrides.get(&source::normalize(&input.path));
+    // A fix being tried replaces even an unsaved buffer: it is the newer text.
+    let in_memory = replaced.or(input.text.as_ref());
+    let from_disk = in_memory.is_none();
+    let bytes = match in_memory {
+        Some(text) => text.clone().into_bytes(),
+        None => match source::read_limited(&input.path, settings.max_file_size) {
+            Ok(Limited::Whole(bytes)) => bytes,
+            Ok(Limited::TooLarge { size, head }) => {
+                return too_large(id, input, size, &head, settings.max_file_size)
+            }
+            Err(error) => {
+                let mut finding = Finding::new(
+                    RuleId::IoError,
+                    format!("cannot read this file: {error}"),
+                    Label::new(Span::new(id, 0, 0), "here"),
+                );
+                finding.help =
+                    Some("check the file's permissions; until then it is not checked".into());
+                let source = source_of(id, input, String::new(), source::Encoding::Utf8, false);
+                return failed(source, finding);
+            }
+        },
+    };
+    let (text, encoding) = match decode(bytes) {
+        Ok(decoded) => decoded,
+        Err((bytes, valid_up_to)) => {
+            let lossy = String::from_utf8_lossy(&bytes).into_owned();
+            if !cloudformation::mentions_aws(&lossy) {
+                return FileResult {
+                    scanned: true,
+                    ..FileResult::default()
+                };
+            }
+            let at = valid_up_to.min(lossy.len());
+            let finding = Finding::parse_error(
+                format!("the file is not valid UTF-8 (byte {valid_up_to})"),
+                Span::new(id, at, at),
+                None,
+            );
+            // Positions refer to the lossy text, which is not what the file holds: kept.
+            return failed(
+                source_of(id, input, lossy, source::Encoding::Utf8, false),
+                finding,
+            );
+        }
+    };
+    let syntax = cloudformation::syntax_of(&input.path, &text).or_else(|| {
+        input.explicit.then(|| {
+            if text
+                .trim_start_matches('\u{feff}')
+                .trim_start()
+                .starts_with('{')
+            {
+                cloudformation::Syntax::Json
+            } else {
+                cloudformation::Syntax::Yaml
+            }
+        })
+    });
+    let Some(syntax) = syntax else {
+        return FileResult::default();
+    };
+    if cloudformation::mentions_aws(&text) {
+        if let Some((message, span)) = source::nesting_error(&text, id, settings.max_nesting) {
+            let source = source_of(id, input, text, encoding, from_disk);
+            return failed(source.released(), Finding::parse_error(message, span, None));
+        }
+    }
+    let source = source_of(id, input, text, encoding, from_disk);
+    if syntax == cloudformation::Syntax::Json && terraform::plan::is_plan(source.text()) {
+        let (model, findings) = match terraform::plan::load(&source, model::ScopeId(id.0)) {
+            Ok(model) => (model, Vec::new()),
+            Err(error) => (FileModel::default(), vec![error.finding()]),
+        };
+        return FileResult {
+            source: Some(Arc::new(source.released())),
+            model,
+            findings,
+            scanned: true,
+            ..FileResult::default()
+        };
+    }
+    let Some(loaded) = cloudformation::load(&source, syntax, settings.targeted_parsing) else {
+        return FileResult {
+            scanned: true,
+            ..FileResult::default()
+        };
+    };
+    // Keep the text only where findings can point.
+    let keep =
+        !loaded.model.is_empty() || !loaded.findings.is_empty() || !loaded.suppressions.is_empty();
+    FileResult {
+        source: keep.then(|| Arc::new(source.released())),
+        model: loaded.model,
+        suppressions: loaded.suppressions,
+        findings: loaded.findings,
+        scanned: true,
+    }
+}
+
+/// A file's source. Text `from_disk` can be released after lowering and read again; anything
+/// else (an unsaved buffer, a fix being tried, text made up for a diagnostic) is kept.
+fn source_of(
+    id: FileId,
+    input: &Input,
+    text: String,
+    encoding: source::Encoding,
+    from_disk: bool,
+) -> SourceFile {
+    let file = SourceFile::new(
+        id,
+        input.path.clone(),
+        input.display.clone(),
+        Arc::from(text),
+        encoding,
+    );
+    if from_disk {
+        file.on_disk()
+    } else {
+        file
+    }
+}

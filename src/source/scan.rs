@@ -1,0 +1,102 @@
+//! Byte-level scans that run before any parser: the nesting guard that bounds parser recursion,
+//! and blanking of unread blocks (targeted reading) with offsets kept.
+
+use super::{FileId, Span};
+
+/// Offset of the first bracket nested deeper than `limit`, skipping quoted strings and `#`
+/// comments; a cheap guard that runs before any parser, whose recursion it bounds.
+pub fn too_deep(text: &str, limit: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let opening = |b: &&u8| matches!(b, b'(' | b'[' | b'{');
+    // Depth never exceeds the number of opening brackets: most files stop here.
+    if bytes.iter().filter(opening).count() <= limit {
+        return None;
+    }
+    // The bytes the loop acts on; runs of others are skipped in a tight loop.
+    const SPECIAL: [bool; 256] = {
+        let bytes = b"\"\\\n#()[]{}";
+        let mut table = [false; 256];
+        let mut i = 0;
+        while i < bytes.len() {
+            table[bytes[i] as usize] = true;
+            i += 1;
+        }
+        table
+    };
+    let mut depth = 0usize;
+    let mut i = 0;
+    let mut in_string = false;
+    while i < bytes.len() {
+        while i < bytes.len() && !SPECIAL[bytes[i] as usize] {
+            i += 1;
+        }
+        let Some(&b) = bytes.get(i) else {
+            break;
+        };
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' | b'\n' => in_string = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b'#' if i == 0 || bytes[i - 1].is_ascii_whitespace() => {
+                    while i < bytes.len() && bytes[i] != b'\n' {
+                        i += 1;
+                    }
+                }
+                b'(' | b'[' | b'{' => {
+                    depth += 1;
+                    if depth > limit {
+                        return Some(i);
+                    }
+                }
+                b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// `too_deep` as a diagnostic: its message and the span of the first bracket past `limit`.
+pub fn nesting_error(text: &str, file: FileId, limit: usize) -> Option<(String, Span)> {
+    let at = too_deep(text, limit)?;
+    let message =
+        format!("brackets nest deeper than {limit} levels (`max-nesting` in intransit.toml)");
+    Some((message, Span::new(file, at, at + 1)))
+}
+
+/// The text with each byte range replaced by spaces, line breaks kept, so offsets, lines and
+/// columns stay those of the original (targeted reading). Ranges cover whole lines' content, so
+/// a multi-byte character is blanked entirely and the result stays UTF-8.
+pub fn blank(text: &str, ranges: &[(usize, usize)]) -> Option<String> {
+    let mut masked = text.as_bytes().to_vec();
+    for &(start, end) in ranges {
+        for byte in masked.get_mut(start..end)? {
+            if *byte != b'\n' && *byte != b'\r' {
+                *byte = b' ';
+            }
+        }
+    }
+    String::from_utf8(masked).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_is_measured_outside_strings_and_comments() {
+        assert_eq!(too_deep("[[[", 2), Some(2));
+        assert_eq!(too_deep("[[]][[]]", 2), None);
+        assert_eq!(too_deep("\"[[[[\" [", 2), None);
+        assert_eq!(too_deep("\"\\\"[[[\" [[", 2), None);
+        assert_eq!(too_deep("# [[[[\n[", 2), None);
+        assert_eq!(too_deep("a#[[[", 2), Some(4));
+        assert_eq!(too_deep("x: {a: [1, {b: (c)}]}", 2), Some(11));
+    }
+}

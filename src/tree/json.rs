@@ -1,0 +1,135 @@
+//! Reads JSON (a template, `.tf.json`, tfvars or plan JSON) into a `Node` tree with jsonc-parser in strict mode (CloudFormation
+//! accepts plain JSON only: no comments, no trailing commas), rejecting duplicate keys.
+
+use std::collections::HashMap;
+
+use jsonc_parser::ast::{ObjectPropName, Value};
+use jsonc_parser::{CollectOptions, CommentCollectionStrategy, ParseOptions};
+
+use super::{Entry, Node, NodeValue, ParseError, Scalar, ScalarKind};
+use crate::source::{FileId, Span};
+
+pub fn parse(text: &str, file: FileId) -> Result<Node, ParseError> {
+    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let body = &text[bom..];
+    let strict = ParseOptions {
+        allow_comments: false,
+        allow_loose_object_property_names: false,
+        allow_trailing_commas: false,
+        allow_missing_commas: false,
+        allow_single_quoted_strings: false,
+        allow_hexadecimal_numbers: false,
+        allow_unary_plus_numbers: false,
+        allow_bare_decimal_point_numbers: false,
+        allow_non_finite_numbers: false,
+        allow_extended_string_escapes: false,
+    };
+    let collect = CollectOptions {
+        comments: CommentCollectionStrategy::Off,
+        tokens: false,
+    };
+    let parsed = jsonc_parser::parse_to_ast(body, &collect, &strict).map_err(|error| {
+        let range = error.range();
+        ParseError {
+            message: error.kind().to_string(),
+            span: Span::new(file, bom + range.start, bom + range.end),
+            first: None,
+        }
+    })?;
+    let Some(value) = parsed.value else {
+        return Err(ParseError {
+            message: "the file holds no JSON value".to_string(),
+            span: Span::new(file, bom, bom),
+            first: None,
+        });
+    };
+    convert(value, file, bom)
+}
+
+/// jsonc-parser bounds nesting itself (512), so recursion here is bounded too.
+fn convert(value: Value<'_>, file: FileId, base: usize) -> Result<Node, ParseError> {
+    let span =
+        |range: jsonc_parser::common::Range| Span::new(file, base + range.start, base + range.end);
+    let scalar = |text: String, kind| NodeValue::Scalar(Scalar { text, kind });
+    Ok(match value {
+        Value::StringLit(s) => Node {
+            span: span(s.range),
+            value: scalar(s.value.into_owned(), ScalarKind::Str),
+        },
+        Value::NumberLit(n) => Node {
+            span: span(n.range),
+            value: scalar(n.value.to_string(), ScalarKind::Number),
+        },
+        Value::BooleanLit(b) => Node {
+            span: span(b.range),
+            value: scalar(b.value.to_string(), ScalarKind::Bool),
+        },
+        Value::NullKeyword(n) => Node {
+            span: span(n.range),
+            value: scalar(String::new(), ScalarKind::Null),
+        },
+        Value::Array(array) => {
+            let items = array
+                .elements
+                .into_iter()
+                .map(|item| convert(item, file, base))
+                .collect::<Result<Vec<_>, _>>()?;
+            Node {
+                span: span(array.range),
+                value: NodeValue::Seq(items),
+            }
+        }
+        Value::Object(object) => {
+            let mut seen: HashMap<String, Span> = HashMap::new();
+            let mut entries = Vec::with_capacity(object.properties.len());
+            for property in object.properties {
+                let key_range = match &property.name {
+                    ObjectPropName::String(s) => s.range,
+                    ObjectPropName::Word(w) => w.range,
+                };
+                let key = property.name.into_string();
+                let key_span = span(key_range);
+                if let Some(first) = seen.insert(key.clone(), key_span) {
+                    return Err(ParseError {
+                        message: format!(
+                            "duplicate key `{key}`; CloudFormation rejects templates with duplicate keys"
+                        ),
+                        span: key_span,
+                        first: Some(first),
+                    });
+                }
+                entries.push(Entry {
+                    key,
+                    key_span,
+                    value: convert(property.value, file, base)?,
+                });
+            }
+            Node {
+                span: span(object.range),
+                value: NodeValue::Map(entries),
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_survive_bom_tabs_and_crlf() {
+        let text = "\u{feff}{\r\n\t\"A\": {\"Ref\": \"P\"}\r\n}";
+        let root = parse(text, FileId(0)).unwrap();
+        let a = root.entry("A").unwrap();
+        assert_eq!(&text[a.key_span.range()], "\"A\"");
+        assert_eq!(&text[a.value.span.range()], "{\"Ref\": \"P\"}");
+    }
+
+    #[test]
+    fn comments_trailing_commas_and_duplicates_are_errors() {
+        assert!(parse("{\"a\": 1,}", FileId(0)).is_err());
+        assert!(parse("{// c\n\"a\": 1}", FileId(0)).is_err());
+        let error = parse("{\"a\": 1, \"a\": 2}", FileId(0)).unwrap_err();
+        assert_eq!(error.span.start, 9);
+    }
+}

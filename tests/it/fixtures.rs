@@ -1,0 +1,114 @@
+//! Scenario fixtures: every file or folder under `fixtures/cloudformation/` is checked, its
+//! human and JSON reports are snapshotted, and the rule ids reported must equal the fixture's
+//! own `expect:` line (in its Description), in report order. `expect: none` means clean.
+
+use std::path::Path;
+
+use crate::common::{inputs_and_settings, name, scenario_files, scenarios};
+use intransit::report::{human, json};
+use intransit::{check, Report};
+
+/// Runs a scenario as the CLI would.
+pub fn run(path: &Path) -> Report {
+    let (inputs, settings) = inputs_and_settings(path);
+    check(&inputs, &settings)
+}
+
+fn expected(path: &Path) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut declared = false;
+    for file in scenario_files(path) {
+        let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
+        for line in text.lines() {
+            if let Some((_, rest)) = line.split_once("expect:") {
+                declared = true;
+                let rest = rest.split(['"', '\'']).next().unwrap_or("");
+                ids.extend(
+                    rest.split_whitespace()
+                        .filter(|id| *id != "none")
+                        .map(str::to_string),
+                );
+                break;
+            }
+        }
+    }
+    assert!(declared, "{} has no `expect:` line", path.display());
+    ids
+}
+
+fn human_text(report: &Report) -> String {
+    let mut out = Vec::new();
+    let options = human::Options {
+        color: false,
+        width: 100,
+        elapsed: None,
+    };
+    human::render(report, &options, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+fn json_text(report: &Report) -> String {
+    let mut out = Vec::new();
+    json::render(report, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+fn check_dialect(dialect: &str) {
+    let mut mismatches = Vec::new();
+    for scenario in scenarios(dialect) {
+        let name = name(&scenario);
+        let report = run(&scenario);
+        let got: Vec<String> = report.findings.iter().map(|f| f.rule.to_string()).collect();
+        let want = expected(&scenario);
+        if got != want {
+            mismatches.push(format!("{name}: expected {want:?}, reported {got:?}"));
+        }
+        // Every span lies inside its file and on a character boundary.
+        for finding in &report.findings {
+            for label in std::iter::once(&finding.primary).chain(&finding.related) {
+                let file = report
+                    .file(label.span.file)
+                    .expect("labels point into kept files");
+                let text = file.load().expect("the file can be read again");
+                assert!(
+                    text.get(label.span.range()).is_some(),
+                    "{name}: bad span {label:?}"
+                );
+            }
+        }
+        insta::assert_snapshot!(format!("{dialect}__{name}__human"), human_text(&report));
+        insta::assert_snapshot!(format!("{dialect}__{name}__json"), json_text(&report));
+    }
+    assert!(
+        mismatches.is_empty(),
+        "verdicts differ from the fixtures' expect lines:\n{}",
+        mismatches.join("\n")
+    );
+}
+
+#[test]
+fn cloudformation_fixtures() {
+    check_dialect("cloudformation");
+}
+
+#[test]
+fn terraform_fixtures() {
+    check_dialect("terraform");
+}
+
+/// Targeted reading (unread blocks blanked before parsing) must give the same report, spans
+/// included, as parsing every block.
+#[test]
+fn targeted_and_full_parsing_agree() {
+    for dialect in ["cloudformation", "terraform"] {
+        for scenario in scenarios(dialect) {
+            let (inputs, settings) = inputs_and_settings(&scenario);
+            let full = intransit::Settings {
+                targeted_parsing: false,
+                ..settings.clone()
+            };
+            let (a, b) = (check(&inputs, &settings), check(&inputs, &full));
+            assert_eq!(json_text(&a), json_text(&b), "{}", scenario.display());
+        }
+    }
+}
