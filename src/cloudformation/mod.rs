@@ -4,6 +4,7 @@
 pub mod lower;
 pub mod resolve;
 pub mod suppressions;
+mod tags;
 pub mod targeted;
 pub mod yaml;
 

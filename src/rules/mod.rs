@@ -2,6 +2,7 @@
 //! word one finding per database that is not (plus explicitly disabling groups nobody uses).
 
 pub mod engines;
+mod groups;
 mod link;
 mod message;
 mod verdict;

@@ -5,7 +5,8 @@
 use std::collections::HashSet;
 
 use super::engines::{self, classify, default_for, Engine, Lookup, Setting, Version};
-use super::link::{group_key, is_arn, GroupLink, Index};
+use super::groups::GroupPick;
+use super::link::{group_key, GroupLink, Index};
 use crate::model::{
     Branch, Choice, Database, DatabaseKind, Member, Parameter, ParameterGroup, Parameters, ScopeId,
     Val,
@@ -13,7 +14,7 @@ use crate::model::{
 use crate::source::Span;
 
 /// How deep a chain of read replicas is followed.
-const MAX_REPLICA_DEPTH: usize = 8;
+pub(super) const MAX_REPLICA_DEPTH: usize = 8;
 
 /// What one scenario found wrong. Variants are in the spec's order of specificity.
 #[derive(Clone, Debug)]
@@ -101,14 +102,6 @@ pub struct Verdict<'m> {
     pub facts: Facts<'m>,
 }
 
-/// A candidate governing group, with the branch it holds under.
-struct GroupPick<'m> {
-    link: Result<GroupLink<'m>, (String, Span, Option<Span>)>,
-    reference: Option<Span>,
-    branch: Branch,
-    source: Option<&'m Database>,
-}
-
 pub struct Checker<'i, 'm> {
     pub index: &'i Index<'m>,
     pub require_explicit: bool,
@@ -159,105 +152,6 @@ impl<'m> Checker<'_, 'm> {
             }
         }
         worst
-    }
-
-    fn groups(&self, db: &'m Database, branch: Branch, depth: usize) -> Vec<GroupPick<'m>> {
-        let scope = db.resource.scope;
-        let mut picks = Vec::new();
-        for choice in &db.group {
-            let Some(branch) = branch.join(&choice.branch) else {
-                continue;
-            };
-            // Where the database names its group: its own property, even when the name
-            // itself is written elsewhere (a variable default, a parameter Default).
-            let pick = |link| GroupPick {
-                link,
-                reference: Some(choice.via.unwrap_or(choice.span)),
-                branch: branch.clone(),
-                source: None,
-            };
-            match &choice.value {
-                Val::Known(target) => picks.push(pick(match self.index.group(scope, target) {
-                    GroupLink::External => Err((
-                        match target {
-                            crate::model::Target::Name(name) => format!(
-                                "the parameter group `{name}`, which the scanned files do not declare"
-                            ),
-                            // A declared resource that is not a parameter group (a database, say).
-                            crate::model::Target::Resource(id) => {
-                                format!("`{id}`, a resource that is not a parameter group")
-                            }
-                        },
-                        choice.span,
-                        choice.via,
-                    )),
-                    link => Ok(link),
-                })),
-                Val::Unknown(what) => {
-                    picks.push(pick(Err((what.clone(), choice.span, choice.via))))
-                }
-                Val::Absent => picks.extend(self.inherited(db, &branch, depth)),
-            }
-        }
-        picks
-    }
-
-    /// The group of a database that names none: a same-region replica's source's, else default.
-    fn inherited(&self, db: &'m Database, branch: &Branch, depth: usize) -> Vec<GroupPick<'m>> {
-        let default = |branch: Branch| GroupPick {
-            link: Ok(GroupLink::Default { family: None }),
-            reference: None,
-            branch,
-            source: None,
-        };
-        let mut picks = Vec::new();
-        for source in &db.replica_source {
-            let Some(branch) = branch.join(&source.branch) else {
-                continue;
-            };
-            match &source.value {
-                Val::Absent => picks.push(default(branch)),
-                Val::Known(target) if is_arn(target) => picks.push(default(branch)),
-                Val::Known(target) => match self.index.database(db.resource.scope, target) {
-                    Some(origin) if depth < MAX_REPLICA_DEPTH && !std::ptr::eq(origin, db) => {
-                        for mut pick in self.groups(origin, branch, depth + 1) {
-                            pick.source = Some(origin);
-                            picks.push(pick);
-                        }
-                    }
-                    Some(_) => picks.push(GroupPick {
-                        link: Err((
-                            "a chain of read replicas that loops".into(),
-                            source.span,
-                            source.via,
-                        )),
-                        reference: None,
-                        branch,
-                        source: None,
-                    }),
-                    None => picks.push(GroupPick {
-                        link: Err((
-                            format!(
-                                "the source database `{}`, which the scanned files do not declare",
-                                name_of(target)
-                            ),
-                            source.span,
-                            source.via,
-                        )),
-                        reference: None,
-                        branch,
-                        source: None,
-                    }),
-                },
-                Val::Unknown(what) => picks.push(GroupPick {
-                    link: Err((what.clone(), source.span, source.via)),
-                    reference: None,
-                    branch,
-                    source: None,
-                }),
-            }
-        }
-        picks
     }
 
     fn scenario(
@@ -505,11 +399,5 @@ fn unverifiable_at<'m, T>(field: &'static str, what: &str, choice: &Choice<T>) -
         what: what.to_string(),
         span: choice.span,
         via: choice.via,
-    }
-}
-
-fn name_of(target: &crate::model::Target) -> &str {
-    match target {
-        crate::model::Target::Resource(name) | crate::model::Target::Name(name) => name,
     }
 }

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
 use super::functions;
-use super::modules::Instance;
+use super::instance::Instance;
 use super::syntax::{Expr, ExprKind, Operator, Part};
 use crate::model::Branch;
 use crate::source::Span;

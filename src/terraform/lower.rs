@@ -4,7 +4,7 @@
 //! instances' values, each under a branch naming its key.
 
 use super::eval::{Alt, Alts, Bindings, Kind, V};
-use super::modules::Instance;
+use super::instance::Instance;
 use super::syntax::{Block, Body, ExprKind};
 use crate::model::{
     Branch, Choice, Choices, Database, DatabaseKind, FileModel, GroupLevel, Member, Parameter,

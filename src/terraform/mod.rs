@@ -4,11 +4,13 @@
 
 pub mod eval;
 pub mod functions;
+pub mod instance;
 pub mod json;
 pub mod lower;
 pub mod modules;
 pub mod plan;
 pub mod syntax;
+pub mod targeted;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -21,7 +23,8 @@ use crate::source::normalize;
 use crate::source::SourceFile;
 use crate::suppression::{self, Suppression};
 use eval::Alts;
-use modules::{default_value, Constants, Instance, Loader, Module};
+use instance::{default_value, Constants, Instance};
+use modules::{Loader, Module};
 
 pub struct Loaded {
     pub models: Vec<FileModel>,
@@ -135,7 +138,7 @@ fn check_root(
 fn lower_all(instance: &Instance, scope: ScopeId, model: &mut FileModel) {
     lower::lower(instance, scope, model);
     for child in instance.children.borrow().values() {
-        if let modules::Child::Local(child) = child {
+        if let instance::Child::Local(child) = child {
             lower_all(child, scope, model);
         }
     }

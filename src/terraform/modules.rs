@@ -1,7 +1,7 @@
-//! Modules and their instances: a directory's `.tf`/`.tf.json` files parsed once, instantiated
-//! with the variable values its caller passes (or the root's defaults and tfvars), with locals
-//! evaluated lazily (cycles become unknowns) and local child modules followed, including the
-//! copies `terraform init` leaves under `.terraform/modules`.
+//! Modules: a directory's `.tf`/`.tf.json` files read and parsed once (`Loader`), and
+//! instantiated with the variable values its caller passes (or the root's defaults and tfvars),
+//! following local child modules and the copies `terraform init` leaves under
+//! `.terraform/modules`. An instance's values live in `instance.rs`.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use super::eval::{alt, Alts, Bindings, Ctx, Kind, LocalCache, V};
+use super::eval::{Alts, Bindings, LocalCache};
+use super::instance::{default_value, Child, Files, Instance};
 use super::syntax::{Body, ExprKind};
 use crate::diagnostic::Finding;
 use crate::model::Branch;
@@ -39,153 +40,12 @@ impl Module {
     }
 }
 
-pub type Files = Rc<RefCell<HashMap<FileId, Arc<SourceFile>>>>;
-
-pub enum Child {
-    Local(Rc<Instance>),
-    /// A module whose source is not read (registry, git, a loop); its outputs are unknown.
-    Unread(String),
-}
-
-pub struct Instance {
-    pub module: Rc<Module>,
-    /// `""` for the root, `module.db.` for a child.
-    pub prefix: String,
-    /// `modules.json` key: `db`, `db.sub`.
-    pub key: String,
-    pub inputs: HashMap<String, Alts>,
-    pub locals: LocalCache,
-    pub children: RefCell<HashMap<String, Child>>,
-    pub files: Files,
-}
-
-impl Instance {
-    pub fn text_of(&self, span: Span) -> Option<String> {
-        let files = self.files.borrow();
-        files.get(&span.file).map(|f| f.slice(span).to_string())
-    }
-
-    pub fn ctx(&self, bindings: Bindings) -> Ctx<'_> {
-        Ctx {
-            instance: self,
-            bindings,
-        }
-    }
-
-    pub fn variable(&self, name: &str, span: Span, branch: &Branch) -> Alts {
-        match self.inputs.get(name) {
-            Some(alts) => join_all(alts, branch),
-            None => vec![alt(
-                V::unknown(
-                    span,
-                    format!("`var.{name}`, which this module does not declare"),
-                ),
-                branch,
-            )],
-        }
-    }
-
-    pub fn local(&self, name: &str, span: Span, branch: &Branch, depth: usize) -> Alts {
-        if let Some(alts) = self.locals.values.borrow().get(name) {
-            return join_all(alts, branch);
-        }
-        if !self.locals.active.borrow_mut().insert(name.to_string()) {
-            return vec![alt(
-                V::unknown(span, format!("`local.{name}`, which refers to itself")),
-                branch,
-            )];
-        }
-        let expr = self
-            .module
-            .blocks("locals")
-            .find_map(|(_, block)| block.body.attribute(name))
-            .map(|a| a.value.clone());
-        let alts = match expr {
-            // The caller's depth carries on, so a long chain of locals ends in an unknown.
-            Some(expr) => {
-                self.ctx(Bindings::default())
-                    .eval_nested(&expr, &Branch::default(), depth)
-            }
-            None => vec![alt(
-                V::unknown(span, format!("`local.{name}`, which is not declared")),
-                &Branch::default(),
-            )],
-        };
-        self.locals.active.borrow_mut().remove(name);
-        self.locals
-            .values
-            .borrow_mut()
-            .insert(name.to_string(), alts.clone());
-        join_all(&alts, branch)
-    }
-
-    pub fn module_output(
-        &self,
-        call: &str,
-        output: &str,
-        span: Span,
-        branch: &Branch,
-        depth: usize,
-    ) -> Alts {
-        let children = self.children.borrow();
-        match children.get(call) {
-            Some(Child::Local(child)) => {
-                let expr = child
-                    .module
-                    .blocks("output")
-                    .find(|(_, b)| b.label(0) == Some(output))
-                    .and_then(|(_, b)| b.body.attribute("value"))
-                    .map(|a| a.value.clone());
-                match expr {
-                    Some(expr) => child
-                        .ctx(Bindings::default())
-                        .eval_nested(&expr, branch, depth),
-                    None => vec![alt(
-                        V::unknown(
-                            span,
-                            format!(
-                                "output `{output}` of module `{call}`, which it does not declare"
-                            ),
-                        ),
-                        branch,
-                    )],
-                }
-            }
-            Some(Child::Unread(source)) => vec![alt(
-                V::unknown(
-                    span,
-                    format!(
-                        "output `{output}` of module `{call}`, whose source `{source}` is not read"
-                    ),
-                ),
-                branch,
-            )],
-            None => vec![alt(
-                V::unknown(span, format!("`module.{call}`, which is not declared")),
-                branch,
-            )],
-        }
-    }
-}
-
-fn join_all(alts: &Alts, branch: &Branch) -> Alts {
-    alts.iter()
-        .filter_map(|a| {
-            let joined = branch.join(&a.branch)?;
-            Some(super::eval::Alt {
-                branch: joined,
-                ..a.clone()
-            })
-        })
-        .collect()
-}
-
 /// Reads module directories once each, allocating file ids and collecting parse errors.
 pub struct Loader<'c> {
     pub cwd: &'c Path,
     /// File ids, shared by the loaders working in parallel.
     ids: &'c std::sync::atomic::AtomicU32,
-    /// Parse only the blocks the verdict reads (see `syntax::relevant_only`).
+    /// Parse only the blocks the verdict reads (see `targeted::relevant_only`).
     pub targeted: bool,
     pub files: Files,
     pub findings: Vec<Finding>,
@@ -303,7 +163,7 @@ impl<'c> Loader<'c> {
                 // not parse, the whole file is parsed so the error points at the real text.
                 let masked = self
                     .targeted
-                    .then(|| super::syntax::relevant_only(source.text()))
+                    .then(|| super::targeted::relevant_only(source.text()))
                     .flatten();
                 match masked.map(|text| super::syntax::parse(&text, source.id)) {
                     Some(Ok(body)) => Ok(body),
@@ -406,55 +266,6 @@ impl<'c> Loader<'c> {
                 .insert(name.to_string(), child);
         }
         instance
-    }
-}
-
-/// A variable's default, or an unknown naming the variable.
-pub fn default_value(variable: &super::syntax::Block, name: &str) -> Alts {
-    let constants = Constants;
-    match variable.body.attribute("default") {
-        Some(default) => constants.eval(&default.value),
-        None => vec![alt(
-            V::unknown(
-                variable.header,
-                format!(
-                    "`var.{name}`, which has no default and no value in the scanned tfvars files"
-                ),
-            ),
-            &Branch::default(),
-        )],
-    }
-}
-
-/// Evaluates constant expressions (defaults, tfvars) where no reference can resolve.
-pub struct Constants;
-
-impl Constants {
-    pub fn eval(&self, expr: &super::syntax::Expr) -> Alts {
-        let module = Rc::new(Module {
-            dir: PathBuf::new(),
-            files: Vec::new(),
-        });
-        let empty = Instance {
-            module,
-            prefix: String::new(),
-            key: String::new(),
-            inputs: HashMap::new(),
-            locals: LocalCache::default(),
-            children: RefCell::new(HashMap::new()),
-            files: Rc::new(RefCell::new(HashMap::new())),
-        };
-        let alts = empty
-            .ctx(Bindings::default())
-            .eval(expr, &Branch::default());
-        alts.into_iter()
-            .map(|mut a| {
-                if let Kind::Ref(_) = a.v.kind {
-                    a.v.kind = Kind::Unknown("a reference where a constant belongs".into());
-                }
-                a
-            })
-            .collect()
     }
 }
 
