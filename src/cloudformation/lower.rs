@@ -202,6 +202,7 @@ impl Lowering<'_> {
             resource,
             level,
             name: self.literal(name_property),
+            unresolved_name: None,
             family: self.string("Family"),
             parameters,
             slot,

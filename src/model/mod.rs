@@ -31,6 +31,10 @@ pub struct Resource {
 pub enum Target {
     Resource(String),
     Name(String),
+    /// The ARN of a resource declared in the files (`aws_db_instance.x.arn`): it links like
+    /// the resource, but a read replica whose source is an ARN is the cross-region form
+    /// (rule.md §7).
+    Arn(String),
 }
 
 /// An RDS database for the rule: a standalone DB instance or a DB cluster.
@@ -82,6 +86,9 @@ pub struct ParameterGroup {
     pub level: GroupLevel,
     /// The literal physical name, when the template gives one.
     pub name: Option<String>,
+    /// Where the unresolved expression its name comes from is written: a database whose group
+    /// is that same expression (`local.parameter_group_name` on both) uses this group.
+    pub unresolved_name: Option<Span>,
     pub family: Choices<String>,
     pub parameters: Parameters,
     /// Where a fix can add a parameter.

@@ -150,7 +150,9 @@ pub static ENGINES: &[Engine] = &[
         values: ValueRule::Boolean,
         enabling: "1",
         level: GroupLevel::Cluster,
-        enforced_from: None,
+        // Version 8.4 (`8.4.mysql_aurora.*`, family aurora-mysql8.4) sets it ON by default:
+        // "AuroraMySQL.Upgrade-v3-v84-security".
+        enforced_from: Some(&[8, 4]),
         parameter_from: None,
         upgrade: None,
         family: FamilyStyle::MajorMinor,
@@ -401,6 +403,15 @@ mod tests {
             check("aurora-mysql", "8.0.mysql_aurora.3.05.2"),
             Default::NotEnforced
         );
+        assert_eq!(
+            check("aurora-mysql", "5.7.mysql_aurora.2.11.2"),
+            Default::NotEnforced
+        );
+        assert_eq!(
+            check("aurora-mysql", "8.4.mysql_aurora.4.0.0"),
+            Default::Enforced
+        );
+        assert_eq!(check("aurora-mysql", "8"), Default::Undetermined);
         assert_eq!(check("aurora", "5.6.10a"), Default::CannotEnforce);
         assert_eq!(
             check("sqlserver-se", "15.00.4365.2.v1"),

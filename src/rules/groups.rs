@@ -44,7 +44,7 @@ impl<'m> Checker<'_, 'm> {
                                 "the parameter group `{name}`, which the scanned files do not declare"
                             ),
                             // A declared resource that is not a parameter group (a database, say).
-                            crate::model::Target::Resource(id) => {
+                            crate::model::Target::Resource(id) | crate::model::Target::Arn(id) => {
                                 format!("`{id}`, a resource that is not a parameter group")
                             }
                         },
@@ -53,9 +53,14 @@ impl<'m> Checker<'_, 'm> {
                     )),
                     link => Ok(link),
                 })),
-                Val::Unknown(what) => {
-                    picks.push(pick(Err((what.clone(), choice.span, choice.via))))
-                }
+                // The same unresolved expression as a group's name: that group, whatever the
+                // name turns out to be.
+                Val::Unknown(what) => picks.push(pick(
+                    match self.index.group_named_by(scope, choice.span) {
+                        Some(group) => Ok(GroupLink::Declared(group)),
+                        None => Err((what.clone(), choice.span, choice.via)),
+                    },
+                )),
                 Val::Absent => picks.extend(self.inherited(db, &branch, depth)),
             }
         }
@@ -123,6 +128,6 @@ impl<'m> Checker<'_, 'm> {
 
 fn name_of(target: &Target) -> &str {
     match target {
-        Target::Resource(name) | Target::Name(name) => name,
+        Target::Resource(name) | Target::Name(name) | Target::Arn(name) => name,
     }
 }

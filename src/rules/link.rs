@@ -11,6 +11,8 @@ use crate::source::Span;
 pub struct Index<'m> {
     groups_by_id: HashMap<(ScopeId, &'m str), &'m ParameterGroup>,
     groups_by_name: HashMap<String, &'m ParameterGroup>,
+    /// Groups by the unresolved expression their name comes from.
+    groups_by_unresolved_name: HashMap<(ScopeId, Span), &'m ParameterGroup>,
     databases_by_id: HashMap<(ScopeId, &'m str), &'m Database>,
     databases_by_name: HashMap<String, &'m Database>,
     pub members: Vec<&'m Member>,
@@ -43,6 +45,11 @@ impl<'m> Index<'m> {
                         .groups_by_name
                         .insert(name.to_ascii_lowercase(), group);
                 }
+                if let Some(span) = group.unresolved_name {
+                    index
+                        .groups_by_unresolved_name
+                        .insert((group.resource.scope, span), group);
+                }
             }
             for database in &model.databases {
                 let key = (database.resource.scope, database.resource.name.as_str());
@@ -73,10 +80,12 @@ impl<'m> Index<'m> {
 
     pub fn group(&self, scope: ScopeId, target: &'m Target) -> GroupLink<'m> {
         match target {
-            Target::Resource(id) => match self.groups_by_id.get(&(scope, id.as_str())) {
-                Some(group) => GroupLink::Declared(group),
-                None => GroupLink::External,
-            },
+            Target::Resource(id) | Target::Arn(id) => {
+                match self.groups_by_id.get(&(scope, id.as_str())) {
+                    Some(group) => GroupLink::Declared(group),
+                    None => GroupLink::External,
+                }
+            }
             Target::Name(name) => {
                 let lower = name.trim().to_ascii_lowercase();
                 if let Some(family) = name
@@ -96,10 +105,17 @@ impl<'m> Index<'m> {
         }
     }
 
+    /// The group whose name is the unresolved expression written at `span`, if any.
+    pub fn group_named_by(&self, scope: ScopeId, span: Span) -> Option<&'m ParameterGroup> {
+        self.groups_by_unresolved_name.get(&(scope, span)).copied()
+    }
+
     /// The database a replica source or a member's cluster names, if the scan declares it.
     pub fn database(&self, scope: ScopeId, target: &Target) -> Option<&'m Database> {
         match target {
-            Target::Resource(id) => self.databases_by_id.get(&(scope, id.as_str())).copied(),
+            Target::Resource(id) | Target::Arn(id) => {
+                self.databases_by_id.get(&(scope, id.as_str())).copied()
+            }
             Target::Name(name) => self
                 .databases_by_name
                 .get(&name.trim().to_ascii_lowercase())
@@ -117,7 +133,11 @@ impl<'m> Index<'m> {
 
 /// True for an ARN: a replica source in another region (or account).
 pub fn is_arn(target: &Target) -> bool {
-    matches!(target, Target::Name(name) if name.trim_start().starts_with("arn:"))
+    match target {
+        Target::Arn(_) => true,
+        Target::Name(name) => name.trim_start().starts_with("arn:"),
+        Target::Resource(_) => false,
+    }
 }
 
 /// Identity of a group for "used" bookkeeping.

@@ -1,14 +1,17 @@
 //! Evaluates Terraform expressions into alternatives: each a value that keeps the span where it
 //! is written (a variable default, a tfvars file, a module input), the branch it holds under
 //! (conditionals name their condition), and the reference it came through. What cannot be
-//! evaluated is `Kind::Unknown` naming the expression; resource references stay references.
+//! evaluated is `Kind::Unknown` naming the expression; resource references stay references
+//! (`references.rs`), and values Terraform knows at plan time are known here too: an object
+//! literal is not null whatever its fields, `false && x` is false.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use super::functions;
 use super::instance::Instance;
-use super::syntax::{Expr, ExprKind, Operator, Part};
+use super::syntax::{Expr, ExprKind, For, Operator, Part};
 use crate::model::Branch;
 use crate::source::Span;
 
@@ -22,17 +25,37 @@ pub struct V {
     pub kind: Kind,
 }
 
+/// A value. Lists and maps are shared, so passing a large value around (a locals object, a
+/// tfvars list) never copies it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Kind {
     Null,
     Bool(bool),
     Num(String),
     Str(String),
-    List(Vec<V>),
-    Map(Vec<(String, V)>),
-    /// A reference to a resource, by its full address (`module.db.aws_db_parameter_group.this`).
-    Ref(String),
+    List(Rc<Vec<V>>),
+    Map(Rc<Vec<(String, V)>>),
+    /// A resource, or one of its attributes that links (a name, an id, an ARN).
+    Ref(Ref),
     Unknown(String),
+}
+
+/// A reference to a resource by its full address (`module.db.aws_db_parameter_group.this`),
+/// and the attribute named, if any (`name`, `id`, `arn`, …).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ref {
+    pub address: String,
+    pub attribute: Option<String>,
+}
+
+impl Kind {
+    pub fn list(items: Vec<V>) -> Kind {
+        Kind::List(Rc::new(items))
+    }
+
+    pub fn map(entries: Vec<(String, V)>) -> Kind {
+        Kind::Map(Rc::new(entries))
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -85,13 +108,15 @@ pub fn alt(v: V, branch: &Branch) -> Alt {
     }
 }
 
-/// Extra names bound while evaluating inside a resource or a dynamic block.
+/// Extra names bound while evaluating inside a resource, a dynamic block or a `for`.
 #[derive(Clone, Debug, Default)]
 pub struct Bindings {
     pub each: Option<(V, V)>,
     pub count_index: Option<V>,
     /// A dynamic block's iterator: name, key, value.
     pub iterator: Option<(String, V, V)>,
+    /// A `for` expression's variables, innermost last.
+    pub names: Vec<(String, V)>,
 }
 
 pub struct Ctx<'a> {
@@ -116,7 +141,7 @@ impl Ctx<'_> {
         self.eval_at(expr, branch, depth + 1)
     }
 
-    fn eval_at(&self, expr: &Expr, branch: &Branch, depth: usize) -> Alts {
+    pub(super) fn eval_at(&self, expr: &Expr, branch: &Branch, depth: usize) -> Alts {
         let one = |kind| vec![alt(V::new(expr.span, kind), branch)];
         if depth > MAX_DEPTH {
             return one(Kind::Unknown("an expression nested too deeply".into()));
@@ -141,8 +166,8 @@ impl Ctx<'_> {
                         match (&v.kind, v.scalar()) {
                             (_, Some(text)) => out.push_str(&text),
                             (Kind::Unknown(what), _) => return Kind::Unknown(what.clone()),
-                            (Kind::Ref(address), _) => {
-                                return Kind::Unknown(format!("an attribute of `{address}`"))
+                            (Kind::Ref(r), _) => {
+                                return Kind::Unknown(format!("an attribute of `{}`", r.address))
                             }
                             _ => return Kind::Unknown("a non-string value in a template".into()),
                         }
@@ -156,24 +181,24 @@ impl Ctx<'_> {
                     .map(|e| self.eval_at(e, branch, depth + 1))
                     .collect();
                 combine(expr.span, branch, alts, |values| {
-                    Kind::List(values.to_vec())
+                    Kind::list(values.to_vec())
                 })
             }
             ExprKind::Object(entries) => {
-                let mut alts = Vec::new();
+                let mut alts = Vec::with_capacity(entries.len() * 2);
                 for (key, value) in entries {
                     alts.push(self.eval_at(key, branch, depth + 1));
                     alts.push(self.eval_at(value, branch, depth + 1));
                 }
                 combine(expr.span, branch, alts, |values| {
-                    let mut map = Vec::new();
+                    let mut map = Vec::with_capacity(values.len() / 2);
                     for pair in values.chunks(2) {
                         match pair[0].scalar() {
                             Some(key) => map.push((key, pair[1].clone())),
                             None => return Kind::Unknown("an object with a computed key".into()),
                         }
                     }
-                    Kind::Map(map)
+                    Kind::map(map)
                 })
             }
             ExprKind::Conditional(condition, then, otherwise) => {
@@ -240,6 +265,7 @@ impl Ctx<'_> {
                     functions::binary(op, &values[0], &values[1])
                 })
             }
+            ExprKind::For(for_expr) => self.for_expr(for_expr, expr.span, branch, depth),
         }
     }
 
@@ -271,6 +297,10 @@ impl Ctx<'_> {
             }
             alts
         };
+        // A `for` variable shadows every other name.
+        if let Some((_, value)) = self.bindings.names.iter().rev().find(|(n, _)| n == name) {
+            return self.apply(vec![alt(value.clone(), branch)], ops, depth);
+        }
         match name {
             "var" => match attr(0) {
                 Some(var) => {
@@ -308,7 +338,16 @@ impl Ctx<'_> {
                 (Some(index), Some("index")) => vec![alt(index.clone(), branch)],
                 _ => unknown("`count` outside a `count` resource".into()),
             },
-            "data" => unknown(format!("the data source `{}`", self.text(expr))),
+            "data" => match (attr(0), attr(1)) {
+                (Some(type_name), Some(data_name)) => self.resource_ref(
+                    expr,
+                    ("data.", type_name, data_name),
+                    &ops[2..],
+                    branch,
+                    depth,
+                ),
+                _ => unknown(format!("the data source `{}`", self.text(expr))),
+            },
             "path" | "terraform" | "self" => unknown(format!("`{}`", self.text(expr))),
             _ => {
                 if let Some((iterator, key, value)) = &self.bindings.iterator {
@@ -325,22 +364,8 @@ impl Ctx<'_> {
                     }
                 }
                 match attr(0) {
-                    // A resource reference: its name or id links, other attributes are unknown.
                     Some(resource) => {
-                        let address = format!("{}{name}.{resource}", self.instance.prefix);
-                        let attribute = ops[1..].iter().find_map(|op| match op {
-                            Operator::Attr(a) => Some(a.as_str()),
-                            _ => None,
-                        });
-                        match attribute {
-                            Some("name" | "id" | "arn" | "identifier" | "cluster_identifier")
-                            | None => {
-                                vec![alt(V::new(expr.span, Kind::Ref(address)), branch)]
-                            }
-                            Some(other) => {
-                                unknown(format!("the attribute `{other}` of `{address}`"))
-                            }
-                        }
+                        self.resource_ref(expr, ("", name, resource), &ops[1..], branch, depth)
                     }
                     None => unknown(format!("`{name}`, which is not a Terraform reference")),
                 }
@@ -349,7 +374,7 @@ impl Ctx<'_> {
     }
 
     /// Applies `.attr`, `[index]` and splats to each alternative.
-    fn apply(&self, base: Alts, ops: &[Operator], depth: usize) -> Alts {
+    pub(super) fn apply(&self, base: Alts, ops: &[Operator], depth: usize) -> Alts {
         let Some((op, rest)) = ops.split_first() else {
             return base;
         };
@@ -382,12 +407,12 @@ impl Ctx<'_> {
                     }
                 }
                 Operator::Splat => {
-                    let items = match &a.v.kind {
-                        Kind::List(items) => items.clone(),
+                    let items: Vec<V> = match &a.v.kind {
+                        Kind::List(items) => items.to_vec(),
                         Kind::Null => Vec::new(),
                         _ => vec![a.v.clone()],
                     };
-                    let mut values = Vec::new();
+                    let mut values = Vec::with_capacity(items.len());
                     for item in items {
                         let mapped = self.apply(
                             vec![Alt {
@@ -400,7 +425,7 @@ impl Ctx<'_> {
                         values.extend(mapped.into_iter().map(|m| m.v));
                     }
                     out.push(Alt {
-                        v: V::new(a.v.span, Kind::List(values)),
+                        v: V::new(a.v.span, Kind::list(values)),
                         ..a
                     });
                     continue;
@@ -409,10 +434,147 @@ impl Ctx<'_> {
         }
         out
     }
+
+    /// `[for v in xs : f(v) if p(v)]` and `{for k, v in m : k => v if p(k, v)}`: elements whose
+    /// condition is unknown make the result unknown; a condition on an overridable root
+    /// default keeps both outcomes, like a conditional.
+    fn for_expr(&self, f: &For, span: Span, branch: &Branch, depth: usize) -> Alts {
+        let mut out = Vec::new();
+        for collection in self.eval_at(&f.collection, branch, depth + 1) {
+            let unknown = |what: &str| alt(V::unknown(span, what), &collection.branch);
+            let pairs: Vec<(V, V)> = match &collection.v.kind {
+                Kind::List(items) => items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| (V::new(item.span, Kind::Num(i.to_string())), item.clone()))
+                    .collect(),
+                Kind::Map(entries) => entries
+                    .iter()
+                    .map(|(k, v)| (V::new(v.span, Kind::Str(k.clone())), v.clone()))
+                    .collect(),
+                Kind::Unknown(what) => {
+                    out.push(unknown(what));
+                    continue;
+                }
+                _ => {
+                    out.push(unknown("a `for` over a value that is not a collection"));
+                    continue;
+                }
+            };
+            // Each partial result: the elements so far, under a branch.
+            type Partial = (Vec<(Option<V>, V)>, Branch, bool);
+            let mut partial: Vec<Partial> =
+                vec![(Vec::new(), collection.branch.clone(), collection.soft)];
+            let mut failed: Option<String> = None;
+            for (key, value) in pairs {
+                let mut names = self.bindings.names.clone();
+                if let Some(key_var) = &f.key_var {
+                    names.push((key_var.clone(), key.clone()));
+                }
+                names.push((f.value_var.clone(), value));
+                let ctx = Ctx {
+                    instance: self.instance,
+                    bindings: Bindings {
+                        names,
+                        ..self.bindings.clone()
+                    },
+                };
+                let mut next: Vec<Partial> = Vec::new();
+                for (items, assumed, soft) in &partial {
+                    let conditions = match &f.cond {
+                        Some(cond) => ctx.eval_at(cond, assumed, depth + 1),
+                        None => vec![alt(V::new(span, Kind::Bool(true)), assumed)],
+                    };
+                    for c in conditions {
+                        let outcomes: Vec<(bool, Branch)> = match (&c.v.kind, c.soft) {
+                            (Kind::Bool(holds), false) => vec![(*holds, c.branch.clone())],
+                            (Kind::Bool(_), true) => {
+                                let text = self.text(f.cond.as_ref().expect("a condition"));
+                                vec![
+                                    (true, c.branch.with(&text, true)),
+                                    (false, c.branch.with(&text, false)),
+                                ]
+                            }
+                            _ => {
+                                failed.get_or_insert_with(|| {
+                                    c.v.first_unknown()
+                                        .unwrap_or("a `for` condition that is not a boolean")
+                                        .to_string()
+                                });
+                                continue;
+                            }
+                        };
+                        for (holds, taken) in outcomes {
+                            if !holds {
+                                next.push((items.clone(), taken, *soft || c.soft));
+                                continue;
+                            }
+                            let keys = match &f.key {
+                                Some(k) => ctx
+                                    .eval_at(k, &taken, depth + 1)
+                                    .into_iter()
+                                    .map(|a| (Some(a.v), a.branch, a.soft))
+                                    .collect(),
+                                None => vec![(None, taken.clone(), false)],
+                            };
+                            for (k, key_branch, key_soft) in keys {
+                                for v in ctx.eval_at(&f.value, &key_branch, depth + 1) {
+                                    let mut items = items.clone();
+                                    items.push((k.clone(), v.v));
+                                    next.push((items, v.branch, *soft || key_soft || v.soft));
+                                }
+                            }
+                        }
+                    }
+                }
+                if next.len() > MAX_ALTS {
+                    failed.get_or_insert_with(|| "a `for` with too many combinations".into());
+                }
+                if failed.is_some() {
+                    break;
+                }
+                partial = next;
+            }
+            if let Some(what) = failed {
+                out.push(unknown(&what));
+                continue;
+            }
+            for (items, branch, soft) in partial {
+                let kind = if f.key.is_some() {
+                    let mut map: Vec<(String, V)> = Vec::with_capacity(items.len());
+                    let mut computed = false;
+                    for (k, v) in items {
+                        match k.as_ref().and_then(V::scalar) {
+                            // Later keys win, as for an object literal (grouping aside).
+                            Some(k) if !f.grouping => {
+                                map.retain(|(existing, _)| *existing != k);
+                                map.push((k, v));
+                            }
+                            _ => computed = true,
+                        }
+                    }
+                    if computed {
+                        Kind::Unknown("a `for` with computed or grouped keys".into())
+                    } else {
+                        Kind::map(map)
+                    }
+                } else {
+                    Kind::list(items.into_iter().map(|(_, v)| v).collect())
+                };
+                out.push(Alt {
+                    v: V::new(span, kind),
+                    branch,
+                    via: collection.via,
+                    soft,
+                });
+            }
+        }
+        cap(out, span)
+    }
 }
 
 /// `value.name` or `value["name"]` / `value[0]`.
-fn get(value: &V, key: &str, span: Span) -> V {
+pub(super) fn get(value: &V, key: &str, span: Span) -> V {
     match &value.kind {
         Kind::Map(entries) => entries
             .iter()
@@ -424,14 +586,34 @@ fn get(value: &V, key: &str, span: Span) -> V {
             Ok(i) if i < items.len() => items[i].clone(),
             _ => V::unknown(span, format!("index `{key}` of a list of {}", items.len())),
         },
-        Kind::Unknown(_) | Kind::Ref(_) => value.clone(),
+        Kind::Unknown(_) => value.clone(),
+        // `aws_x.y.name` is kept as a link; `.id` of a module output that is one stays one.
+        Kind::Ref(_) => value.clone(),
         Kind::Null => V::new(span, Kind::Null),
         _ => V::unknown(span, format!("`.{key}` of a value that has no attributes")),
     }
 }
 
-/// Every consistent combination of the parts' alternatives, folded by `f`.
+/// Every consistent combination of the parts' alternatives, folded by `f`. Parts with one
+/// alternative each (most expressions) are folded in one pass, so a 40,000-item list costs
+/// 40,000 steps, not 40,000².
 pub fn combine(span: Span, branch: &Branch, parts: Vec<Alts>, f: impl Fn(&[V]) -> Kind) -> Alts {
+    if parts.iter().all(|p| p.len() == 1) {
+        let mut values = Vec::with_capacity(parts.len());
+        let mut joined = branch.clone();
+        let (mut via, mut soft) = (None, false);
+        for part in parts {
+            let a = part.into_iter().next().expect("one alternative");
+            let Some(next) = joined.join(&a.branch) else {
+                return Vec::new();
+            };
+            joined = next;
+            via = via.or(a.via);
+            soft |= a.soft;
+            values.push(a.v);
+        }
+        return vec![folded(span, values, joined, via, soft, &f)];
+    }
     let mut partial: Vec<(Vec<V>, Branch, Option<Span>, bool)> =
         vec![(Vec::new(), branch.clone(), None, false)];
     for part in parts {
@@ -456,21 +638,30 @@ pub fn combine(span: Span, branch: &Branch, parts: Vec<Alts>, f: impl Fn(&[V]) -
     }
     partial
         .into_iter()
-        .map(|(values, branch, via, soft)| {
-            let kind = f(&values);
-            // A single value passed through unchanged keeps the span where it is written.
-            let span = match values.as_slice() {
-                [only] if only.kind == kind => only.span,
-                _ => span,
-            };
-            Alt {
-                v: V::new(span, kind),
-                branch,
-                via,
-                soft,
-            }
-        })
+        .map(|(values, branch, via, soft)| folded(span, values, branch, via, soft, &f))
         .collect()
+}
+
+fn folded(
+    span: Span,
+    values: Vec<V>,
+    branch: Branch,
+    via: Option<Span>,
+    soft: bool,
+    f: &impl Fn(&[V]) -> Kind,
+) -> Alt {
+    let kind = f(&values);
+    // A single value passed through unchanged keeps the span where it is written.
+    let span = match values.as_slice() {
+        [only] if only.kind == kind => only.span,
+        _ => span,
+    };
+    Alt {
+        v: V::new(span, kind),
+        branch,
+        via,
+        soft,
+    }
 }
 
 pub fn cap(mut alts: Alts, span: Span) -> Alts {

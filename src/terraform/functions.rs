@@ -47,7 +47,7 @@ pub fn call(name: &str, args: &[V]) -> Kind {
             _ => unknown(),
         },
         ("split", [_, _]) => match (text(0), text(1)) {
-            (Some(sep), Some(s)) => Kind::List(
+            (Some(sep), Some(s)) => Kind::list(
                 s.split(sep.as_str())
                     .map(|p| V::new(args[1].span, Kind::Str(p.into())))
                     .collect(),
@@ -55,12 +55,39 @@ pub fn call(name: &str, args: &[V]) -> Kind {
             _ => unknown(),
         },
         ("join", [_, list]) => match (text(0), &list.kind) {
-            (Some(sep), Kind::List(items)) => {
-                let parts: Option<Vec<String>> = items.iter().map(V::scalar).collect();
-                parts.map_or_else(unknown, |p| Kind::Str(p.join(&sep)))
-            }
+            // `join("", aws_x.y[*].name)` over a resource with `count = 1` is its name.
+            (Some(sep), Kind::List(items)) => match items.as_slice() {
+                [only] if matches!(only.kind, Kind::Ref(_)) => only.kind.clone(),
+                _ => {
+                    let parts: Option<Vec<String>> = items.iter().map(V::scalar).collect();
+                    parts.map_or_else(unknown, |p| Kind::Str(p.join(&sep)))
+                }
+            },
             _ => unknown(),
         },
+        ("one", [list]) => match &list.kind {
+            Kind::List(items) => match items.as_slice() {
+                [] => Kind::Null,
+                [only] => only.kind.clone(),
+                _ => Kind::Unknown("`one` of a list with more than one element".into()),
+            },
+            Kind::Null => Kind::Null,
+            _ => unknown(),
+        },
+        ("compact", [list]) => match &list.kind {
+            Kind::List(items) => Kind::list(
+                items
+                    .iter()
+                    .filter(|v| !matches!(&v.kind, Kind::Null) && v.scalar().as_deref() != Some(""))
+                    .cloned()
+                    .collect(),
+            ),
+            _ => unknown(),
+        },
+        ("coalescelist", lists) => lists
+            .iter()
+            .find(|l| matches!(&l.kind, Kind::List(items) if !items.is_empty()))
+            .map_or_else(unknown, |l| l.kind.clone()),
         ("element", [list, index]) => match (
             &list.kind,
             index.scalar().and_then(|i| i.parse::<usize>().ok()),
@@ -84,7 +111,7 @@ pub fn call(name: &str, args: &[V]) -> Kind {
             for map in maps {
                 match &map.kind {
                     Kind::Map(entries) => {
-                        for (k, v) in entries {
+                        for (k, v) in entries.iter() {
                             merged.retain(|(existing, _)| existing != k);
                             merged.push((k.clone(), v.clone()));
                         }
@@ -93,7 +120,7 @@ pub fn call(name: &str, args: &[V]) -> Kind {
                     _ => return unknown(),
                 }
             }
-            Kind::Map(merged)
+            Kind::map(merged)
         }
         ("concat", lists) => {
             let mut all = Vec::new();
@@ -103,18 +130,18 @@ pub fn call(name: &str, args: &[V]) -> Kind {
                     _ => return unknown(),
                 }
             }
-            Kind::List(all)
+            Kind::list(all)
         }
         ("flatten", [list]) => {
             let mut all = Vec::new();
             let mut stack = vec![list.clone()];
             while let Some(v) = stack.pop() {
-                match v.kind {
-                    Kind::List(items) => stack.extend(items.into_iter().rev()),
+                match &v.kind {
+                    Kind::List(items) => stack.extend(items.iter().rev().cloned()),
                     _ => all.push(v),
                 }
             }
-            Kind::List(all)
+            Kind::list(all)
         }
         ("coalesce", values) => values
             .iter()
@@ -132,7 +159,7 @@ pub fn call(name: &str, args: &[V]) -> Kind {
             Kind::Map(entries) => {
                 let mut keys: Vec<&String> = entries.iter().map(|(k, _)| k).collect();
                 keys.sort();
-                Kind::List(
+                Kind::list(
                     keys.into_iter()
                         .map(|k| V::new(map.span, Kind::Str(k.clone())))
                         .collect(),
@@ -144,7 +171,7 @@ pub fn call(name: &str, args: &[V]) -> Kind {
             Kind::Map(entries) => {
                 let mut sorted: Vec<&(String, V)> = entries.iter().collect();
                 sorted.sort_by(|a, b| a.0.cmp(&b.0));
-                Kind::List(sorted.into_iter().map(|(_, v)| v.clone()).collect())
+                Kind::list(sorted.into_iter().map(|(_, v)| v.clone()).collect())
             }
             _ => unknown(),
         },
@@ -223,6 +250,19 @@ pub fn unary(op: &str, v: &V) -> Kind {
 }
 
 pub fn binary(op: &str, a: &V, b: &V) -> Kind {
+    // What Terraform knows at plan time whatever the other side is: `false && x` is false,
+    // `true || x` is true, and a list or object (even with unknown elements) is not null.
+    match (op, &a.kind, &b.kind) {
+        ("&&", Kind::Bool(false), _) | ("&&", _, Kind::Bool(false)) => return Kind::Bool(false),
+        ("||", Kind::Bool(true), _) | ("||", _, Kind::Bool(true)) => return Kind::Bool(true),
+        ("==" | "!=", Kind::Null, other) | ("==" | "!=", other, Kind::Null)
+            if !matches!(other, Kind::Unknown(_)) =>
+        {
+            let equal = matches!(other, Kind::Null);
+            return Kind::Bool(if op == "==" { equal } else { !equal });
+        }
+        _ => {}
+    }
     if let Some(what) = a.first_unknown().or(b.first_unknown()) {
         return Kind::Unknown(what.to_string());
     }

@@ -68,16 +68,13 @@ impl Instance {
                 branch,
             )];
         }
-        let expr = self
-            .module
-            .blocks("locals")
-            .find_map(|(_, block)| block.body.attribute(name))
-            .map(|a| a.value.clone());
+        let module = self.module.clone();
+        let expr = module.local(name).map(|a| &a.value);
         let alts = match expr {
             // The caller's depth carries on, so a long chain of locals ends in an unknown.
             Some(expr) => {
                 self.ctx(Bindings::default())
-                    .eval_nested(&expr, &Branch::default(), depth)
+                    .eval_nested(expr, &Branch::default(), depth)
             }
             None => vec![alt(
                 V::unknown(span, format!("`local.{name}`, which is not declared")),
@@ -105,14 +102,13 @@ impl Instance {
             Some(Child::Local(child)) => {
                 let expr = child
                     .module
-                    .blocks("output")
-                    .find(|(_, b)| b.label(0) == Some(output))
-                    .and_then(|(_, b)| b.body.attribute("value"))
-                    .map(|a| a.value.clone());
+                    .output(output)
+                    .and_then(|b| b.body.attribute("value"))
+                    .map(|a| &a.value);
                 match expr {
                     Some(expr) => child
                         .ctx(Bindings::default())
-                        .eval_nested(&expr, branch, depth),
+                        .eval_nested(expr, branch, depth),
                     None => vec![alt(
                         V::unknown(
                             span,
@@ -175,10 +171,7 @@ pub struct Constants;
 
 impl Constants {
     pub fn eval(&self, expr: &super::syntax::Expr) -> Alts {
-        let module = Rc::new(Module {
-            dir: PathBuf::new(),
-            files: Vec::new(),
-        });
+        let module = Rc::new(Module::new(PathBuf::new(), Vec::new()));
         let empty = Instance {
             module,
             prefix: String::new(),

@@ -5,6 +5,7 @@
 
 use super::eval::{Alt, Alts, Bindings, Kind, V};
 use super::instance::Instance;
+use super::references::{elements, expansions};
 use super::syntax::{Block, Body, ExprKind};
 use crate::model::{
     Branch, Choice, Choices, Database, DatabaseKind, FileModel, GroupLevel, Member, Parameter,
@@ -77,70 +78,13 @@ pub fn lower(instance: &Instance, scope: ScopeId, model: &mut FileModel) {
                     GroupLevel::Cluster
                 },
                 name: lowering.literal("name"),
+                unresolved_name: lowering.unresolved("name"),
                 family: lowering.strings("family"),
                 parameters: lowering.parameters(),
                 slot: crate::diagnostic::fix::Slot::Block(block.span),
                 resource,
             }),
         }
-    }
-}
-
-/// The `count`/`for_each` instances of a resource as bindings with branches; `None` when the
-/// resource is never created (`count = 0` in every branch, an empty `for_each`).
-fn expansions(instance: &Instance, block: &Block) -> Option<Vec<(Bindings, Branch)>> {
-    let ctx = instance.ctx(Bindings::default());
-    if let Some(count) = block.body.attribute("count") {
-        let alts = ctx.eval(&count.value, &Branch::default());
-        let never = alts.iter().all(|a| a.v.scalar().as_deref() == Some("0"));
-        if never {
-            return None;
-        }
-        let index = V::new(count.value.span, Kind::Num("0".into()));
-        return Some(vec![(
-            Bindings {
-                count_index: Some(index),
-                ..Bindings::default()
-            },
-            Branch::default(),
-        )]);
-    }
-    let Some(for_each) = block.body.attribute("for_each") else {
-        return Some(vec![(Bindings::default(), Branch::default())]);
-    };
-    let mut out = Vec::new();
-    for a in ctx.eval(&for_each.value, &Branch::default()) {
-        for (key, value) in elements(&a.v) {
-            let branch = match key.scalar() {
-                Some(k) => a.branch.with_value("each.key", &format!("\"{k}\"")),
-                None => a.branch.clone(),
-            };
-            out.push((
-                Bindings {
-                    each: Some((key, value)),
-                    ..Bindings::default()
-                },
-                branch,
-            ));
-        }
-    }
-    (!out.is_empty()).then_some(out)
-}
-
-/// The (key, value) pairs a `for_each` iterates: a map's entries, a set's items (key = value),
-/// or one unknown pair.
-fn elements(v: &V) -> Vec<(V, V)> {
-    match &v.kind {
-        Kind::Map(entries) => entries
-            .iter()
-            .map(|(k, value)| (V::new(value.span, Kind::Str(k.clone())), value.clone()))
-            .collect(),
-        Kind::List(items) => items
-            .iter()
-            .map(|item| (item.clone(), item.clone()))
-            .collect(),
-        Kind::Null => Vec::new(),
-        _ => vec![(v.clone(), v.clone())],
     }
 }
 
@@ -177,20 +121,38 @@ impl Lowering<'_> {
         strings(self.eval(&self.block.body, key, &Bindings::default()))
     }
 
+    /// A property that names another resource: a reference (its `.arn` is the ARN form), a
+    /// literal name, or nothing (`null`, or `""`, which the AWS provider reads as unset).
     fn targets(&self, key: &str) -> Choices<Target> {
         self.eval(&self.block.body, key, &Bindings::default())
             .into_iter()
             .map(|a| {
                 candidate(a, |v| match &v.kind {
-                    Kind::Ref(address) => Val::Known(Target::Resource(address.clone())),
+                    Kind::Ref(r) if r.attribute.as_deref() == Some("arn") => {
+                        Val::Known(Target::Arn(r.address.clone()))
+                    }
+                    Kind::Ref(r) => Val::Known(Target::Resource(r.address.clone())),
                     Kind::Null => Val::Absent,
                     _ => match v.scalar() {
+                        Some(text) if text.trim().is_empty() => Val::Absent,
                         Some(text) => Val::Known(Target::Name(text)),
                         None => Val::Unknown(unknown_text(v)),
                     },
                 })
             })
             .collect()
+    }
+
+    /// Where the one unresolved expression a property comes from is written, if it is one.
+    fn unresolved(&self, key: &str) -> Option<crate::source::Span> {
+        match self.strings(key).as_slice() {
+            [Choice {
+                value: Val::Unknown(_),
+                span,
+                ..
+            }] => Some(*span),
+            _ => None,
+        }
     }
 
     fn literal(&self, key: &str) -> Option<String> {
@@ -221,7 +183,7 @@ impl Lowering<'_> {
                         what: unknown_text(&list.v),
                     };
                 };
-                for item in items {
+                for item in items.iter() {
                     let field = |key: &str| match &item.kind {
                         Kind::Map(entries) => entries
                             .iter()
@@ -371,7 +333,7 @@ fn candidate<T>(a: Alt, value: impl FnOnce(&V) -> Val<T>) -> Choice<T> {
 fn unknown_text(v: &V) -> String {
     match &v.kind {
         Kind::Unknown(what) => what.clone(),
-        Kind::Ref(address) => format!("an attribute of `{address}`"),
+        Kind::Ref(r) => format!("an attribute of `{}`", r.address),
         Kind::List(_) => "a list where a single value belongs".into(),
         Kind::Map(_) => "a map where a single value belongs".into(),
         _ => "a value of the wrong type".into(),

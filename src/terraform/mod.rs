@@ -9,6 +9,7 @@ pub mod json;
 pub mod lower;
 pub mod modules;
 pub mod plan;
+pub mod references;
 pub mod syntax;
 pub mod targeted;
 

@@ -27,9 +27,73 @@ pub struct ModuleFile {
 pub struct Module {
     pub dir: PathBuf,
     pub files: Vec<ModuleFile>,
+    /// Where each name is declared, so a reference is one lookup, not a scan of the module.
+    index: Index,
+}
+
+/// (file, block) positions by name; locals also by attribute.
+#[derive(Default)]
+struct Index {
+    /// `type.name` for resources, `data.type.name` for data sources.
+    resources: HashMap<String, (usize, usize)>,
+    locals: HashMap<String, (usize, usize, usize)>,
+    outputs: HashMap<String, (usize, usize)>,
 }
 
 impl Module {
+    pub fn new(dir: PathBuf, files: Vec<ModuleFile>) -> Module {
+        let mut index = Index::default();
+        for (f, file) in files.iter().enumerate() {
+            for (b, block) in file.body.blocks.iter().enumerate() {
+                let (first, second) = (block.label(0), block.label(1));
+                match (block.kind.as_str(), first, second) {
+                    ("resource", Some(kind), Some(name)) => {
+                        index
+                            .resources
+                            .entry(format!("{kind}.{name}"))
+                            .or_insert((f, b));
+                    }
+                    ("data", Some(kind), Some(name)) => {
+                        index
+                            .resources
+                            .entry(format!("data.{kind}.{name}"))
+                            .or_insert((f, b));
+                    }
+                    ("output", Some(name), _) => {
+                        index.outputs.entry(name.to_string()).or_insert((f, b));
+                    }
+                    ("locals", ..) => {
+                        for (a, attribute) in block.body.attributes.iter().enumerate() {
+                            index
+                                .locals
+                                .entry(attribute.key.clone())
+                                .or_insert((f, b, a));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Module { dir, files, index }
+    }
+
+    /// A `resource` (`mode` "") or `data` (`mode` "data.") block by type and name.
+    pub fn resource(&self, mode: &str, kind: &str, name: &str) -> Option<&super::syntax::Block> {
+        let &(f, b) = self.index.resources.get(&format!("{mode}{kind}.{name}"))?;
+        Some(&self.files[f].body.blocks[b])
+    }
+
+    /// The attribute of a `locals` block that declares `name`.
+    pub fn local(&self, name: &str) -> Option<&super::syntax::Attribute> {
+        let &(f, b, a) = self.index.locals.get(name)?;
+        Some(&self.files[f].body.blocks[b].body.attributes[a])
+    }
+
+    pub fn output(&self, name: &str) -> Option<&super::syntax::Block> {
+        let &(f, b) = self.index.outputs.get(name)?;
+        Some(&self.files[f].body.blocks[b])
+    }
+
     pub fn blocks<'m>(
         &'m self,
         kind: &'m str,
@@ -177,10 +241,7 @@ impl<'c> Loader<'c> {
                     .push(Finding::parse_error(message, span, None)),
             }
         }
-        let module = Rc::new(Module {
-            dir: dir.clone(),
-            files,
-        });
+        let module = Rc::new(Module::new(dir.clone(), files));
         self.cache.insert(dir, module.clone());
         module
     }

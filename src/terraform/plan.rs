@@ -265,6 +265,7 @@ impl Plan {
                         GroupLevel::Cluster
                     },
                     name: literal("name"),
+                    unresolved_name: None,
                     family: strings("family"),
                     slot: crate::diagnostic::fix::Slot::None,
                     parameters: if entries.is_empty() {

@@ -54,8 +54,23 @@ pub enum ExprKind {
     Conditional(Box<Expr>, Box<Expr>, Box<Expr>),
     Unary(&'static str, Box<Expr>),
     Binary(&'static str, Box<Expr>, Box<Expr>),
+    /// `[for v in xs : f(v) if p(v)]`, `{for k, v in m : k => v}`.
+    For(Box<For>),
     /// Syntax the evaluator does not model (`for` expressions, template directives).
     Unsupported(&'static str),
+}
+
+/// A `for` expression: over `collection`, binding `key_var` (index or key) and `value_var`; an
+/// object when `key` is given (`grouping` for `...`), else a list.
+#[derive(Clone, Debug)]
+pub struct For {
+    pub key_var: Option<String>,
+    pub value_var: String,
+    pub collection: Expr,
+    pub key: Option<Expr>,
+    pub value: Expr,
+    pub cond: Option<Expr>,
+    pub grouping: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -243,7 +258,19 @@ impl Converter {
                 Box::new(self.expr(&op.lhs_expr)),
                 Box::new(self.expr(&op.rhs_expr)),
             ),
-            Expression::ForExpr(_) => ExprKind::Unsupported("a `for` expression"),
+            Expression::ForExpr(for_expr) => ExprKind::For(Box::new(For {
+                key_var: for_expr
+                    .intro
+                    .key_var
+                    .as_ref()
+                    .map(|k| k.value().to_string()),
+                value_var: for_expr.intro.value_var.value().to_string(),
+                collection: self.expr(&for_expr.intro.collection_expr),
+                key: for_expr.key_expr.as_ref().map(|k| self.expr(k)),
+                value: self.expr(&for_expr.value_expr),
+                cond: for_expr.cond.as_ref().map(|c| self.expr(&c.expr)),
+                grouping: for_expr.grouping,
+            })),
         };
         Expr { span, kind }
     }
@@ -324,6 +351,16 @@ fn respan(expr: &mut Expr, span: Span) {
             respan(c, span)
         }
         ExprKind::Unary(_, e) => respan(e, span),
+        ExprKind::For(f) => {
+            respan(&mut f.collection, span);
+            respan(&mut f.value, span);
+            if let Some(key) = &mut f.key {
+                respan(key, span);
+            }
+            if let Some(cond) = &mut f.cond {
+                respan(cond, span);
+            }
+        }
         ExprKind::Binary(_, a, b) => {
             respan(a, span);
             respan(b, span)

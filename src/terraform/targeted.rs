@@ -2,15 +2,7 @@
 //! parsing, with offsets kept, so a large module parses only its RDS resources, variables,
 //! locals and module calls (ARCHITECTURE.md, "Read").
 
-/// Resource types the verdict reads; every other `resource` block, and `data`, `provider` and
-/// `terraform` blocks, are never read (a reference to them evaluates without their body).
-const READ_RESOURCES: &[&str] = &[
-    "aws_db_instance",
-    "aws_rds_cluster",
-    "aws_rds_cluster_instance",
-    "aws_db_parameter_group",
-    "aws_rds_cluster_parameter_group",
-];
+use super::references::{READ_DATA, READ_RESOURCES};
 
 /// The text with top-level blocks the verdict never reads replaced by spaces (line breaks and
 /// byte offsets kept, so spans are those of the full text). `None` when nothing can be skipped
@@ -30,7 +22,11 @@ pub fn relevant_only(text: &str) -> Option<String> {
                 let kind = kind.trim_start_matches('"').split(['"', '{']).next();
                 !kind.is_some_and(|kind| READ_RESOURCES.contains(&kind))
             }
-            ["data" | "provider" | "terraform", ..] => true,
+            ["data", kind, ..] => {
+                let kind = kind.trim_start_matches('"').split(['"', '{']).next();
+                !kind.is_some_and(|kind| READ_DATA.contains(&kind))
+            }
+            ["provider" | "terraform", ..] => true,
             _ => false,
         };
         if line.contains('{') {
