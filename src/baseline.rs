@@ -1,5 +1,6 @@
-//! Baselines: today's findings recorded by rule, file and resource name (never by line, so
-//! edits elsewhere do not revive them), and hidden on later runs. A key recorded N times hides
+//! Baselines: today's findings recorded by rule, file and resource name, and the root a shared
+//! module is checked from (never by line, so edits elsewhere do not revive them), and hidden on
+//! later runs. A key recorded N times hides
 //! at most N findings, so a second identical problem on the same resource still shows.
 
 use std::collections::BTreeMap;
@@ -21,6 +22,9 @@ pub struct Entry {
     pub rule: String,
     pub file: String,
     pub resource: String,
+    /// The root the resource is checked from, when several roots check one module.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<String>,
     #[serde(default = "one")]
     pub count: usize,
 }
@@ -29,7 +33,7 @@ fn one() -> usize {
     1
 }
 
-type Key = (String, String, String);
+type Key = (String, String, String, Option<String>);
 
 impl Baseline {
     /// The baseline of `findings`, sorted for stable diffs; `file_of` gives the path a
@@ -43,10 +47,11 @@ impl Baseline {
             version: 1,
             findings: counts
                 .into_iter()
-                .map(|((rule, file, resource), count)| Entry {
+                .map(|((rule, file, resource, root), count)| Entry {
                     rule,
                     file,
                     resource,
+                    root,
                     count,
                 })
                 .collect(),
@@ -62,6 +67,7 @@ impl Baseline {
                     entry.rule.clone(),
                     entry.file.clone(),
                     entry.resource.clone(),
+                    entry.root.clone(),
                 ))
                 .or_default() += entry.count;
         }
@@ -95,5 +101,9 @@ fn key(finding: &Finding, file_of: &dyn Fn(&Finding) -> String) -> Key {
             .as_ref()
             .map(|r| r.name.clone())
             .unwrap_or_default(),
+        finding
+            .resource
+            .as_ref()
+            .and_then(|r| r.context.as_deref().map(str::to_string)),
     )
 }

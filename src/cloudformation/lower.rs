@@ -46,6 +46,7 @@ pub fn lower(root: &Node, skipped: &[String], scope: ScopeId) -> FileModel {
             header: entry.key_span,
             type_span: type_node.span,
             span: entry.span(),
+            context: None,
         };
         let properties = entry.value.get("Properties");
         let lowering = Lowering {

@@ -96,8 +96,12 @@ impl<'t> Resolver<'t> {
                     let Some(condition) = condition.str() else {
                         return unknown("an `Fn::If` whose condition is not a name".into());
                     };
-                    let mut choices = self.eval(then, &branch.with(condition, true), depth + 1);
-                    choices.extend(self.eval(otherwise, &branch.with(condition, false), depth + 1));
+                    let mut choices = Vec::new();
+                    for (taken, holds) in [(then, true), (otherwise, false)] {
+                        if let Some(assumed) = branch.with(condition, holds) {
+                            choices.extend(self.eval(taken, &assumed, depth + 1));
+                        }
+                    }
                     cap(choices, node)
                 }
                 _ => unknown("an `Fn::If` without three arguments".into()),

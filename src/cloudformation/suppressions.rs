@@ -27,6 +27,7 @@ pub fn collect(
                 .to_string(),
             header: entry.key_span,
             span: entry.span(),
+            context: None,
         })
         .collect();
     let mut found = Vec::new();

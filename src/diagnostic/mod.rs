@@ -143,6 +143,8 @@ pub struct ResourceInfo {
     pub type_name: String,
     pub header: Span,
     pub span: Span,
+    /// The root it is checked from, when that is not its own directory (`model::Resource`).
+    pub context: Option<std::sync::Arc<str>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

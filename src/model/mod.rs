@@ -24,6 +24,10 @@ pub struct Resource {
     pub type_span: Span,
     /// The whole declaration.
     pub span: Span,
+    /// Where it is checked from, when that is not its own directory: the root module (an
+    /// example folder, a `terragrunt.hcl` directory) whose call instantiated a shared module.
+    /// Several roots calling one module give findings that differ by it.
+    pub context: Option<std::sync::Arc<str>>,
 }
 
 /// What a reference property says: a resource in the same scope, or a literal physical name.
@@ -118,13 +122,15 @@ pub struct Parameter {
 }
 
 impl ParameterGroup {
-    /// The entries named `name` (parameter names are case-insensitive in RDS).
-    pub fn parameter(&self, name: &str) -> Option<&Parameter> {
+    /// The entry named `name` that holds under `branch` (parameter names are case-insensitive
+    /// in RDS): the last one with a value for that branch, as a later setting of the same name
+    /// wins. Instances of a `for_each` group each set their own entries, under their key.
+    pub fn parameter(&self, name: &str, branch: &Branch) -> Option<&Parameter> {
         match &self.parameters {
-            Parameters::Known { entries, .. } => entries
-                .iter()
-                .rev()
-                .find(|p| p.name.eq_ignore_ascii_case(name)),
+            Parameters::Known { entries, .. } => entries.iter().rev().find(|p| {
+                p.name.eq_ignore_ascii_case(name)
+                    && p.value.iter().any(|c| branch.join(&c.branch).is_some())
+            }),
             _ => None,
         }
     }

@@ -60,18 +60,23 @@ impl<T> Choice<T> {
 pub struct Branch(pub Vec<(String, String)>);
 
 impl Branch {
-    /// Assumes a condition holds (or not).
-    pub fn with(&self, condition: &str, holds: bool) -> Branch {
+    /// Assumes a condition holds (or not); `None` when this branch assumes the opposite (the
+    /// inner `!If [C, …]` on the false side of `C` is never taken).
+    pub fn with(&self, condition: &str, holds: bool) -> Option<Branch> {
         self.with_value(condition, &holds.to_string())
     }
 
-    /// Assumes a choice takes one value (`each.key` is `"billing"`).
-    pub fn with_value(&self, choice: &str, value: &str) -> Branch {
-        let mut assumptions = self.0.clone();
-        if !assumptions.iter().any(|(c, _)| c == choice) {
-            assumptions.push((choice.to_string(), value.to_string()));
+    /// Assumes a choice takes one value (`each.key` is `"billing"`); `None` when this branch
+    /// gives it another.
+    pub fn with_value(&self, choice: &str, value: &str) -> Option<Branch> {
+        match self.0.iter().find(|(c, _)| c == choice) {
+            Some((_, assumed)) => (assumed == value).then(|| self.clone()),
+            None => {
+                let mut assumptions = self.0.clone();
+                assumptions.push((choice.to_string(), value.to_string()));
+                Some(Branch(assumptions))
+            }
         }
-        Branch(assumptions)
     }
 
     /// Both sets of assumptions together, or `None` when they contradict.
@@ -85,6 +90,20 @@ impl Branch {
             }
         }
         Some(Branch(joined))
+    }
+
+    /// These assumptions without the ones `implied` makes.
+    pub fn without(&self, implied: &Branch) -> Branch {
+        if implied.is_empty() {
+            return self.clone();
+        }
+        Branch(
+            self.0
+                .iter()
+                .filter(|assumption| !implied.0.contains(assumption))
+                .cloned()
+                .collect(),
+        )
     }
 
     pub fn is_empty(&self) -> bool {
@@ -108,17 +127,22 @@ mod tests {
 
     #[test]
     fn one_choice_takes_one_value() {
-        let orders = Branch::default().with_value("each.key", "\"orders\"");
-        let billing = Branch::default().with_value("each.key", "\"billing\"");
+        let orders = Branch::default()
+            .with_value("each.key", "\"orders\"")
+            .unwrap();
+        let billing = Branch::default()
+            .with_value("each.key", "\"billing\"")
+            .unwrap();
+        assert_eq!(orders.with_value("each.key", "\"billing\""), None);
         assert_eq!(orders.join(&billing), None);
         assert_eq!(billing.describe(), "when `each.key` is \"billing\"");
     }
 
     #[test]
     fn contradicting_branches_do_not_join() {
-        let prod = Branch::default().with("IsProd", true);
-        let dev = Branch::default().with("IsProd", false);
-        let replica = Branch::default().with("Replica", true);
+        let prod = Branch::default().with("IsProd", true).unwrap();
+        let dev = Branch::default().with("IsProd", false).unwrap();
+        let replica = Branch::default().with("Replica", true).unwrap();
         assert_eq!(prod.join(&dev), None);
         let both = prod.join(&replica).unwrap();
         assert_eq!(

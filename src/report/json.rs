@@ -53,6 +53,8 @@ struct JsonResource<'r> {
     type_name: &'r str,
     file: &'r str,
     line: usize,
+    /// The root the resource is checked from, when that is not its own directory.
+    root: Option<&'r str>,
 }
 
 #[derive(Serialize)]
@@ -95,6 +97,7 @@ fn finding<'r>(report: &'r Report, finding: &'r Finding) -> JsonFinding<'r> {
                 type_name: &resource.type_name,
                 file: header.file,
                 line: header.line,
+                root: resource.context.as_deref(),
             }
         }),
         engine: finding.engine.as_deref(),

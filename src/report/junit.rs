@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 
 use super::Report;
-use crate::diagnostic::{Finding, RuleId};
+use crate::diagnostic::{Finding, ResourceInfo, RuleId};
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     // (classname = file, name = resource or file, findings)
@@ -15,7 +15,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         .map(|db| {
             (
                 report.position(db.header).file.to_string(),
-                db.name.clone(),
+                case_name(db),
                 Vec::new(),
             )
         })
@@ -24,7 +24,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let (file, name) = match &finding.resource {
             Some(resource) => (
                 report.position(resource.header).file.to_string(),
-                resource.name.clone(),
+                case_name(resource),
             ),
             None => {
                 let file = report.position(finding.primary.span).file.to_string();
@@ -91,6 +91,14 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(out, "  </testsuite>")?;
     writeln!(out, "</testsuites>")
+}
+
+/// A resource's case: its name, and the root it is checked from when several may check it.
+fn case_name(resource: &ResourceInfo) -> String {
+    match &resource.context {
+        Some(root) => format!("{} in {root}", resource.name),
+        None => resource.name.clone(),
+    }
 }
 
 fn escape(text: &str) -> String {

@@ -245,15 +245,21 @@ fn uri(path: &str) -> String {
     out
 }
 
-/// Stable across edits elsewhere: rule, file, resource and message, never lines or offsets.
+/// Stable across edits elsewhere: rule, file, resource (and the root checking it) and message,
+/// never lines or offsets.
 /// (The message names the values found, so a finding whose cause changes is a new one.)
 fn fingerprint(report: &Report, finding: &Finding) -> String {
     let file = report.position(finding.primary.span).file;
     let resource = finding.resource.as_ref().map_or("", |r| r.name.as_str());
-    let key = format!(
+    let mut key = format!(
         "{}\u{0}{file}\u{0}{resource}\u{0}{}",
         finding.rule, finding.message
     );
+    // Several roots checking one module: one finding each.
+    if let Some(root) = finding.resource.as_ref().and_then(|r| r.context.as_deref()) {
+        key.push('\u{0}');
+        key.push_str(root);
+    }
     // FNV-1a, 64 bits: deterministic across runs and platforms.
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in key.bytes() {

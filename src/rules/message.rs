@@ -13,7 +13,7 @@ use crate::source::Span;
 pub fn finding(db: &Database, verdict: &Verdict<'_>) -> Finding {
     let facts = &verdict.facts;
     let name = &db.resource.name;
-    let described = describe(name, facts);
+    let described = describe(&db.resource, facts);
     let branch = if !facts.branch.is_empty() {
         format!(" ({})", facts.branch.describe())
     } else {
@@ -283,15 +283,20 @@ pub fn resource_info(resource: &Resource) -> ResourceInfo {
         type_name: resource.type_name.clone(),
         header: resource.header,
         span: resource.span,
+        context: resource.context.clone(),
     }
 }
 
-/// "`ProdDb` (PostgreSQL 14.9)"
-fn describe(name: &str, facts: &Facts<'_>) -> String {
+/// "`ProdDb` (PostgreSQL 14.9)", "`module.db.aws_db_instance.this` in `examples/complete` (…)"
+fn describe(resource: &Resource, facts: &Facts<'_>) -> String {
+    let name = match &resource.context {
+        Some(context) => format!("`{}` in `{context}`", resource.name),
+        None => format!("`{}`", resource.name),
+    };
     match (&facts.engine, &facts.version) {
-        (Some((row, _)), Some(version)) => format!("`{name}` ({} {version})", row.display),
-        (Some((row, _)), None) => format!("`{name}` ({}, version not pinned)", row.display),
-        (None, _) => format!("`{name}`"),
+        (Some((row, _)), Some(version)) => format!("{name} ({} {version})", row.display),
+        (Some((row, _)), None) => format!("{name} ({}, version not pinned)", row.display),
+        (None, _) => name,
     }
 }
 

@@ -201,8 +201,9 @@ impl<'m> Checker<'_, 'm> {
         };
 
         // Engine: the database's own, else the group's family (spec §1, last paragraph).
+        // An empty value is no value (Terraform's `engine_version = ""` default is unset).
         let engine_name = match &engine.value {
-            Val::Known(name) => Some(name.trim().to_ascii_lowercase()),
+            Val::Known(name) if !name.trim().is_empty() => Some(name.trim().to_ascii_lowercase()),
             _ => from_family.as_ref().map(|(name, _)| name.clone()),
         };
         let Some(engine_name) = engine_name else {
@@ -234,7 +235,7 @@ impl<'m> Checker<'_, 'm> {
 
         // Version: the database's own, else the group's family.
         let version_text = match &version.value {
-            Val::Known(text) => Some(text.trim().to_string()),
+            Val::Known(text) if !text.trim().is_empty() => Some(text.trim().to_string()),
             _ => from_family.as_ref().map(|(_, v)| v.clone()),
         };
         facts.version = version_text.clone();
@@ -256,7 +257,10 @@ impl<'m> Checker<'_, 'm> {
             if let Parameters::Unknown { span, what } = &group.parameters {
                 return report(unverifiable("parameter list", what, *span), &facts);
             }
-            if let Some(parameter) = row.parameter.and_then(|name| group.parameter(name)) {
+            let explicit = row
+                .parameter
+                .and_then(|name| group.parameter(name, &facts.branch));
+            if let Some(parameter) = explicit {
                 let mut falls_back = false;
                 for choice in &parameter.value {
                     let Some(branch) = facts.branch.join(&choice.branch) else {

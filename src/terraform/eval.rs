@@ -23,6 +23,10 @@ const MAX_DEPTH: usize = 64;
 pub struct V {
     pub span: Span,
     pub kind: Kind,
+    /// For a boolean that is not decided (unknown, or a root default): the reference it is,
+    /// by name, and whether the value is that reference (`true`) or its negation. Conditions
+    /// on the same reference then take the same branch wherever they are written.
+    pub atom: Option<(Rc<str>, bool)>,
 }
 
 /// A value. Lists and maps are shared, so passing a large value around (a locals object, a
@@ -72,7 +76,11 @@ pub type Alts = Vec<Alt>;
 
 impl V {
     pub fn new(span: Span, kind: Kind) -> V {
-        V { span, kind }
+        V {
+            span,
+            kind,
+            atom: None,
+        }
     }
 
     pub fn unknown(span: Span, what: impl Into<String>) -> V {
@@ -208,18 +216,21 @@ impl Ctx<'_> {
                 let text = self.text(condition);
                 let mut alts = Vec::new();
                 for c in self.eval_at(condition, branch, depth + 1) {
-                    match (&c.v.kind, c.soft) {
-                        (Kind::Bool(holds), false) => {
-                            let taken = if *holds { then } else { otherwise };
-                            alts.extend(self.eval_at(taken, &c.branch, depth + 1));
-                        }
-                        _ => {
-                            alts.extend(self.eval_at(then, &c.branch.with(&text, true), depth + 1));
-                            alts.extend(self.eval_at(
-                                otherwise,
-                                &c.branch.with(&text, false),
-                                depth + 1,
-                            ));
+                    if let (Kind::Bool(holds), false) = (&c.v.kind, c.soft) {
+                        let taken = if *holds { then } else { otherwise };
+                        alts.extend(self.eval_at(taken, &c.branch, depth + 1));
+                        continue;
+                    }
+                    // Named by the reference it rests on, so `local.enabled ? 1 : 0` and
+                    // `local.enabled && local.regional ? 1 : 0` agree; else by its text.
+                    let (name, polarity) = match &c.v.atom {
+                        Some((name, polarity)) => (name.to_string(), *polarity),
+                        None => (text.clone(), true),
+                    };
+                    // A side this branch already rules out is not taken.
+                    for (taken, holds) in [(then, polarity), (otherwise, !polarity)] {
+                        if let Some(assumed) = c.branch.with(&name, holds) {
+                            alts.extend(self.eval_at(taken, &assumed, depth + 1));
                         }
                     }
                 }
@@ -252,8 +263,20 @@ impl Ctx<'_> {
             }
             ExprKind::Unary(op, operand) => {
                 let alts = vec![self.eval_at(operand, branch, depth + 1)];
-                combine(expr.span, branch, alts, |values| {
-                    functions::unary(op, &values[0])
+                combine_values(expr.span, branch, alts, |values| {
+                    let v = &values[0];
+                    match (&v.kind, &v.atom) {
+                        // `!local.enabled` is the same reference, negated.
+                        (Kind::Unknown(_) | Kind::Bool(_), Some((name, polarity)))
+                            if *op == "!" =>
+                        {
+                            V {
+                                atom: Some((name.clone(), !polarity)),
+                                ..V::new(v.span, functions::unary(op, v))
+                            }
+                        }
+                        _ => V::new(expr.span, functions::unary(op, v)),
+                    }
                 })
             }
             ExprKind::Binary(op, lhs, rhs) => {
@@ -261,8 +284,20 @@ impl Ctx<'_> {
                     self.eval_at(lhs, branch, depth + 1),
                     self.eval_at(rhs, branch, depth + 1),
                 ];
-                combine(expr.span, branch, alts, |values| {
-                    functions::binary(op, &values[0], &values[1])
+                combine_values(expr.span, branch, alts, |values| {
+                    let (a, b) = (&values[0], &values[1]);
+                    // `x && true` and `x || false` are `x`, reference and all.
+                    let identity = match *op {
+                        "&&" => Some(true),
+                        "||" => Some(false),
+                        _ => None,
+                    };
+                    let is = |v: &V, value: bool| matches!(v.kind, Kind::Bool(x) if x == value);
+                    match identity {
+                        Some(unit) if is(a, unit) && b.atom.is_some() => b.clone(),
+                        Some(unit) if is(b, unit) && a.atom.is_some() => a.clone(),
+                        _ => V::new(expr.span, functions::binary(op, a, b)),
+                    }
                 })
             }
             ExprKind::For(for_expr) => self.for_expr(for_expr, expr.span, branch, depth),
@@ -291,11 +326,28 @@ impl Ctx<'_> {
             Some(Operator::Attr(a)) => Some(a.as_str()),
             _ => None,
         };
-        let via = |mut alts: Alts| {
+        // An undecided boolean is named by the reference it comes from.
+        let atoms = |mut alts: Alts| {
+            let name: Rc<str> = Rc::from(self.text(expr));
             for a in &mut alts {
-                a.via.get_or_insert(expr.span);
+                let undecided = match a.v.kind {
+                    Kind::Unknown(_) => true,
+                    Kind::Bool(_) => a.soft,
+                    _ => false,
+                };
+                if undecided && a.v.atom.is_none() {
+                    a.v.atom = Some((name.clone(), true));
+                }
             }
             alts
+        };
+        // A value from a reference comes in through it: the outermost reference, as written
+        // where the value is used (`local.group_name`, not the variable that local reads).
+        let via = |mut alts: Alts| {
+            for a in &mut alts {
+                a.via = Some(expr.span);
+            }
+            atoms(alts)
         };
         // A `for` variable shadows every other name.
         if let Some((_, value)) = self.bindings.names.iter().rev().find(|(n, _)| n == name) {
@@ -316,15 +368,40 @@ impl Ctx<'_> {
                 }
                 None => unknown("`local` without a name".into()),
             },
-            "module" => match (attr(0), attr(1)) {
-                (Some(call), Some(output)) => {
-                    let base =
-                        self.instance
-                            .module_output(call, output, expr.span, branch, depth + 1);
-                    via(self.apply(base, &ops[2..], depth))
-                }
-                _ => unknown("a whole module object".into()),
-            },
+            "module" => {
+                let Some(call) = attr(0) else {
+                    return unknown("`module` without a name".into());
+                };
+                // `module.db.out`, `module.db[0].out`, `module.db["k"].out`, `module.db[*].out`.
+                let (selector, rest) = match ops.get(1) {
+                    Some(op @ (Operator::Index(_) | Operator::Splat)) => (Some(op), &ops[2..]),
+                    _ => (None, &ops[1..]),
+                };
+                let Some(Operator::Attr(output)) = rest.first() else {
+                    return unknown("a whole module object".into());
+                };
+                let output_of = |key: Option<&str>, branch: &Branch| {
+                    self.instance
+                        .module_output(call, key, output, expr.span, branch, depth + 1)
+                };
+                let base = match selector {
+                    Some(Operator::Index(index)) => {
+                        let mut out = Vec::new();
+                        for key in self.eval_at(index, branch, depth + 1) {
+                            out.extend(output_of(key.v.scalar().as_deref(), &key.branch));
+                        }
+                        out
+                    }
+                    Some(_) => {
+                        let parts = vec![output_of(None, branch)];
+                        combine(expr.span, branch, parts, |values| {
+                            Kind::list(values.to_vec())
+                        })
+                    }
+                    None => output_of(None, branch),
+                };
+                via(self.apply(base, &rest[1..], depth))
+            }
             "each" => match (&self.bindings.each, attr(0)) {
                 (Some((key, _)), Some("key")) => {
                     self.apply(vec![alt(key.clone(), branch)], &ops[1..], depth)
@@ -339,13 +416,13 @@ impl Ctx<'_> {
                 _ => unknown("`count` outside a `count` resource".into()),
             },
             "data" => match (attr(0), attr(1)) {
-                (Some(type_name), Some(data_name)) => self.resource_ref(
+                (Some(type_name), Some(data_name)) => atoms(self.resource_ref(
                     expr,
                     ("data.", type_name, data_name),
                     &ops[2..],
                     branch,
                     depth,
-                ),
+                )),
                 _ => unknown(format!("the data source `{}`", self.text(expr))),
             },
             "path" | "terraform" | "self" => unknown(format!("`{}`", self.text(expr))),
@@ -364,9 +441,13 @@ impl Ctx<'_> {
                     }
                 }
                 match attr(0) {
-                    Some(resource) => {
-                        self.resource_ref(expr, ("", name, resource), &ops[1..], branch, depth)
-                    }
+                    Some(resource) => atoms(self.resource_ref(
+                        expr,
+                        ("", name, resource),
+                        &ops[1..],
+                        branch,
+                        depth,
+                    )),
                     None => unknown(format!("`{name}`, which is not a Terraform reference")),
                 }
             }
@@ -490,10 +571,10 @@ impl Ctx<'_> {
                             (Kind::Bool(holds), false) => vec![(*holds, c.branch.clone())],
                             (Kind::Bool(_), true) => {
                                 let text = self.text(f.cond.as_ref().expect("a condition"));
-                                vec![
-                                    (true, c.branch.with(&text, true)),
-                                    (false, c.branch.with(&text, false)),
-                                ]
+                                [true, false]
+                                    .into_iter()
+                                    .filter_map(|holds| Some((holds, c.branch.with(&text, holds)?)))
+                                    .collect()
                             }
                             _ => {
                                 failed.get_or_insert_with(|| {
@@ -586,7 +667,8 @@ pub(super) fn get(value: &V, key: &str, span: Span) -> V {
             Ok(i) if i < items.len() => items[i].clone(),
             _ => V::unknown(span, format!("index `{key}` of a list of {}", items.len())),
         },
-        Kind::Unknown(_) => value.clone(),
+        // A part of an unknown is unknown, but not the same boolean as the whole.
+        Kind::Unknown(what) => V::unknown(value.span, what.clone()),
         // `aws_x.y.name` is kept as a link; `.id` of a module output that is one stays one.
         Kind::Ref(_) => value.clone(),
         Kind::Null => V::new(span, Kind::Null),
@@ -594,10 +676,26 @@ pub(super) fn get(value: &V, key: &str, span: Span) -> V {
     }
 }
 
-/// Every consistent combination of the parts' alternatives, folded by `f`. Parts with one
-/// alternative each (most expressions) are folded in one pass, so a 40,000-item list costs
-/// 40,000 steps, not 40,000².
+/// Every consistent combination of the parts' alternatives, folded by `f` into a value; a
+/// single value passed through unchanged keeps the span where it is written.
 pub fn combine(span: Span, branch: &Branch, parts: Vec<Alts>, f: impl Fn(&[V]) -> Kind) -> Alts {
+    combine_values(span, branch, parts, |values| {
+        let kind = f(values);
+        match values {
+            [only] if only.kind == kind => only.clone(),
+            _ => V::new(span, kind),
+        }
+    })
+}
+
+/// `combine` with `f` building the whole value. Parts with one alternative each (most
+/// expressions) are folded in one pass, so a 40,000-item list costs 40,000 steps, not 40,000².
+pub fn combine_values(
+    span: Span,
+    branch: &Branch,
+    parts: Vec<Alts>,
+    f: impl Fn(&[V]) -> V,
+) -> Alts {
     if parts.iter().all(|p| p.len() == 1) {
         let mut values = Vec::with_capacity(parts.len());
         let mut joined = branch.clone();
@@ -612,7 +710,12 @@ pub fn combine(span: Span, branch: &Branch, parts: Vec<Alts>, f: impl Fn(&[V]) -
             soft |= a.soft;
             values.push(a.v);
         }
-        return vec![folded(span, values, joined, via, soft, &f)];
+        return vec![Alt {
+            v: f(&values),
+            branch: joined,
+            via,
+            soft,
+        }];
     }
     let mut partial: Vec<(Vec<V>, Branch, Option<Span>, bool)> =
         vec![(Vec::new(), branch.clone(), None, false)];
@@ -638,30 +741,13 @@ pub fn combine(span: Span, branch: &Branch, parts: Vec<Alts>, f: impl Fn(&[V]) -
     }
     partial
         .into_iter()
-        .map(|(values, branch, via, soft)| folded(span, values, branch, via, soft, &f))
+        .map(|(values, branch, via, soft)| Alt {
+            v: f(&values),
+            branch,
+            via,
+            soft,
+        })
         .collect()
-}
-
-fn folded(
-    span: Span,
-    values: Vec<V>,
-    branch: Branch,
-    via: Option<Span>,
-    soft: bool,
-    f: &impl Fn(&[V]) -> Kind,
-) -> Alt {
-    let kind = f(&values);
-    // A single value passed through unchanged keeps the span where it is written.
-    let span = match values.as_slice() {
-        [only] if only.kind == kind => only.span,
-        _ => span,
-    };
-    Alt {
-        v: V::new(span, kind),
-        branch,
-        via,
-        soft,
-    }
 }
 
 pub fn cap(mut alts: Alts, span: Span) -> Alts {

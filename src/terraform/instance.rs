@@ -15,9 +15,12 @@ use crate::source::{FileId, SourceFile, Span};
 pub type Files = Rc<RefCell<HashMap<FileId, Arc<SourceFile>>>>;
 
 pub enum Child {
-    Local(Rc<Instance>),
+    /// A local or installed module: one instance, or one per `for_each` key (with the key).
+    Local(Vec<(Option<String>, Rc<Instance>)>),
     /// A module whose source is not read (registry, git, a loop); its outputs are unknown.
     Unread(String),
+    /// `count = 0` or an empty `for_each` in every branch: never created.
+    Absent,
 }
 
 pub struct Instance {
@@ -27,6 +30,10 @@ pub struct Instance {
     /// `modules.json` key: `db`, `db.sub`.
     pub key: String,
     pub inputs: HashMap<String, Alts>,
+    /// The branch this instance exists under (its call's `count` condition, its `for_each`
+    /// key) and, of that, what every value implies by existing (left out of candidates).
+    pub exists: Branch,
+    pub implied: Branch,
     pub locals: LocalCache,
     pub children: RefCell<HashMap<String, Child>>,
     pub files: Files,
@@ -89,9 +96,12 @@ impl Instance {
         join_all(&alts, branch)
     }
 
+    /// `module.call.output`, or with `key` (`module.call["k"].output`, `module.call[0]…`) the
+    /// instance with that `for_each` key (a `count` module has one representative instance).
     pub fn module_output(
         &self,
         call: &str,
+        key: Option<&str>,
         output: &str,
         span: Span,
         branch: &Branch,
@@ -99,27 +109,60 @@ impl Instance {
     ) -> Alts {
         let children = self.children.borrow();
         match children.get(call) {
-            Some(Child::Local(child)) => {
-                let expr = child
-                    .module
-                    .output(output)
-                    .and_then(|b| b.body.attribute("value"))
-                    .map(|a| &a.value);
-                match expr {
-                    Some(expr) => child
-                        .ctx(Bindings::default())
-                        .eval_nested(expr, branch, depth),
-                    None => vec![alt(
+            Some(Child::Local(instances)) => {
+                let mut out = Vec::new();
+                for (instance_key, child) in instances {
+                    if key.is_some() && instance_key.is_some() && instance_key.as_deref() != key {
+                        continue;
+                    }
+                    let Some(joined) = branch.join(&child.exists) else {
+                        continue;
+                    };
+                    let expr = child
+                        .module
+                        .output(output)
+                        .and_then(|b| b.body.attribute("value"))
+                        .map(|a| &a.value);
+                    match expr {
+                        Some(expr) => out.extend(
+                            child
+                                .ctx(Bindings::default())
+                                .eval_nested(expr, &joined, depth)
+                                .into_iter()
+                                .map(|mut a| {
+                                    a.branch = a.branch.without(&child.implied);
+                                    a
+                                }),
+                        ),
+                        None => out.push(alt(
+                            V::unknown(
+                                span,
+                                format!(
+                                    "output `{output}` of module `{call}`, which it does not declare"
+                                ),
+                            ),
+                            branch,
+                        )),
+                    }
+                }
+                if out.is_empty() {
+                    out.push(alt(
                         V::unknown(
                             span,
-                            format!(
-                                "output `{output}` of module `{call}`, which it does not declare"
-                            ),
+                            format!("an instance of module `{call}` it does not have"),
                         ),
                         branch,
-                    )],
+                    ));
                 }
+                out
             }
+            Some(Child::Absent) => vec![alt(
+                V::unknown(
+                    span,
+                    format!("output `{output}` of module `{call}`, which is never created"),
+                ),
+                branch,
+            )],
             Some(Child::Unread(source)) => vec![alt(
                 V::unknown(
                     span,
@@ -177,6 +220,8 @@ impl Constants {
             prefix: String::new(),
             key: String::new(),
             inputs: HashMap::new(),
+            exists: Branch::default(),
+            implied: Branch::default(),
             locals: LocalCache::default(),
             children: RefCell::new(HashMap::new()),
             files: Rc::new(RefCell::new(HashMap::new())),

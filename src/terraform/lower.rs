@@ -5,14 +5,20 @@
 
 use super::eval::{Alt, Alts, Bindings, Kind, V};
 use super::instance::Instance;
-use super::references::{elements, expansions};
+use super::references::{elements, expansions, Expansion};
 use super::syntax::{Block, Body, ExprKind};
 use crate::model::{
     Branch, Choice, Choices, Database, DatabaseKind, FileModel, GroupLevel, Member, Parameter,
     ParameterGroup, Parameters, Resource, ScopeId, Target, Val,
 };
 
-pub fn lower(instance: &Instance, scope: ScopeId, model: &mut FileModel) {
+/// `context`: the root the instance is checked from, when its module lies outside it.
+pub fn lower(
+    instance: &Instance,
+    scope: ScopeId,
+    context: Option<&std::sync::Arc<str>>,
+    model: &mut FileModel,
+) {
     for (_, block) in instance.module.blocks("resource") {
         let (Some(type_name), Some(name)) = (block.label(0), block.label(1)) else {
             continue;
@@ -37,6 +43,7 @@ pub fn lower(instance: &Instance, scope: ScopeId, model: &mut FileModel) {
             header: block.header,
             type_span: block.header,
             span: block.span,
+            context: context.cloned(),
         };
         let lowering = Lowering {
             instance,
@@ -91,56 +98,87 @@ pub fn lower(instance: &Instance, scope: ScopeId, model: &mut FileModel) {
 struct Lowering<'a> {
     instance: &'a Instance,
     block: &'a Block,
-    bindings: &'a [(Bindings, Branch)],
+    bindings: &'a [Expansion],
 }
 
 impl Lowering<'_> {
     /// An attribute's alternatives over every instance of the resource.
-    fn eval(&self, body: &Body, key: &str, extra: &Bindings) -> Alts {
+    /// An attribute's alternatives over every instance of the resource, under `within` (the
+    /// branch of the `dynamic` block's collection item being read, if any).
+    fn eval(&self, body: &Body, key: &str, extra: &Bindings, within: &Branch) -> Alts {
         let mut out = Vec::new();
-        for (bindings, branch) in self.bindings {
-            let mut bindings = bindings.clone();
+        for expansion in self.bindings {
+            let mut bindings = expansion.bindings.clone();
             if extra.iterator.is_some() {
                 bindings.iterator = extra.iterator.clone();
             }
             let ctx = self.instance.ctx(bindings);
-            match body.attribute(key) {
-                Some(attribute) => out.extend(ctx.eval(&attribute.value, branch)),
-                None => out.push(Alt {
+            let Some(branch) = expansion.branch.join(within) else {
+                continue;
+            };
+            let branch = &branch;
+            let values = match body.attribute(key) {
+                // A value written elsewhere without a reference on the way (`each.value.x`)
+                // comes in through what this block writes.
+                Some(attribute) => {
+                    let written = attribute.value.span;
+                    let mut alts = ctx.eval(&attribute.value, branch);
+                    for a in &mut alts {
+                        if a.via.is_none() && !written.contains(a.v.span) {
+                            a.via = Some(written);
+                        }
+                    }
+                    alts
+                }
+                None => vec![Alt {
                     v: V::new(self.block.header, Kind::Null),
                     branch: branch.clone(),
                     via: None,
                     soft: false,
-                }),
-            }
+                }],
+            };
+            out.extend(values.into_iter().map(|mut a| {
+                a.branch = a.branch.without(&expansion.implied);
+                a
+            }));
         }
         out
     }
 
     fn strings(&self, key: &str) -> Choices<String> {
-        strings(self.eval(&self.block.body, key, &Bindings::default()))
+        strings(self.eval(
+            &self.block.body,
+            key,
+            &Bindings::default(),
+            &Branch::default(),
+        ))
     }
 
     /// A property that names another resource: a reference (its `.arn` is the ARN form), a
     /// literal name, or nothing (`null`, or `""`, which the AWS provider reads as unset).
     fn targets(&self, key: &str) -> Choices<Target> {
-        self.eval(&self.block.body, key, &Bindings::default())
-            .into_iter()
-            .map(|a| {
-                candidate(a, |v| match &v.kind {
-                    Kind::Ref(r) if r.attribute.as_deref() == Some("arn") => {
-                        Val::Known(Target::Arn(r.address.clone()))
-                    }
-                    Kind::Ref(r) => Val::Known(Target::Resource(r.address.clone())),
-                    Kind::Null => Val::Absent,
-                    _ => match v.scalar() {
-                        Some(text) if text.trim().is_empty() => Val::Absent,
-                        Some(text) => Val::Known(Target::Name(text)),
-                        None => Val::Unknown(unknown_text(v)),
-                    },
-                })
+        self.eval(
+            &self.block.body,
+            key,
+            &Bindings::default(),
+            &Branch::default(),
+        )
+        .into_iter()
+        .map(|a| {
+            candidate(a, |v| match &v.kind {
+                Kind::Ref(r) if r.attribute.as_deref() == Some("arn") => {
+                    Val::Known(Target::Arn(r.address.clone()))
+                }
+                Kind::Ref(r) => Val::Known(Target::Resource(r.address.clone())),
+                Kind::Null => Val::Absent,
+                _ => match v.scalar() {
+                    Some(text) if text.trim().is_empty() => Val::Absent,
+                    Some(text) => Val::Known(Target::Name(text)),
+                    None => Val::Unknown(unknown_text(v)),
+                },
             })
-            .collect()
+        })
+        .collect()
     }
 
     /// Where the one unresolved expression a property comes from is written, if it is one.
@@ -170,13 +208,14 @@ impl Lowering<'_> {
         let mut entries = Vec::new();
         let body = &self.block.body;
         for block in body.blocks("parameter") {
-            if let Err(unknown) = self.parameter(&block.body, &Bindings::default(), &mut entries) {
+            let unbound = (&Bindings::default(), &Branch::default());
+            if let Err(unknown) = self.parameter(&block.body, unbound, &mut entries) {
                 return unknown;
             }
         }
         // `parameter = [{ name = …, value = … }]`: attribute syntax Terraform accepts for blocks.
         if body.attribute("parameter").is_some() {
-            for list in self.eval(body, "parameter", &Bindings::default()) {
+            for list in self.eval(body, "parameter", &Bindings::default(), &Branch::default()) {
                 let Kind::List(items) = &list.v.kind else {
                     return Parameters::Unknown {
                         span: list.v.span,
@@ -227,7 +266,13 @@ impl Lowering<'_> {
             let Some(content) = dynamic.body.blocks("content").next() else {
                 continue;
             };
-            for collection in self.eval(&dynamic.body, "for_each", &Bindings::default()) {
+            let collections = self.eval(
+                &dynamic.body,
+                "for_each",
+                &Bindings::default(),
+                &Branch::default(),
+            );
+            for collection in collections {
                 if let Some(what) = collection
                     .v
                     .first_unknown()
@@ -253,7 +298,8 @@ impl Lowering<'_> {
                         iterator: Some((iterator.clone(), key, value)),
                         ..Bindings::default()
                     };
-                    if let Err(unknown) = self.parameter(&content.body, &bound, &mut entries) {
+                    let item = (&bound, &collection.branch);
+                    if let Err(unknown) = self.parameter(&content.body, item, &mut entries) {
                         return unknown;
                     }
                 }
@@ -272,14 +318,16 @@ impl Lowering<'_> {
         }
     }
 
+    /// One `parameter` block (or a `dynamic` block's content for one item, with its bindings
+    /// and the branch the item holds under).
     fn parameter(
         &self,
         body: &Body,
-        bound: &Bindings,
+        (bound, within): (&Bindings, &Branch),
         entries: &mut Vec<Parameter>,
     ) -> Result<(), Parameters> {
-        let names = self.eval(body, "name", bound);
-        let values = self.eval(body, "value", bound);
+        let names = self.eval(body, "name", bound, within);
+        let values = self.eval(body, "value", bound, within);
         for name in names {
             let Some(text) = name.v.scalar() else {
                 return Err(Parameters::Unknown {
@@ -338,4 +386,80 @@ fn unknown_text(v: &V) -> String {
         Kind::Map(_) => "a map where a single value belongs".into(),
         _ => "a value of the wrong type".into(),
     }
+}
+
+/// The copies of one block that a `for_each` module call makes (one per key, each under its
+/// key's branch) become one resource whose candidates are all of theirs, as a `for_each`
+/// resource's instances are: one finding for the block, naming the failing key.
+pub fn merge_copies(model: &mut FileModel) {
+    fn merged<T: Clone + PartialEq>(a: &Option<T>, b: &Option<T>) -> Option<T> {
+        (a == b).then(|| a.clone()).flatten()
+    }
+    let key = |r: &Resource| (r.scope, r.name.clone(), r.span);
+    let mut databases: Vec<Database> = Vec::with_capacity(model.databases.len());
+    let mut seen = std::collections::HashMap::new();
+    for db in model.databases.drain(..) {
+        match seen.get(&key(&db.resource)) {
+            Some(&i) => {
+                let first: &mut Database = &mut databases[i];
+                first.identifier = merged(&first.identifier, &db.identifier);
+                first.engine.extend(db.engine);
+                first.engine_version.extend(db.engine_version);
+                first.group.extend(db.group);
+                first.replica_source.extend(db.replica_source);
+            }
+            None => {
+                seen.insert(key(&db.resource), databases.len());
+                databases.push(db);
+            }
+        }
+    }
+    model.databases = databases;
+    let mut groups: Vec<ParameterGroup> = Vec::with_capacity(model.groups.len());
+    seen.clear();
+    for group in model.groups.drain(..) {
+        match seen.get(&key(&group.resource)) {
+            Some(&i) => {
+                let first: &mut ParameterGroup = &mut groups[i];
+                first.name = merged(&first.name, &group.name);
+                first.unresolved_name = merged(&first.unresolved_name, &group.unresolved_name);
+                first.family.extend(group.family);
+                first.parameters = match (
+                    std::mem::replace(&mut first.parameters, Parameters::Absent),
+                    group.parameters,
+                ) {
+                    (unknown @ Parameters::Unknown { .. }, _)
+                    | (_, unknown @ Parameters::Unknown { .. }) => unknown,
+                    (
+                        Parameters::Known { span, mut entries },
+                        Parameters::Known { entries: more, .. },
+                    ) => {
+                        entries.extend(more);
+                        Parameters::Known { span, entries }
+                    }
+                    (Parameters::Absent, other) | (other, Parameters::Absent) => other,
+                };
+            }
+            None => {
+                seen.insert(key(&group.resource), groups.len());
+                groups.push(group);
+            }
+        }
+    }
+    model.groups = groups;
+    let mut members: Vec<Member> = Vec::with_capacity(model.members.len());
+    seen.clear();
+    for member in model.members.drain(..) {
+        match seen.get(&key(&member.resource)) {
+            Some(&i) => {
+                members[i].cluster.extend(member.cluster);
+                members[i].group.extend(member.group);
+            }
+            None => {
+                seen.insert(key(&member.resource), members.len());
+                members.push(member);
+            }
+        }
+    }
+    model.members = members;
 }

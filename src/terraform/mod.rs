@@ -103,11 +103,17 @@ fn check_root(
         String::new(),
         String::new(),
         inputs,
+        Default::default(),
         &root,
         std::slice::from_ref(&root),
     );
     let mut model = FileModel::default();
-    lower_all(&instance, scope, &mut model);
+    let root = Root {
+        dir: &instance.module.dir,
+        display: Arc::from(crate::source::display_path(&instance.module.dir, cwd)),
+    };
+    lower_all(&instance, scope, &root, &mut model);
+    lower::merge_copies(&mut model);
     drop(instance);
     let files: Vec<Arc<SourceFile>> = loader.files.borrow().values().cloned().collect();
     let mut findings = std::mem::take(&mut loader.findings);
@@ -136,11 +142,22 @@ fn check_root(
     }
 }
 
-fn lower_all(instance: &Instance, scope: ScopeId, model: &mut FileModel) {
-    lower::lower(instance, scope, model);
+/// The root module a tree of instances is checked from, as findings name it.
+struct Root<'d> {
+    dir: &'d Path,
+    display: Arc<str>,
+}
+
+fn lower_all(instance: &Instance, scope: ScopeId, root: &Root<'_>, model: &mut FileModel) {
+    // A module outside the root (`source = "../../"`, an installed module) may be checked from
+    // several roots: its findings say which.
+    let outside = !instance.module.dir.starts_with(root.dir);
+    lower::lower(instance, scope, outside.then_some(&root.display), model);
     for child in instance.children.borrow().values() {
-        if let instance::Child::Local(child) = child {
-            lower_all(child, scope, model);
+        if let instance::Child::Local(instances) = child {
+            for (_, child) in instances {
+                lower_all(child, scope, root, model);
+            }
         }
     }
 }
@@ -295,6 +312,7 @@ fn resources_in(file: &SourceFile) -> Vec<ResourceInfo> {
                     type_name: b.label(0)?.to_string(),
                     header: b.header,
                     span: b.span,
+                    context: None,
                 })
             })
             .collect()

@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use super::eval::{Alts, Bindings, LocalCache};
+use super::eval::{Alts, Bindings, Kind, LocalCache, V};
 use super::instance::{default_value, Child, Files, Instance};
+use super::references::elements;
 use super::syntax::{Body, ExprKind};
 use crate::diagnostic::Finding;
 use crate::model::Branch;
@@ -246,13 +247,16 @@ impl<'c> Loader<'c> {
         module
     }
 
-    /// Instantiates a module and, recursively, its local child modules.
+    /// Instantiates a module and, recursively, its local child modules. `exists` is the branch
+    /// the instance exists under, and `implied` what of it every value assumes.
+    #[allow(clippy::too_many_arguments)]
     pub fn instantiate(
         &mut self,
         module: Rc<Module>,
         prefix: String,
         key: String,
         inputs: HashMap<String, Alts>,
+        (exists, implied): (Branch, Branch),
         root: &Path,
         chain: &[PathBuf],
     ) -> Rc<Instance> {
@@ -261,66 +265,15 @@ impl<'c> Loader<'c> {
             prefix,
             key,
             inputs,
+            exists,
+            implied,
             locals: LocalCache::default(),
             children: RefCell::new(HashMap::new()),
             files: self.files.clone(),
         });
         for (_, call) in module.blocks("module") {
             let Some(name) = call.label(0) else { continue };
-            let source = call
-                .body
-                .attribute("source")
-                .and_then(|a| match &a.value.kind {
-                    ExprKind::Str(s) => Some(s.clone()),
-                    _ => None,
-                });
-            let key = if instance.key.is_empty() {
-                name.to_string()
-            } else {
-                format!("{}.{name}", instance.key)
-            };
-            let dir = source.as_deref().and_then(|s| {
-                if s.starts_with("./") || s.starts_with("../") {
-                    Some(module.dir.join(s))
-                } else {
-                    installed(root, &key)
-                }
-            });
-            let child = match dir.map(|d| normalize(&d)) {
-                Some(dir)
-                    if chain.len() < MAX_MODULE_DEPTH && !chain.contains(&dir) && dir.is_dir() =>
-                {
-                    let child_module = self.module(&dir);
-                    let ctx = instance.ctx(Bindings::default());
-                    let mut child_inputs = HashMap::new();
-                    for (_, variable) in child_module.blocks("variable") {
-                        let Some(var) = variable.label(0) else {
-                            continue;
-                        };
-                        let alts = match call.body.attribute(var) {
-                            Some(input) => ctx.eval(&input.value, &Branch::default()),
-                            None => default_value(variable, var),
-                        };
-                        child_inputs.insert(var.to_string(), alts);
-                    }
-                    let mut chain = chain.to_vec();
-                    chain.push(dir);
-                    let prefix = format!("{}module.{name}.", instance.prefix);
-                    Child::Local(self.instantiate(
-                        child_module,
-                        prefix,
-                        key,
-                        child_inputs,
-                        root,
-                        &chain,
-                    ))
-                }
-                Some(dir) if chain.contains(&dir) => Child::Unread(format!(
-                    "{} (it includes itself)",
-                    source.unwrap_or_default()
-                )),
-                _ => Child::Unread(source.unwrap_or_else(|| "a computed source".into())),
-            };
+            let child = self.call(&instance, call, name, root, chain);
             instance
                 .children
                 .borrow_mut()
@@ -328,6 +281,168 @@ impl<'c> Loader<'c> {
         }
         instance
     }
+
+    /// One `module` block of `instance`: its source followed (local, or installed under
+    /// `.terraform/modules`) and instantiated once per copy (`count`: one representative where
+    /// its count is not 0; `for_each`: one per key), with the call's arguments evaluated in the
+    /// caller as the inputs.
+    fn call(
+        &mut self,
+        instance: &Rc<Instance>,
+        call: &super::syntax::Block,
+        name: &str,
+        root: &Path,
+        chain: &[PathBuf],
+    ) -> Child {
+        let source = call
+            .body
+            .attribute("source")
+            .and_then(|a| match &a.value.kind {
+                ExprKind::Str(s) => Some(s.clone()),
+                _ => None,
+            });
+        let key = if instance.key.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}.{name}", instance.key)
+        };
+        let dir = source.as_deref().and_then(|s| {
+            if s.starts_with("./") || s.starts_with("../") {
+                Some(instance.module.dir.join(s))
+            } else {
+                installed(root, &key)
+            }
+        });
+        let dir = match dir.map(|d| normalize(&d)) {
+            Some(dir)
+                if chain.len() < MAX_MODULE_DEPTH && !chain.contains(&dir) && dir.is_dir() =>
+            {
+                dir
+            }
+            Some(dir) if chain.contains(&dir) => {
+                return Child::Unread(format!(
+                    "{} (it includes itself)",
+                    source.unwrap_or_default()
+                ))
+            }
+            _ => return Child::Unread(source.unwrap_or_else(|| "a computed source".into())),
+        };
+        let copies = copies(
+            instance,
+            call,
+            &format!("{}module.{name}.", instance.prefix),
+        );
+        if copies.is_empty() {
+            return Child::Absent;
+        }
+        let child_module = self.module(&dir);
+        let mut chain = chain.to_vec();
+        chain.push(dir);
+        let mut instances = Vec::new();
+        for copy in copies {
+            let ctx = instance.ctx(copy.bindings);
+            let mut child_inputs = HashMap::new();
+            for (_, variable) in child_module.blocks("variable") {
+                let Some(var) = variable.label(0) else {
+                    continue;
+                };
+                let alts = match call.body.attribute(var) {
+                    Some(input) => ctx.eval(&input.value, &copy.branch),
+                    None => default_value(variable, var),
+                };
+                child_inputs.insert(var.to_string(), alts);
+            }
+            let prefix = format!("{}module.{name}.", instance.prefix);
+            let child = self.instantiate(
+                child_module.clone(),
+                prefix,
+                key.clone(),
+                child_inputs,
+                (copy.branch, copy.implied),
+                root,
+                &chain,
+            );
+            instances.push((copy.key, child));
+        }
+        Child::Local(instances)
+    }
+}
+
+/// Most `for_each` keys of one module call that are instantiated.
+const MAX_MODULE_KEYS: usize = 32;
+
+/// One copy of a module call: the bindings its arguments are evaluated with, the branch it
+/// exists under, what of that its values imply, and its `for_each` key.
+struct Copy {
+    bindings: Bindings,
+    branch: Branch,
+    implied: Branch,
+    key: Option<String>,
+}
+
+/// The copies of a module call, as `references::expansions` gives a resource's instances:
+/// none when it is never created.
+fn copies(instance: &Instance, call: &super::syntax::Block, prefix: &str) -> Vec<Copy> {
+    let exists = &instance.exists;
+    let ctx = instance.ctx(Bindings::default());
+    if let Some(count) = call.body.attribute("count") {
+        let alts = ctx.eval(&count.value, exists);
+        let existing: Vec<Branch> = alts
+            .iter()
+            .filter(|a| a.v.scalar().as_deref() != Some("0"))
+            .map(|a| a.branch.clone())
+            .collect();
+        let all = existing.len() == alts.len();
+        let implied = match existing.as_slice() {
+            [only] if !all => only.without(exists),
+            _ => Branch::default(),
+        };
+        let index = V::new(count.value.span, Kind::Num("0".into()));
+        return existing
+            .into_iter()
+            .map(|branch| Copy {
+                bindings: Bindings {
+                    count_index: Some(index.clone()),
+                    ..Bindings::default()
+                },
+                branch: if all { exists.clone() } else { branch },
+                implied: instance.implied.join(&implied).unwrap_or_default(),
+                key: None,
+            })
+            .take(if all { 1 } else { usize::MAX })
+            .collect();
+    }
+    let Some(for_each) = call.body.attribute("for_each") else {
+        return vec![Copy {
+            bindings: Bindings::default(),
+            branch: exists.clone(),
+            implied: instance.implied.clone(),
+            key: None,
+        }];
+    };
+    let mut out = Vec::new();
+    for a in ctx.eval(&for_each.value, exists) {
+        for (key, value) in elements(&a.v).into_iter().take(MAX_MODULE_KEYS) {
+            let text = key.scalar();
+            let branch = match &text {
+                Some(k) => a
+                    .branch
+                    .with_value(&format!("{prefix}each.key"), &format!("\"{k}\"")),
+                None => Some(a.branch.clone()),
+            };
+            let Some(branch) = branch else { continue };
+            out.push(Copy {
+                bindings: Bindings {
+                    each: Some((key, value)),
+                    ..Bindings::default()
+                },
+                branch,
+                implied: instance.implied.clone(),
+                key: text,
+            });
+        }
+    }
+    out
 }
 
 /// Where `terraform init` put a non-local module, from `.terraform/modules/modules.json`.

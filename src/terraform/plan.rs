@@ -160,13 +160,16 @@ impl Plan {
             header,
             type_span: header,
             span: first.span,
+            context: None,
         };
         fn values(node: &Node) -> Option<&Node> {
             node.get("values")
         }
         let branch = |node: &Node| -> Branch {
             match (instances.len(), node.get("index")) {
-                (2.., Some(index)) => Branch::default().with_value("instance", &display(index)),
+                (2.., Some(index)) => Branch::default()
+                    .with_value("instance", &display(index))
+                    .unwrap_or_default(),
                 _ => Branch::default(),
             }
         };

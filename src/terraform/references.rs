@@ -32,9 +32,15 @@ pub const READ_DATA: &[&str] = &["aws_rds_engine_version"];
 /// Most instances a splat lists.
 const MAX_INSTANCES: usize = 64;
 
-/// One instance of a resource: its bindings (`count.index`, `each`) and the branch it exists
-/// under (`each.key` is "billing").
-pub type Expansion = (Bindings, Branch);
+/// One instance of a resource: its bindings (`count.index`, `each`), the branch it exists
+/// under (`each.key` is "billing"; `local.enabled` is true), and of that branch what every
+/// value of the resource implies by existing, which its candidates leave out (a finding about a
+/// resource holds whenever it exists).
+pub struct Expansion {
+    pub bindings: Bindings,
+    pub branch: Branch,
+    pub implied: Branch,
+}
 
 impl Ctx<'_> {
     /// `TYPE.NAME…` (`mode` "") or `data.TYPE.NAME…` (`mode` "data."), with the operators after
@@ -72,6 +78,7 @@ impl Ctx<'_> {
             address: &address,
             block: block.filter(|_| readable),
             attribute,
+            data: !mode.is_empty(),
             span: expr.span,
             depth,
         };
@@ -83,9 +90,13 @@ impl Ctx<'_> {
             // Terraform rejects) is read from its representative instances.
             (None, Some(block)) if !links => {
                 let mut out = Vec::new();
-                for (bindings, instance) in expansions(self.instance, block).unwrap_or_default() {
-                    if let Some(joined) = branch.join(&instance) {
-                        out.extend(reference.value(bindings, &joined));
+                for instance in expansions(self.instance, block).unwrap_or_default() {
+                    if let Some(joined) = branch.join(&instance.branch) {
+                        let values = reference.value(instance.bindings, &joined);
+                        out.extend(values.into_iter().map(|mut a| {
+                            a.branch = a.branch.without(&instance.implied);
+                            a
+                        }));
                     }
                 }
                 if out.is_empty() {
@@ -115,6 +126,8 @@ struct Reference<'r, 'c> {
     /// The declaring block, when its arguments are read.
     block: Option<&'r Block>,
     attribute: Option<&'r str>,
+    /// A data source, whose other attributes Terraform reads from AWS.
+    data: bool,
     span: Span,
     depth: usize,
 }
@@ -139,6 +152,10 @@ impl Reference<'_, '_> {
                     };
                     return ctx.eval_nested(&argument.value, branch, self.depth);
                 }
+                Some(None) if self.data => Kind::Unknown(format!(
+                    "the attribute `{a}` of `{}`, which Terraform reads from AWS",
+                    self.address
+                )),
                 Some(None) => Kind::Unknown(format!(
                     "the attribute `{a}` of `{}`, which its configuration does not set",
                     self.address
@@ -206,9 +223,11 @@ impl Reference<'_, '_> {
 
     /// `x[0]`, `x["key"]`: the instance with that `count.index` or `each.key`.
     fn indexed(&self, block: &Block, index: &Expr, branch: &Branch) -> Alts {
+        // The index is the referring expression's (`[each.key]` of the resource that refers);
+        // the instances are the referenced resource's.
         let ctx = self.ctx.instance.ctx(Bindings::default());
         let mut out = Vec::new();
-        for key in ctx.eval_at(index, branch, self.depth + 1) {
+        for key in self.ctx.eval_at(index, branch, self.depth + 1) {
             let Some(text) = key.v.scalar() else {
                 out.push(alt(
                     V::unknown(self.span, "an instance key Terraform computes"),
@@ -251,44 +270,72 @@ impl Reference<'_, '_> {
     }
 }
 
-/// The `count`/`for_each` instances of a resource as bindings with branches; `None` when the
-/// resource is never created (`count = 0` in every branch, an empty `for_each`). A `count`
-/// resource is one representative instance (`count.index` 0); a `for_each` one is an instance
-/// per key, each under a branch naming its key, so instances never pair with each other.
+/// The `count`/`for_each` instances of a resource; `None` when the resource is never created
+/// (`count = 0` in every branch, an empty `for_each`). A `count` resource is one representative
+/// instance (`count.index` 0) under each branch where its count is not 0, so its values are
+/// read where it exists (`count = local.enabled ? 1 : 0`: where `local.enabled` is true); a
+/// `for_each` one is an instance per key, each under a branch naming its key, so instances
+/// never pair with each other.
 pub fn expansions(instance: &Instance, block: &Block) -> Option<Vec<Expansion>> {
     let ctx = instance.ctx(Bindings::default());
+    // The module instance's own existence comes first.
+    let base = &instance.exists;
+    let expansion = |bindings, branch, implied: &Branch| Expansion {
+        bindings,
+        branch,
+        implied: instance.implied.join(implied).unwrap_or_default(),
+    };
     if let Some(count) = block.body.attribute("count") {
-        let alts = ctx.eval(&count.value, &Branch::default());
-        let never = alts.iter().all(|a| a.v.scalar().as_deref() == Some("0"));
-        if never {
+        let alts = ctx.eval(&count.value, base);
+        let existing: Vec<Branch> = alts
+            .iter()
+            .filter(|a| a.v.scalar().as_deref() != Some("0"))
+            .map(|a| a.branch.clone())
+            .collect();
+        if existing.is_empty() {
             return None;
         }
         let index = V::new(count.value.span, Kind::Num("0".into()));
-        return Some(vec![(
-            Bindings {
-                count_index: Some(index),
-                ..Bindings::default()
-            },
-            Branch::default(),
-        )]);
+        let bindings = Bindings {
+            count_index: Some(index),
+            ..Bindings::default()
+        };
+        // Created in every branch: no assumption to make.
+        if existing.len() == alts.len() {
+            return Some(vec![expansion(bindings, base.clone(), &Branch::default())]);
+        }
+        // Created in one branch: every value assumes it, so none needs to say so.
+        let implied = match existing.as_slice() {
+            [only] => only.without(base),
+            _ => Branch::default(),
+        };
+        return Some(
+            existing
+                .into_iter()
+                .map(|branch| expansion(bindings.clone(), branch, &implied))
+                .collect(),
+        );
     }
     let Some(for_each) = block.body.attribute("for_each") else {
-        return Some(vec![(Bindings::default(), Branch::default())]);
+        return Some(vec![expansion(
+            Bindings::default(),
+            base.clone(),
+            &Branch::default(),
+        )]);
     };
     let mut out = Vec::new();
-    for a in ctx.eval(&for_each.value, &Branch::default()) {
+    for a in ctx.eval(&for_each.value, base) {
         for (key, value) in elements(&a.v) {
             let branch = match key.scalar() {
                 Some(k) => a.branch.with_value("each.key", &format!("\"{k}\"")),
-                None => a.branch.clone(),
+                None => Some(a.branch.clone()),
             };
-            out.push((
-                Bindings {
-                    each: Some((key, value)),
-                    ..Bindings::default()
-                },
-                branch,
-            ));
+            let Some(branch) = branch else { continue };
+            let bindings = Bindings {
+                each: Some((key, value)),
+                ..Bindings::default()
+            };
+            out.push(expansion(bindings, branch, &Branch::default()));
         }
     }
     (!out.is_empty()).then_some(out)
