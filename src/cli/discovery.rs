@@ -16,7 +16,7 @@ use intransit::Input;
 /// Directories never walked.
 const SKIPPED_DIRS: &[&str] = &[".git", ".terraform", "node_modules"];
 /// Extensions a directory walk picks up.
-const EXTENSIONS: &[&str] = &["json", "yaml", "yml", "template", "tf"];
+const EXTENSIONS: &[&str] = &["json", "yaml", "yml", "template", "tf", "tofu"];
 
 pub struct Discovered {
     pub inputs: Vec<Input>,

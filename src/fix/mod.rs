@@ -115,9 +115,11 @@ impl Syntax {
             return None;
         }
         let name = file.path.file_name()?.to_str()?.to_ascii_lowercase();
-        if name.ends_with(".tf") {
+        if name.ends_with(".tf") || name.ends_with(".tofu") {
             Some(Syntax::Hcl)
-        } else if name.ends_with(".tf.json") || crate::terraform::plan::is_plan(file.text()) {
+        } else if crate::terraform::modules::is_json_module_file(&file.path)
+            || crate::terraform::plan::is_plan(file.text())
+        {
             None
         } else if name.ends_with(".json")
             || file

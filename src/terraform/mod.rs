@@ -177,13 +177,7 @@ fn override_texts(overrides: HashMap<PathBuf, String>) -> HashMap<PathBuf, Arc<s
 /// dropped after its scan (its loader reads it again), so the scan holds one file per worker.
 fn local_sources(dir: &Path, texts: &HashMap<PathBuf, Arc<str>>, max_size: u64) -> Vec<PathBuf> {
     let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return found;
-    };
-    for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
-        if !modules::is_terraform_file(&path) {
-            continue;
-        }
+    for path in modules::module_files(dir, texts) {
         // A file that cannot be read is skipped here; its loader reports why.
         let read;
         let text: &str = match texts.get(&normalize(&path)) {

@@ -205,11 +205,7 @@ impl<'c> Loader<'c> {
         if let Some(module) = self.cache.get(&dir) {
             return module.clone();
         }
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
-            .unwrap_or_default();
-        paths.retain(|p| is_terraform_file(p) && p.is_file());
-        paths.sort();
+        let paths = module_files(&dir, self.texts);
         let mut files = Vec::new();
         for path in paths {
             let Some(source) = self.read(&path) else {
@@ -221,7 +217,7 @@ impl<'c> Loader<'c> {
                     .push(Finding::parse_error(message, span, None));
                 continue;
             }
-            let parsed = if path.to_string_lossy().ends_with(".json") {
+            let parsed = if is_json_module_file(&path) {
                 super::json::parse(source.text(), source.id)
             } else {
                 // Blocks the verdict never reads are blanked (offsets kept); if that text does
@@ -463,7 +459,56 @@ pub fn names_module(path: &Path) -> bool {
     is_terraform_file(path) || name.ends_with(".tfvars") || name.ends_with(".tfvars.json")
 }
 
+/// A module file: Terraform's `.tf` and `.tf.json`, OpenTofu's `.tofu` and `.tofu.json`.
 pub fn is_terraform_file(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    name.ends_with(".tf") || name.ends_with(".tf.json")
+    [".tf", ".tf.json", ".tofu", ".tofu.json"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+}
+
+/// A module file in JSON syntax (`.tf.json`, `.tofu.json`).
+pub fn is_json_module_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.ends_with(".tf.json") || name.ends_with(".tofu.json")
+}
+
+/// The files of the module in `dir`, in name order: its regular module files on disk and the
+/// texts that stand for files (an unsaved buffer for a file not yet written). Where `x.tofu`
+/// and `x.tf` (or `x.tofu.json` and `x.tf.json`) are both there, only `x.tofu` is read, as
+/// OpenTofu reads them.
+pub fn module_files(dir: &Path, texts: &HashMap<PathBuf, Arc<str>>) -> Vec<PathBuf> {
+    let dir = normalize(dir);
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_file() || t.is_symlink()))
+                .map(|e| e.path())
+                .filter(|p| is_terraform_file(p) && p.is_file())
+                .collect()
+        })
+        .unwrap_or_default();
+    for path in texts.keys() {
+        if is_terraform_file(path) && path.parent().map(normalize).as_ref() == Some(&dir) {
+            let path = dir.join(path.file_name().unwrap_or_default());
+            if !paths.contains(&path) {
+                paths.push(path);
+            }
+        }
+    }
+    let shadowed = |path: &PathBuf| {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let tofu = if let Some(stem) = name.strip_suffix(".tf.json") {
+            format!("{stem}.tofu.json")
+        } else if let Some(stem) = name.strip_suffix(".tf") {
+            format!("{stem}.tofu")
+        } else {
+            return false;
+        };
+        paths.contains(&path.with_file_name(tofu))
+    };
+    let mut kept: Vec<PathBuf> = paths.iter().filter(|p| !shadowed(p)).cloned().collect();
+    kept.sort();
+    kept
 }
