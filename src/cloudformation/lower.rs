@@ -149,6 +149,7 @@ impl Lowering<'_> {
             group_property: "DBParameterGroupName",
             replica_source: self.target("SourceDBInstanceIdentifier"),
             slot: self.properties_slot(),
+            unverifiable: None,
         });
     }
 
@@ -163,6 +164,7 @@ impl Lowering<'_> {
             group_property: "DBClusterParameterGroupName",
             replica_source: self.target("ReplicationSourceIdentifier"),
             slot: self.properties_slot(),
+            unverifiable: None,
         }
     }
 

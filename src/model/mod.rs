@@ -58,6 +58,9 @@ pub struct Database {
     pub replica_source: Choices<Target>,
     /// Where a fix can add the group property (the `Properties` map, the resource block).
     pub slot: crate::diagnostic::fix::Slot,
+    /// Why the database cannot be judged at all, and where (a registry module call the model
+    /// cannot place, a database module whose code is not read).
+    pub unverifiable: Option<(String, Span)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

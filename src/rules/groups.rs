@@ -12,7 +12,11 @@ pub(super) struct GroupPick<'m> {
     pub link: Result<GroupLink<'m>, (String, Span, Option<Span>)>,
     pub reference: Option<Span>,
     pub branch: Branch,
+    /// The database a replica inherits its group from.
     pub source: Option<&'m Database>,
+    /// The database a replica runs the engine of: its source, also when the source is named by
+    /// an ARN (a cross-region replica, on the default group of the same engine).
+    pub engine_from: Option<&'m Database>,
 }
 
 impl<'m> Checker<'_, 'm> {
@@ -35,6 +39,7 @@ impl<'m> Checker<'_, 'm> {
                 reference: Some(choice.via.unwrap_or(choice.span)),
                 branch: branch.clone(),
                 source: None,
+                engine_from: None,
             };
             match &choice.value {
                 Val::Known(target) => picks.push(pick(match self.index.group(scope, target) {
@@ -74,6 +79,7 @@ impl<'m> Checker<'_, 'm> {
             reference: None,
             branch,
             source: None,
+            engine_from: None,
         };
         let mut picks = Vec::new();
         for source in &db.replica_source {
@@ -82,11 +88,18 @@ impl<'m> Checker<'_, 'm> {
             };
             match &source.value {
                 Val::Absent => picks.push(default(branch)),
-                Val::Known(target) if is_arn(target) => picks.push(default(branch)),
+                Val::Known(target) if is_arn(target) => picks.push(GroupPick {
+                    engine_from: self
+                        .index
+                        .database(db.resource.scope, target)
+                        .filter(|origin| !std::ptr::eq(*origin, db)),
+                    ..default(branch)
+                }),
                 Val::Known(target) => match self.index.database(db.resource.scope, target) {
                     Some(origin) if depth < MAX_REPLICA_DEPTH && !std::ptr::eq(origin, db) => {
                         for mut pick in self.groups(origin, branch, depth + 1) {
                             pick.source = Some(origin);
+                            pick.engine_from = Some(origin);
                             picks.push(pick);
                         }
                     }
@@ -99,6 +112,7 @@ impl<'m> Checker<'_, 'm> {
                         reference: None,
                         branch,
                         source: None,
+                        engine_from: None,
                     }),
                     None => picks.push(GroupPick {
                         link: Err((
@@ -112,6 +126,7 @@ impl<'m> Checker<'_, 'm> {
                         reference: None,
                         branch,
                         source: None,
+                        engine_from: None,
                     }),
                 },
                 Val::Unknown(what) => picks.push(GroupPick {
@@ -119,6 +134,7 @@ impl<'m> Checker<'_, 'm> {
                     reference: None,
                     branch,
                     source: None,
+                    engine_from: None,
                 }),
             }
         }

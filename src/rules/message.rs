@@ -155,13 +155,22 @@ pub fn finding(db: &Database, verdict: &Verdict<'_>) -> Finding {
             if via.is_some() {
                 related.push(Label::new(*span, "where the value should come from"));
             }
+            // A whole module call says what it is; a value says where it comes from.
+            let cause = match *field {
+                "module" => what.clone(),
+                _ => format!("its {field} comes from {what}"),
+            };
             (
                 RuleId::TlsUnverifiable,
                 format!(
-                    "cannot verify TLS for {described}: its {field} comes from {what}{branch}; make sure {parameter} is {enabling}"
+                    "cannot verify TLS for {described}: {cause}{branch}; make sure {parameter} is {enabling}"
                 ),
                 Label::new(via.unwrap_or(*span), "not resolved by the scanned files"),
-                "give the value in the files (a default, a tfvars value, a literal), or suppress this finding with a reason".to_string(),
+                match *field {
+                    "module" => "run `terraform init` so the module's code is under .terraform/modules, give it a version the model knows, or suppress this finding with a reason",
+                    _ => "give the value in the files (a default, a tfvars value, a literal), or suppress this finding with a reason",
+                }
+                .to_string(),
                 None,
             )
         }

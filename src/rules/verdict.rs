@@ -112,8 +112,28 @@ pub struct Checker<'i, 'm> {
 impl<'m> Checker<'_, 'm> {
     /// The most specific problem over all scenarios, or `None` when every one guarantees TLS.
     pub fn check(&mut self, db: &'m Database) -> Option<Verdict<'m>> {
+        // A database the front end could not read at all (a module call it cannot place).
+        if let Some((what, span)) = &db.unverifiable {
+            return Some(Verdict {
+                problem: Problem::Unverifiable {
+                    field: "module",
+                    what: what.clone(),
+                    span: *span,
+                    via: None,
+                },
+                facts: Facts {
+                    engine: None,
+                    version: None,
+                    family: None,
+                    governing: Governing::Unresolved,
+                    reference: None,
+                    inherited_from: None,
+                    branch: Branch::default(),
+                },
+            });
+        }
         let picks = self.groups(db, Branch::default(), 0);
-        let source = picks.iter().find_map(|p| p.source);
+        let source = picks.iter().find_map(|p| p.engine_from);
         let inherit = |own: &'m [Choice<String>],
                        from: fn(&'m Database) -> &'m [Choice<String>]| {
             match source {

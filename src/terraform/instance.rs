@@ -17,6 +17,10 @@ pub type Files = Rc<RefCell<HashMap<FileId, Arc<SourceFile>>>>;
 pub enum Child {
     /// A local or installed module: one instance, or one per `for_each` key (with the key).
     Local(Vec<(Option<String>, Rc<Instance>)>),
+    /// A registry module read from its inputs (`registry`).
+    Modelled(Rc<super::registry::Modelled>),
+    /// An unread module that looks like a database module: one unverifiable database.
+    Opaque(Rc<super::registry::Opaque>),
     /// A module whose source is not read (registry, git, a loop); its outputs are unknown.
     Unread(String),
     /// `count = 0` or an empty `for_each` in every branch: never created.
@@ -156,6 +160,19 @@ impl Instance {
                 }
                 out
             }
+            Some(Child::Modelled(modelled)) => {
+                vec![alt(super::registry::output(modelled, output, span), branch)]
+            }
+            Some(Child::Opaque(opaque)) => vec![alt(
+                V::unknown(
+                    span,
+                    format!(
+                        "output `{output}` of module `{call}`, whose source `{}` is not read",
+                        opaque.source
+                    ),
+                ),
+                branch,
+            )],
             Some(Child::Absent) => vec![alt(
                 V::unknown(
                     span,

@@ -61,6 +61,7 @@ pub fn lower(
                 group_property: "parameter_group_name",
                 replica_source: lowering.targets("replicate_source_db"),
                 slot: crate::diagnostic::fix::Slot::Block(block.span),
+                unverifiable: None,
             }),
             "aws_rds_cluster" => model.databases.push(Database {
                 resource,
@@ -72,6 +73,7 @@ pub fn lower(
                 group_property: "db_cluster_parameter_group_name",
                 replica_source: lowering.targets("replication_source_identifier"),
                 slot: crate::diagnostic::fix::Slot::Block(block.span),
+                unverifiable: None,
             }),
             "aws_rds_cluster_instance" => model.members.push(Member {
                 resource,
@@ -157,28 +159,12 @@ impl Lowering<'_> {
     /// A property that names another resource: a reference (its `.arn` is the ARN form), a
     /// literal name, or nothing (`null`, or `""`, which the AWS provider reads as unset).
     fn targets(&self, key: &str) -> Choices<Target> {
-        self.eval(
+        targets(self.eval(
             &self.block.body,
             key,
             &Bindings::default(),
             &Branch::default(),
-        )
-        .into_iter()
-        .map(|a| {
-            candidate(a, |v| match &v.kind {
-                Kind::Ref(r) if r.attribute.as_deref() == Some("arn") => {
-                    Val::Known(Target::Arn(r.address.clone()))
-                }
-                Kind::Ref(r) => Val::Known(Target::Resource(r.address.clone())),
-                Kind::Null => Val::Absent,
-                _ => match v.scalar() {
-                    Some(text) if text.trim().is_empty() => Val::Absent,
-                    Some(text) => Val::Known(Target::Name(text)),
-                    None => Val::Unknown(unknown_text(v)),
-                },
-            })
-        })
-        .collect()
+        ))
     }
 
     /// Where the one unresolved expression a property comes from is written, if it is one.
@@ -216,42 +202,8 @@ impl Lowering<'_> {
         // `parameter = [{ name = …, value = … }]`: attribute syntax Terraform accepts for blocks.
         if body.attribute("parameter").is_some() {
             for list in self.eval(body, "parameter", &Bindings::default(), &Branch::default()) {
-                let Kind::List(items) = &list.v.kind else {
-                    return Parameters::Unknown {
-                        span: list.v.span,
-                        what: unknown_text(&list.v),
-                    };
-                };
-                for item in items.iter() {
-                    let field = |key: &str| match &item.kind {
-                        Kind::Map(entries) => entries
-                            .iter()
-                            .find(|(k, _)| k == key)
-                            .map(|(_, v)| v.clone()),
-                        _ => None,
-                    };
-                    let (Some(name), Some(value)) = (field("name"), field("value")) else {
-                        return Parameters::Unknown {
-                            span: item.span,
-                            what: "a `parameter` entry without `name` and `value`".into(),
-                        };
-                    };
-                    let Some(text) = name.scalar() else {
-                        return Parameters::Unknown {
-                            span: name.span,
-                            what: unknown_text(&name),
-                        };
-                    };
-                    entries.push(Parameter {
-                        name: text,
-                        key_span: name.span,
-                        value: strings(vec![Alt {
-                            v: value,
-                            branch: list.branch.clone(),
-                            via: list.via,
-                            soft: list.soft,
-                        }]),
-                    });
+                if let Err(unknown) = parameter_list(&list, &mut entries) {
+                    return unknown;
                 }
             }
         }
@@ -352,6 +304,70 @@ impl Lowering<'_> {
         }
         Ok(())
     }
+}
+
+/// Candidates of a property that names another resource: a reference (its `.arn` is the ARN
+/// form), a literal name, or nothing (`null`, or `""`, which the AWS provider reads as unset).
+pub fn targets(alts: Alts) -> Choices<Target> {
+    alts.into_iter()
+        .map(|a| {
+            candidate(a, |v| match &v.kind {
+                Kind::Ref(r) if r.attribute.as_deref() == Some("arn") => {
+                    Val::Known(Target::Arn(r.address.clone()))
+                }
+                Kind::Ref(r) => Val::Known(Target::Resource(r.address.clone())),
+                Kind::Null => Val::Absent,
+                _ => match v.scalar() {
+                    Some(text) if text.trim().is_empty() => Val::Absent,
+                    Some(text) => Val::Known(Target::Name(text)),
+                    None => Val::Unknown(unknown_text(v)),
+                },
+            })
+        })
+        .collect()
+}
+
+/// A list of `{ name = …, value = … }` objects (the `parameter` attribute form, a registry
+/// module's `parameters` input) as entries; `Err` with the unknown when it is not one.
+pub fn parameter_list(list: &Alt, entries: &mut Vec<Parameter>) -> Result<(), Parameters> {
+    let Kind::List(items) = &list.v.kind else {
+        return Err(Parameters::Unknown {
+            span: list.v.span,
+            what: unknown_text(&list.v),
+        });
+    };
+    for item in items.iter() {
+        let field = |key: &str| match &item.kind {
+            Kind::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone()),
+            _ => None,
+        };
+        let (Some(name), Some(value)) = (field("name"), field("value")) else {
+            return Err(Parameters::Unknown {
+                span: item.span,
+                what: "a `parameter` entry without `name` and `value`".into(),
+            });
+        };
+        let Some(text) = name.scalar() else {
+            return Err(Parameters::Unknown {
+                span: name.span,
+                what: unknown_text(&name),
+            });
+        };
+        entries.push(Parameter {
+            name: text,
+            key_span: name.span,
+            value: strings(vec![Alt {
+                v: value,
+                branch: list.branch.clone(),
+                via: list.via,
+                soft: list.soft,
+            }]),
+        });
+    }
+    Ok(())
 }
 
 pub fn strings(alts: Alts) -> Choices<String> {

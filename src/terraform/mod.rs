@@ -10,6 +10,7 @@ pub mod lower;
 pub mod modules;
 pub mod plan;
 pub mod references;
+pub mod registry;
 pub mod syntax;
 pub mod targeted;
 
@@ -142,6 +143,16 @@ fn check_root(
     }
 }
 
+/// Whether a module directory lies inside a root's (both normalized; `.` holds every relative
+/// path that does not climb out).
+fn within(dir: &Path, root: &Path) -> bool {
+    if root == Path::new(".") {
+        dir.is_relative() && !dir.starts_with("..")
+    } else {
+        dir.starts_with(root)
+    }
+}
+
 /// The root module a tree of instances is checked from, as findings name it.
 struct Root<'d> {
     dir: &'d Path,
@@ -151,13 +162,19 @@ struct Root<'d> {
 fn lower_all(instance: &Instance, scope: ScopeId, root: &Root<'_>, model: &mut FileModel) {
     // A module outside the root (`source = "../../"`, an installed module) may be checked from
     // several roots: its findings say which.
-    let outside = !instance.module.dir.starts_with(root.dir);
+    let outside = !within(&instance.module.dir, root.dir);
     lower::lower(instance, scope, outside.then_some(&root.display), model);
+    let context = outside.then_some(&root.display);
     for child in instance.children.borrow().values() {
-        if let instance::Child::Local(instances) = child {
-            for (_, child) in instances {
-                lower_all(child, scope, root, model);
+        match child {
+            instance::Child::Local(instances) => {
+                for (_, child) in instances {
+                    lower_all(child, scope, root, model);
+                }
             }
+            instance::Child::Modelled(call) => registry::lower(Ok(call), scope, context, model),
+            instance::Child::Opaque(call) => registry::lower(Err(call), scope, context, model),
+            instance::Child::Unread(_) | instance::Child::Absent => {}
         }
     }
 }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use super::eval::{Alts, Bindings, Kind, LocalCache, V};
 use super::instance::{default_value, Child, Files, Instance};
 use super::references::elements;
+use super::registry;
 use super::syntax::{Body, ExprKind};
 use crate::diagnostic::Finding;
 use crate::model::Branch;
@@ -309,6 +310,9 @@ impl<'c> Loader<'c> {
                 installed(root, &key)
             }
         });
+        let local = source
+            .as_deref()
+            .is_some_and(|s| s.starts_with("./") || s.starts_with("../"));
         let dir = match dir.map(|d| normalize(&d)) {
             Some(dir)
                 if chain.len() < MAX_MODULE_DEPTH && !chain.contains(&dir) && dir.is_dir() =>
@@ -321,9 +325,14 @@ impl<'c> Loader<'c> {
                     source.unwrap_or_default()
                 ))
             }
+            // Not installed: a registry module the model knows is read from its inputs; one
+            // that looks like a database module cannot be verified.
+            _ if !local && source.is_some() => {
+                return registry_call(instance, call, name, source.as_deref().unwrap_or(""))
+            }
             _ => return Child::Unread(source.unwrap_or_else(|| "a computed source".into())),
         };
-        let copies = copies(
+        let copies = copies_of(
             instance,
             call,
             &format!("{}module.{name}.", instance.prefix),
@@ -364,6 +373,97 @@ impl<'c> Loader<'c> {
     }
 }
 
+/// A call of a module that is not read: modelled from its inputs (`registry`), an unverifiable
+/// database when it looks like a database module, else unread.
+fn registry_call(
+    instance: &Rc<Instance>,
+    call: &super::syntax::Block,
+    name: &str,
+    source: &str,
+) -> Child {
+    let address = format!("{}module.{name}", instance.prefix);
+    let source_span = call
+        .body
+        .attribute("source")
+        .map_or(call.header, |a| a.value.span);
+    let version = call.body.attribute("version");
+    let version_text = version.and_then(|a| match &a.value.kind {
+        ExprKind::Str(s) => Some(s.as_str()),
+        _ => None,
+    });
+    let opaque = |what: String, at: Span| {
+        Child::Opaque(Rc::new(registry::Opaque {
+            address: address.clone(),
+            source: source.to_string(),
+            header: call.header,
+            span: call.span,
+            at,
+            what,
+        }))
+    };
+    let arguments: Vec<(&str, Span)> = call
+        .body
+        .attributes
+        .iter()
+        .map(|a| (a.key.as_str(), a.key_span))
+        .collect();
+    let (shape, release) = match registry::recognise(source, version_text) {
+        Some(Ok(found)) => found,
+        Some(Err(why)) => {
+            return opaque(
+                format!("it calls {why}"),
+                version.map_or(source_span, |v| v.value.span),
+            )
+        }
+        None => {
+            let names: Vec<&str> = arguments.iter().map(|(n, _)| *n).collect();
+            if registry::looks_like_database(source, &names) {
+                return opaque(
+                    format!(
+                        "it calls the module `{source}`, whose code is not read (it is checked \
+                         once `terraform init` installs it under .terraform/modules)"
+                    ),
+                    source_span,
+                );
+            }
+            return Child::Unread(source.to_string());
+        }
+    };
+    let mut copies = Vec::new();
+    for copy in copies_of(instance, call, &format!("{address}.")) {
+        let ctx = instance.ctx(copy.bindings);
+        let args = call
+            .body
+            .attributes
+            .iter()
+            .map(|a| (a.key.clone(), ctx.eval(&a.value, &copy.branch)))
+            .collect();
+        copies.push(registry::Copy {
+            args,
+            branch: copy.branch,
+            implied: copy.implied,
+        });
+    }
+    if copies.is_empty() {
+        return Child::Absent;
+    }
+    Child::Modelled(Rc::new(registry::Modelled {
+        shape,
+        version: release,
+        unplaced: registry::unplaced(shape, release, &arguments),
+        address,
+        header: call.header,
+        span: call.span,
+        copies,
+        keys: call
+            .body
+            .attributes
+            .iter()
+            .map(|a| (a.key.clone(), (a.key_span, a.value.span)))
+            .collect(),
+    }))
+}
+
 /// Most `for_each` keys of one module call that are instantiated.
 const MAX_MODULE_KEYS: usize = 32;
 
@@ -378,7 +478,7 @@ struct Copy {
 
 /// The copies of a module call, as `references::expansions` gives a resource's instances:
 /// none when it is never created.
-fn copies(instance: &Instance, call: &super::syntax::Block, prefix: &str) -> Vec<Copy> {
+fn copies_of(instance: &Instance, call: &super::syntax::Block, prefix: &str) -> Vec<Copy> {
     let exists = &instance.exists;
     let ctx = instance.ctx(Bindings::default());
     if let Some(count) = call.body.attribute("count") {

@@ -218,6 +218,7 @@ impl Plan {
                 group_property: "parameter_group_name",
                 replica_source: targets("replicate_source_db"),
                 slot: crate::diagnostic::fix::Slot::None,
+                unverifiable: None,
                 resource,
             }),
             "aws_rds_cluster" => model.databases.push(Database {
@@ -229,6 +230,7 @@ impl Plan {
                 group_property: "db_cluster_parameter_group_name",
                 replica_source: targets("replication_source_identifier"),
                 slot: crate::diagnostic::fix::Slot::None,
+                unverifiable: None,
                 resource,
             }),
             "aws_rds_cluster_instance" => model.members.push(Member {

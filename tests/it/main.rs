@@ -9,4 +9,5 @@ mod fixtures;
 mod fuzz;
 mod hostile;
 mod layers;
+mod registry;
 mod sarif;
