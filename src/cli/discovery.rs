@@ -14,9 +14,9 @@ use intransit::source::normalize;
 use intransit::Input;
 
 /// Directories never walked.
-const SKIPPED_DIRS: &[&str] = &[".git", ".terraform", "node_modules"];
+const SKIPPED_DIRS: &[&str] = &[".git", ".terraform", ".terragrunt-cache", "node_modules"];
 /// Extensions a directory walk picks up.
-const EXTENSIONS: &[&str] = &["json", "yaml", "yml", "template", "tf", "tofu"];
+const EXTENSIONS: &[&str] = &["json", "yaml", "yml", "template", "tf", "tofu", "hcl"];
 
 pub struct Discovered {
     pub inputs: Vec<Input>,

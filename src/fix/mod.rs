@@ -115,7 +115,7 @@ impl Syntax {
             return None;
         }
         let name = file.path.file_name()?.to_str()?.to_ascii_lowercase();
-        if name.ends_with(".tf") || name.ends_with(".tofu") {
+        if name.ends_with(".tf") || name.ends_with(".tofu") || name.ends_with(".hcl") {
             Some(Syntax::Hcl)
         } else if crate::terraform::modules::is_json_module_file(&file.path)
             || crate::terraform::plan::is_plan(file.text())

@@ -23,6 +23,12 @@ use crate::source::{self, FileId, SourceFile, Span};
 use crate::suppression::{self, Suppression};
 use crate::{rules, terraform};
 
+/// Files the Terraform front end reads together (module files, variable files, Terragrunt
+/// configs), not one by one.
+fn is_terraform(path: &std::path::Path) -> bool {
+    terraform::modules::names_module(path) || terraform::terragrunt::is_config(path)
+}
+
 /// Terraform root modules get scope ids from here on; CloudFormation scopes are file ids.
 const TERRAFORM_SCOPES: u32 = 1 << 30;
 
@@ -54,7 +60,7 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
     let results: Vec<FileResult> = inputs
         .par_iter()
         .enumerate()
-        .filter(|(_, input)| !terraform::modules::names_module(&input.path))
+        .filter(|(_, input)| !is_terraform(&input.path))
         .map(|(i, input)| read::read_file(FileId(i as u32), input, settings))
         .filter(|result| {
             if result.scanned {
@@ -80,7 +86,8 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
         suppressions.extend(result.suppressions);
         findings.extend(result.findings);
     }
-    // Terraform: each directory holding a named or walked `.tf` file is a module.
+    // Terraform: each directory holding a named or walked `.tf` file is a module; each
+    // `terragrunt.hcl` is a config.
     let tf_dirs: Vec<PathBuf> = inputs
         .iter()
         .filter(|input| terraform::modules::names_module(&input.path))
@@ -89,7 +96,12 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
             _ => PathBuf::from("."),
         })
         .collect();
-    if !tf_dirs.is_empty() {
+    let configs: Vec<PathBuf> = inputs
+        .iter()
+        .filter(|input| terraform::terragrunt::is_config(&input.path))
+        .map(|input| input.path.clone())
+        .collect();
+    if !tf_dirs.is_empty() || !configs.is_empty() {
         // An unsaved buffer (`--stdin-filename main.tf`) replaces that file in its module.
         let mut overrides: std::collections::HashMap<PathBuf, String> = inputs
             .iter()
@@ -97,7 +109,14 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
             .collect();
         overrides.extend(settings.overrides.clone());
         let ids = std::sync::atomic::AtomicU32::new(inputs.len() as u32);
-        let loaded = terraform::check(&tf_dirs, settings, overrides, &ids, TERRAFORM_SCOPES);
+        let loaded = terraform::check(
+            &tf_dirs,
+            &configs,
+            settings,
+            overrides,
+            &ids,
+            TERRAFORM_SCOPES,
+        );
         scanned += loaded.files.len();
         for file in loaded.files {
             files.insert(file.id, file);

@@ -698,37 +698,41 @@ pub fn combine_values(
 ) -> Alts {
     if parts.iter().all(|p| p.len() == 1) {
         let mut values = Vec::with_capacity(parts.len());
+        let mut vias = Vec::with_capacity(parts.len());
         let mut joined = branch.clone();
-        let (mut via, mut soft) = (None, false);
+        let mut soft = false;
         for part in parts {
             let a = part.into_iter().next().expect("one alternative");
             let Some(next) = joined.join(&a.branch) else {
                 return Vec::new();
             };
             joined = next;
-            via = via.or(a.via);
             soft |= a.soft;
             values.push(a.v);
+            vias.push(a.via);
         }
+        let (v, via) = folded(&values, &vias, &f);
         return vec![Alt {
-            v: f(&values),
+            v,
             branch: joined,
             via,
             soft,
         }];
     }
-    let mut partial: Vec<(Vec<V>, Branch, Option<Span>, bool)> =
-        vec![(Vec::new(), branch.clone(), None, false)];
+    type Partial = (Vec<V>, Vec<Option<Span>>, Branch, bool);
+    let mut partial: Vec<Partial> = vec![(Vec::new(), Vec::new(), branch.clone(), false)];
     for part in parts {
         let mut next = Vec::new();
-        for (values, assumed, via, soft) in &partial {
+        for (values, vias, assumed, soft) in &partial {
             for a in &part {
                 let Some(joined) = assumed.join(&a.branch) else {
                     continue;
                 };
                 let mut values = values.clone();
                 values.push(a.v.clone());
-                next.push((values, joined, via.or(a.via), *soft || a.soft));
+                let mut vias = vias.clone();
+                vias.push(a.via);
+                next.push((values, vias, joined, *soft || a.soft));
             }
         }
         if next.len() > MAX_ALTS {
@@ -741,13 +745,40 @@ pub fn combine_values(
     }
     partial
         .into_iter()
-        .map(|(values, branch, via, soft)| Alt {
-            v: f(&values),
-            branch,
-            via,
-            soft,
+        .map(|(values, vias, branch, soft)| {
+            let (v, via) = folded(&values, &vias, &f);
+            Alt {
+                v,
+                branch,
+                via,
+                soft,
+            }
         })
         .collect()
+}
+
+/// The combined value, and the reference it came through: an unknown that is a part's unknown
+/// is that part (where it arises, and how it came in), a value that is one part's value
+/// (`coalesce`, `one`) comes through that part's reference, else through the first.
+fn folded(values: &[V], vias: &[Option<Span>], f: &impl Fn(&[V]) -> V) -> (V, Option<Span>) {
+    let v = f(values);
+    let from = values.iter().position(|part| match (&v.kind, &part.kind) {
+        (Kind::Unknown(what), Kind::Unknown(theirs)) => what == theirs,
+        _ => part.span == v.span && part.kind == v.kind,
+    });
+    match from {
+        // Where the part's unknown arises, but the boolean `f` made of it (`x == "a"` is not
+        // the same condition as `x`).
+        Some(i) if matches!(v.kind, Kind::Unknown(_)) => (
+            V {
+                atom: v.atom,
+                ..values[i].clone()
+            },
+            vias[i],
+        ),
+        Some(i) => (v, vias[i]),
+        None => (v, vias.iter().flatten().next().copied()),
+    }
 }
 
 pub fn cap(mut alts: Alts, span: Span) -> Alts {

@@ -41,6 +41,9 @@ pub struct Instance {
     pub locals: LocalCache,
     pub children: RefCell<HashMap<String, Child>>,
     pub files: Files,
+    /// Names every expression of the instance sees besides Terraform's own (a Terragrunt
+    /// config's `dependency` and `include`); empty for a Terraform module.
+    pub globals: Vec<(String, V)>,
 }
 
 impl Instance {
@@ -49,7 +52,12 @@ impl Instance {
         files.get(&span.file).map(|f| f.slice(span).to_string())
     }
 
-    pub fn ctx(&self, bindings: Bindings) -> Ctx<'_> {
+    pub fn ctx(&self, mut bindings: Bindings) -> Ctx<'_> {
+        if !self.globals.is_empty() {
+            let mut names = self.globals.clone();
+            names.append(&mut bindings.names);
+            bindings.names = names;
+        }
         Ctx {
             instance: self,
             bindings,
@@ -242,6 +250,7 @@ impl Constants {
             locals: LocalCache::default(),
             children: RefCell::new(HashMap::new()),
             files: Rc::new(RefCell::new(HashMap::new())),
+            globals: Vec::new(),
         };
         let alts = empty
             .ctx(Bindings::default())

@@ -13,9 +13,11 @@ pub mod references;
 pub mod registry;
 pub mod syntax;
 pub mod targeted;
+pub mod terragrunt;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::atomic::AtomicU32;
 use std::sync::Arc;
 
@@ -35,11 +37,13 @@ pub struct Loaded {
     pub files: Vec<Arc<SourceFile>>,
 }
 
-/// Checks the modules in `dirs`: root modules in parallel, each with its own loader (file ids
-/// from `ids`, scopes numbered from `first_scope`). A directory another scanned directory calls
-/// with a `./` or `../` source is checked through that call, not as a root.
+/// Checks the modules in `dirs` and the Terragrunt configs in `configs`: roots in parallel,
+/// each with its own loader (file ids from `ids`, scopes numbered from `first_scope`). A
+/// directory another scanned directory calls with a `./` or `../` source, or a config uses as
+/// its local source, is checked through that caller, not as a root.
 pub fn check(
     dirs: &[PathBuf],
+    configs: &[PathBuf],
     settings: &crate::settings::Settings,
     overrides: HashMap<PathBuf, String>,
     ids: &AtomicU32,
@@ -54,19 +58,56 @@ pub fn check(
         .collect();
     dirs.sort();
     let texts = override_texts(overrides);
-    let called: HashSet<PathBuf> = dirs
+    let mut configs: Vec<PathBuf> = configs.iter().map(|c| normalize(c)).collect();
+    configs.sort();
+    configs.dedup();
+    let mut called: HashSet<PathBuf> = dirs
         .par_iter()
         .flat_map_iter(|dir| local_sources(dir, &texts, settings.max_file_size))
         .collect();
+    // A config's local source, and its own directory, are checked through the config.
+    let through_configs: Vec<PathBuf> = configs
+        .par_iter()
+        .flat_map_iter(|path| {
+            let mut loader = loader_for(settings, &texts, ids);
+            let source = terragrunt::load(&mut loader, path)
+                .and_then(|config| terragrunt::local_source(&config));
+            source.into_iter().chain(path.parent().map(normalize))
+        })
+        .collect();
+    called.extend(through_configs);
     let roots: Vec<(usize, &PathBuf)> = dirs
         .iter()
         .enumerate()
         .filter(|(_, d)| !called.contains(*d))
         .collect();
-    let results: Vec<Loaded> = roots
-        .par_iter()
-        .map(|(i, dir)| check_root(dir, settings, &texts, ids, ScopeId(first_scope + *i as u32)))
-        .collect();
+    let first_config = first_scope + dirs.len() as u32;
+    let (mut results, configured): (Vec<Loaded>, Vec<Loaded>) = rayon::join(
+        || {
+            roots
+                .par_iter()
+                .map(|(i, dir)| {
+                    check_root(dir, settings, &texts, ids, ScopeId(first_scope + *i as u32))
+                })
+                .collect()
+        },
+        || {
+            configs
+                .par_iter()
+                .enumerate()
+                .map(|(i, path)| {
+                    check_config(
+                        path,
+                        settings,
+                        &texts,
+                        ids,
+                        ScopeId(first_config + i as u32),
+                    )
+                })
+                .collect()
+        },
+    );
+    results.extend(configured);
     let mut loaded = Loaded {
         models: Vec::new(),
         suppressions: Vec::new(),
@@ -83,6 +124,18 @@ pub fn check(
     loaded
 }
 
+fn loader_for<'c>(
+    settings: &'c crate::settings::Settings,
+    texts: &'c HashMap<PathBuf, Arc<str>>,
+    ids: &'c AtomicU32,
+) -> Loader<'c> {
+    let mut loader = Loader::new(settings.base.as_path(), ids, texts);
+    loader.max_file_size = settings.max_file_size;
+    loader.max_nesting = settings.max_nesting;
+    loader.targeted = settings.targeted_parsing;
+    loader
+}
+
 /// One root module and the local modules it calls.
 fn check_root(
     dir: &Path,
@@ -92,30 +145,105 @@ fn check_root(
     scope: ScopeId,
 ) -> Loaded {
     let cwd = settings.base.as_path();
-    let mut loader = Loader::new(cwd, ids, texts);
-    loader.max_file_size = settings.max_file_size;
-    loader.max_nesting = settings.max_nesting;
-    loader.targeted = settings.targeted_parsing;
+    let mut loader = loader_for(settings, texts, ids);
     let module = loader.module(dir);
-    let inputs = root_inputs(&mut loader, &module, &settings.var_files);
-    let root = module.dir.clone();
+    let inputs = root_inputs(&mut loader, &module, &settings.var_files, None);
+    let display = Arc::from(crate::source::display_path(&module.dir, cwd));
+    let dir = module.dir.clone();
+    let model = instantiate_root(&mut loader, module, inputs, (&dir, display), scope);
+    finish(loader, model)
+}
+
+/// A Terragrunt config: the module at its local source checked as a root with its inputs, or
+/// a registry source read through the model, named by the config's directory.
+fn check_config(
+    path: &Path,
+    settings: &crate::settings::Settings,
+    texts: &HashMap<PathBuf, Arc<str>>,
+    ids: &AtomicU32,
+    scope: ScopeId,
+) -> Loaded {
+    let cwd = settings.base.as_path();
+    let mut loader = loader_for(settings, texts, ids);
+    let mut model = FileModel::default();
+    let Some(config) = terragrunt::load(&mut loader, path) else {
+        return finish(loader, model);
+    };
+    let display = terragrunt::name(&config, cwd);
+    match (terragrunt::local_source(&config), &config.source) {
+        (Some(dir), _) => {
+            let module = loader.module(&dir);
+            let variables: Vec<&str> = module
+                .blocks("variable")
+                .filter_map(|(_, v)| v.label(0))
+                .collect();
+            let given = terragrunt::inputs_for(&config, &variables);
+            let inputs = root_inputs(&mut loader, &module, &settings.var_files, Some(given));
+            model = instantiate_root(&mut loader, module, inputs, (&config.dir, display), scope);
+        }
+        (None, Some((source, source_span))) => {
+            let header = config.header.unwrap_or(*source_span);
+            // Terragrunt passes inputs as `TF_VAR_…`, which Terraform ignores for variables a
+            // module does not declare: only the module's own inputs are arguments.
+            let site = registry::Site {
+                address: display.to_string(),
+                source,
+                version: None,
+                header,
+                span: header,
+                source_span: *source_span,
+                arguments: registry::declared(source, &config.keys),
+            };
+            let names: Vec<String> = config.keys.keys().cloned().collect();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let copies = vec![registry::Copy {
+                args: terragrunt::inputs_for(&config, &names),
+                branch: Default::default(),
+                implied: Default::default(),
+            }];
+            match registry::call(site, copies) {
+                instance::Child::Modelled(call) => {
+                    registry::lower(Ok(&call), scope, None, &mut model)
+                }
+                instance::Child::Opaque(call) => {
+                    registry::lower(Err(&call), scope, None, &mut model)
+                }
+                _ => {}
+            }
+        }
+        (None, None) => {}
+    }
+    finish(loader, model)
+}
+
+/// Instantiates a root module and lowers its instance tree; `root` is the directory findings
+/// name (the module's own, or a Terragrunt config's) and its display path.
+fn instantiate_root(
+    loader: &mut Loader<'_>,
+    module: Rc<Module>,
+    inputs: HashMap<String, Alts>,
+    (root, display): (&Path, Arc<str>),
+    scope: ScopeId,
+) -> FileModel {
+    let dir = module.dir.clone();
     let instance = loader.instantiate(
         module,
         String::new(),
         String::new(),
         inputs,
         Default::default(),
-        &root,
-        std::slice::from_ref(&root),
+        &dir,
+        std::slice::from_ref(&dir),
     );
     let mut model = FileModel::default();
-    let root = Root {
-        dir: &instance.module.dir,
-        display: Arc::from(crate::source::display_path(&instance.module.dir, cwd)),
-    };
+    let root = Root { dir: root, display };
     lower_all(&instance, scope, &root, &mut model);
     lower::merge_copies(&mut model);
-    drop(instance);
+    model
+}
+
+/// A root's files, suppressions and findings, once its model is lowered.
+fn finish(mut loader: Loader<'_>, model: FileModel) -> Loaded {
     let files: Vec<Arc<SourceFile>> = loader.files.borrow().values().cloned().collect();
     let mut findings = std::mem::take(&mut loader.findings);
     let mut suppressions = Vec::new();
@@ -239,18 +367,28 @@ fn local_sources(dir: &Path, texts: &HashMap<PathBuf, Arc<str>>, max_size: u64) 
 
 /// Root variable values as Terraform takes them: defaults, then `terraform.tfvars`,
 /// `terraform.tfvars.json`, `*.auto.tfvars(.json)` in name order, then `--var-file`s in order.
+/// `terragrunt`: the values a Terragrunt config gives (as `TF_VAR_…`, over the defaults and
+/// under the tfvars files); its runs set variables only so, so defaults are not overridden
+/// at plan time either.
 fn root_inputs(
     loader: &mut Loader,
     module: &Module,
     var_files: &[PathBuf],
+    terragrunt: Option<HashMap<String, Alts>>,
 ) -> HashMap<String, Alts> {
     let mut inputs = HashMap::new();
+    let overridable = terragrunt.is_none();
+    let mut given = terragrunt.unwrap_or_default();
     for (_, variable) in module.blocks("variable") {
         if let Some(name) = variable.label(0) {
+            if let Some(alts) = given.remove(name) {
+                inputs.insert(name.to_string(), alts);
+                continue;
+            }
             // A root default can be overridden at plan time: conditions on it stay branches.
             let mut alts = default_value(variable, name);
             for a in &mut alts {
-                a.soft = true;
+                a.soft = overridable;
             }
             inputs.insert(name.to_string(), alts);
         }

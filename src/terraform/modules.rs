@@ -267,6 +267,7 @@ impl<'c> Loader<'c> {
             locals: LocalCache::default(),
             children: RefCell::new(HashMap::new()),
             files: self.files.clone(),
+            globals: Vec::new(),
         });
         for (_, call) in module.blocks("module") {
             let Some(name) = call.label(0) else { continue };
@@ -382,52 +383,29 @@ fn registry_call(
     source: &str,
 ) -> Child {
     let address = format!("{}module.{name}", instance.prefix);
-    let source_span = call
+    let version = call
         .body
-        .attribute("source")
-        .map_or(call.header, |a| a.value.span);
-    let version = call.body.attribute("version");
-    let version_text = version.and_then(|a| match &a.value.kind {
-        ExprKind::Str(s) => Some(s.as_str()),
-        _ => None,
-    });
-    let opaque = |what: String, at: Span| {
-        Child::Opaque(Rc::new(registry::Opaque {
-            address: address.clone(),
-            source: source.to_string(),
-            header: call.header,
-            span: call.span,
-            at,
-            what,
-        }))
-    };
-    let arguments: Vec<(&str, Span)> = call
-        .body
-        .attributes
-        .iter()
-        .map(|a| (a.key.as_str(), a.key_span))
-        .collect();
-    let (shape, release) = match registry::recognise(source, version_text) {
-        Some(Ok(found)) => found,
-        Some(Err(why)) => {
-            return opaque(
-                format!("it calls {why}"),
-                version.map_or(source_span, |v| v.value.span),
-            )
-        }
-        None => {
-            let names: Vec<&str> = arguments.iter().map(|(n, _)| *n).collect();
-            if registry::looks_like_database(source, &names) {
-                return opaque(
-                    format!(
-                        "it calls the module `{source}`, whose code is not read (it is checked \
-                         once `terraform init` installs it under .terraform/modules)"
-                    ),
-                    source_span,
-                );
-            }
-            return Child::Unread(source.to_string());
-        }
+        .attribute("version")
+        .and_then(|a| match &a.value.kind {
+            ExprKind::Str(s) => Some((s.as_str(), a.value.span)),
+            _ => None,
+        });
+    let site = registry::Site {
+        address: address.clone(),
+        source,
+        version,
+        header: call.header,
+        span: call.span,
+        source_span: call
+            .body
+            .attribute("source")
+            .map_or(call.header, |a| a.value.span),
+        arguments: call
+            .body
+            .attributes
+            .iter()
+            .map(|a| (a.key.clone(), (a.key_span, a.value.span)))
+            .collect(),
     };
     let mut copies = Vec::new();
     for copy in copies_of(instance, call, &format!("{address}.")) {
@@ -444,24 +422,7 @@ fn registry_call(
             implied: copy.implied,
         });
     }
-    if copies.is_empty() {
-        return Child::Absent;
-    }
-    Child::Modelled(Rc::new(registry::Modelled {
-        shape,
-        version: release,
-        unplaced: registry::unplaced(shape, release, &arguments),
-        address,
-        header: call.header,
-        span: call.span,
-        copies,
-        keys: call
-            .body
-            .attributes
-            .iter()
-            .map(|a| (a.key.clone(), (a.key_span, a.value.span)))
-            .collect(),
-    }))
+    registry::call(site, copies)
 }
 
 /// Most `for_each` keys of one module call that are instantiated.

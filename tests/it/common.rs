@@ -48,7 +48,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         let path = entry.unwrap().path();
         let skipped = matches!(
             path.file_name().unwrap().to_str(),
-            Some(".terraform" | ".git" | "node_modules")
+            Some(".terraform" | ".terragrunt-cache" | ".git" | "node_modules")
         );
         if path.is_dir() && !skipped {
             files.extend(walk(&path));

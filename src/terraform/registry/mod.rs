@@ -14,8 +14,10 @@ mod version;
 pub use lower::lower;
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use super::eval::{Alts, Kind, Ref, V};
+use super::instance::Child;
 use crate::model::{Branch, DatabaseKind, GroupLevel};
 use crate::source::Span;
 
@@ -163,6 +165,102 @@ pub struct Opaque {
     pub what: String,
 }
 
+/// Where a call of a module that is not read is written.
+pub struct Site<'a> {
+    /// `module.db`, or a Terragrunt directory (`live/prod/db`).
+    pub address: String,
+    pub source: &'a str,
+    /// The `version` argument and where it is written.
+    pub version: Option<(&'a str, Span)>,
+    pub header: Span,
+    pub span: Span,
+    pub source_span: Span,
+    /// Each argument by name: its key and its value.
+    pub arguments: HashMap<String, (Span, Span)>,
+}
+
+/// What a call of an unread module becomes: a modelled module (with its arguments' values,
+/// once per copy), an unverifiable database when it looks like a database module, or nothing
+/// the rule reads.
+pub fn call(site: Site<'_>, copies: Vec<Copy>) -> Child {
+    let opaque = |what: String, at: Span| {
+        Child::Opaque(Rc::new(Opaque {
+            address: site.address.clone(),
+            source: site.source.to_string(),
+            header: site.header,
+            span: site.span,
+            at,
+            what,
+        }))
+    };
+    let (shape, release) = match recognise(site.source, site.version.map(|(v, _)| v)) {
+        Some(Ok(found)) => found,
+        Some(Err(why)) => {
+            let at = site.version.map_or(site.source_span, |(_, span)| span);
+            return opaque(format!("it calls {why}"), at);
+        }
+        None => {
+            let names: Vec<&str> = site.arguments.keys().map(String::as_str).collect();
+            if looks_like_database(site.source, &names) {
+                return opaque(
+                    format!(
+                        "it calls the module `{}`, whose code is not read (it is checked once \
+                         `terraform init` installs it under .terraform/modules)",
+                        site.source
+                    ),
+                    site.source_span,
+                );
+            }
+            return Child::Unread(site.source.to_string());
+        }
+    };
+    if copies.is_empty() {
+        return Child::Absent;
+    }
+    let mut arguments: Vec<(&str, Span)> = site
+        .arguments
+        .iter()
+        .map(|(name, (key, _))| (name.as_str(), *key))
+        .collect();
+    arguments.sort_by_key(|(_, span)| span.start);
+    Child::Modelled(Rc::new(Modelled {
+        shape,
+        version: release,
+        unplaced: unplaced(shape, release, &arguments),
+        address: site.address.clone(),
+        header: site.header,
+        span: site.span,
+        copies,
+        keys: site.arguments.clone(),
+    }))
+}
+
+/// The arguments a modelled module declares as inputs (all of them for another module).
+pub fn declared(
+    source: &str,
+    arguments: &HashMap<String, (Span, Span)>,
+) -> HashMap<String, (Span, Span)> {
+    let inputs = match recognise(source, None) {
+        Some(Ok((shape, _))) => module_inputs(shape.source),
+        _ => return arguments.clone(),
+    };
+    arguments
+        .iter()
+        .filter(|(name, _)| inputs.iter().any(|i| i == name))
+        .map(|(name, spans)| (name.clone(), *spans))
+        .collect()
+}
+
+/// Every input of every version of a module.
+fn module_inputs(source: &str) -> Vec<&'static str> {
+    rds::SHAPES
+        .iter()
+        .chain(aurora::SHAPES)
+        .filter(|s| s.source == source)
+        .flat_map(|s| s.inputs.iter().copied())
+        .collect()
+}
+
 /// What the model makes of a non-local source and its `version` argument: `None` when the
 /// source is not a module the model knows; else the table for the version the constraint picks,
 /// or why there is none.
@@ -187,9 +285,11 @@ pub fn recognise(
                 None => true,
                 Some(c) => match version::allows(c, parsed) {
                     Some(allowed) => allowed,
-                    None => return Some(Err(format!(
+                    None => {
+                        return Some(Err(format!(
                         "the version constraint `{c}`, which the model of `{module}` cannot read"
-                    ))),
+                    )))
+                    }
                 },
             };
             if allowed && newest.is_none_or(|(_, _, n)| parsed > n) {
