@@ -4,7 +4,7 @@
 use super::resolve::{strings, Resolver, Term};
 use crate::diagnostic::fix::Slot;
 use crate::model::{
-    Choice, Choices, Database, DatabaseKind, FileModel, GroupLevel, Member, Parameter,
+    Branch, Choice, Choices, Database, DatabaseKind, FileModel, GroupLevel, Member, Parameter,
     ParameterGroup, Parameters, Resource, ScopeId, Target, Val,
 };
 use crate::tree::{Entry, Node};
@@ -168,29 +168,72 @@ impl Lowering<'_> {
         }
     }
 
+    /// A group's `Parameters` map, or an `Fn::If` between maps (and `AWS::NoValue`): each entry's
+    /// values hold under the branch that chose its map. `Err` at what cannot be followed.
+    /// `sides` gets each map's (or `AWS::NoValue`'s) branch.
+    fn parameter_map(
+        &self,
+        node: &Node,
+        branch: &Branch,
+        depth: usize,
+        (out, sides): (&mut Vec<Parameter>, &mut Vec<(Branch, crate::source::Span)>),
+    ) -> Result<(), crate::source::Span> {
+        const MAX_DEPTH: usize = 16;
+        match node.intrinsic() {
+            None => {
+                let entries = node.map().ok_or(node.span)?;
+                sides.push((branch.clone(), node.span));
+                for parameter in entries {
+                    let value = self.resolver.eval(&parameter.value, branch, 0);
+                    out.push(Parameter {
+                        name: parameter.key.clone(),
+                        key_span: parameter.key_span,
+                        value: strings(value),
+                    });
+                }
+                Ok(())
+            }
+            Some(("Ref", target)) if target.str() == Some("AWS::NoValue") => {
+                sides.push((branch.clone(), node.span));
+                Ok(())
+            }
+            Some(("Fn::If", argument)) if depth < MAX_DEPTH => {
+                let [condition, then, otherwise] = argument.seq().unwrap_or(&[]) else {
+                    return Err(node.span);
+                };
+                let condition = condition.str().ok_or(node.span)?;
+                for (taken, assumed) in self.resolver.branches(condition, branch, 0) {
+                    let side = if taken { then } else { otherwise };
+                    self.parameter_map(side, &assumed, depth + 1, (&mut *out, &mut *sides))?;
+                }
+                Ok(())
+            }
+            Some(_) => Err(node.span),
+        }
+    }
+
     fn group(&self, resource: Resource, level: GroupLevel, name_property: &str) -> ParameterGroup {
         let parameters = match self.properties.and_then(|p| p.entry("Parameters")) {
             None => Parameters::Absent,
-            Some(entry) => match entry.value.map() {
-                Some(entries) if entry.value.intrinsic().is_none() => Parameters::Known {
-                    span: entry.key_span,
-                    entries: entries
-                        .iter()
-                        .map(|parameter| Parameter {
-                            name: parameter.key.clone(),
-                            key_span: parameter.key_span,
-                            value: strings(
-                                self.resolver
-                                    .property(Some(&parameter.value), parameter.key_span),
-                            ),
-                        })
-                        .collect(),
-                },
-                _ => Parameters::Unknown {
-                    span: entry.value.span,
-                    what: "a `Parameters` value computed by an intrinsic function".into(),
-                },
-            },
+            Some(entry) => {
+                let mut entries = Vec::new();
+                let mut sides = Vec::new();
+                let read = (&mut entries, &mut sides);
+                match self.parameter_map(&entry.value, &Branch::default(), 0, read) {
+                    Ok(()) => {
+                        let mut parameters = Parameters::Known {
+                            span: entry.key_span,
+                            entries,
+                        };
+                        parameters.complete(&sides);
+                        parameters
+                    }
+                    Err(span) => Parameters::Unknown {
+                        span,
+                        what: "a `Parameters` value computed by an intrinsic function".into(),
+                    },
+                }
+            }
         };
         let slot = match (&parameters, self.properties) {
             (Parameters::Known { .. }, Some(properties)) => properties

@@ -1,7 +1,9 @@
 //! CloudFormation: recognise templates (JSON and YAML, SAM and cdk.out included), read them with
 //! spans, lower their RDS resources into the model, and collect their suppressions.
 
+mod conditions;
 pub mod lower;
+pub mod nested;
 pub mod resolve;
 pub mod suppressions;
 mod tags;

@@ -1,7 +1,11 @@
 //! Evaluates the intrinsic functions a template uses for engine, version, group and parameter
-//! values into candidates: `Ref` (resources, parameter defaults, `AWS::NoValue`), `Fn::If`
-//! (both branches, with their condition), `Fn::Sub`, `Fn::Join`, `Fn::Select`, `Fn::FindInMap`
-//! and `Fn::GetAtt`. Anything else is `Unknown`, naming the expression.
+//! values into candidates: `Ref` (resources, parameter defaults, a parameter's `AllowedValues`
+//! when it has no default, values a parent stack passes, `AWS::NoValue`), `Fn::If` (the
+//! branches its condition allows, `conditions.rs`), `Fn::Sub`, `Fn::Join`, `Fn::Select`,
+//! `Fn::FindInMap` (every entry, when a key is not known) and `Fn::GetAtt` (a nested stack's
+//! outputs through `Resolver::outputs`). Anything else is `Unknown`, naming the expression.
+
+use std::collections::HashMap;
 
 use crate::model::{Branch, Choice, Choices, Val};
 use crate::tree::{Node, NodeValue, ScalarKind};
@@ -14,11 +18,15 @@ const MAX_DEPTH: usize = 64;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Term {
     Literal(String),
-    /// `Ref` to a resource of this template (its physical name or id).
+    /// `Ref` to a resource of this template (its physical name or id), by its name in the
+    /// stack tree (`Database/Params` in a nested stack).
     Resource(String),
     /// `Fn::GetAtt` of a resource of this template.
     Attribute(String, String),
 }
+
+/// A nested stack's output, by stack logical ID and output name, as the parent sees it.
+pub type Outputs<'t> = &'t dyn Fn(&str, &str, &Branch, usize) -> Choices<Term>;
 
 pub struct Resolver<'t> {
     pub resources: Option<&'t Node>,
@@ -26,6 +34,13 @@ pub struct Resolver<'t> {
     pub skipped: &'t [String],
     pub parameters: Option<&'t Node>,
     pub mappings: Option<&'t Node>,
+    pub conditions: Option<&'t Node>,
+    /// How this template's resources are named in its stack tree (`Platform/`), `""` at the top.
+    pub prefix: String,
+    /// The values a parent stack passes for this template's parameters.
+    pub passed: HashMap<String, Choices<Term>>,
+    /// The outputs of this template's nested stacks.
+    pub outputs: Option<Outputs<'t>>,
 }
 
 impl<'t> Resolver<'t> {
@@ -35,7 +50,16 @@ impl<'t> Resolver<'t> {
             skipped,
             parameters: root.get("Parameters"),
             mappings: root.get("Mappings"),
+            conditions: root.get("Conditions"),
+            prefix: String::new(),
+            passed: HashMap::new(),
+            outputs: None,
         }
+    }
+
+    /// A resource's name in the stack tree.
+    pub fn named(&self, id: &str) -> String {
+        format!("{}{id}", self.prefix)
     }
 
     /// A property's candidates; `None` (property missing) is one `Absent` candidate at `missing`.
@@ -97,10 +121,9 @@ impl<'t> Resolver<'t> {
                         return unknown("an `Fn::If` whose condition is not a name".into());
                     };
                     let mut choices = Vec::new();
-                    for (taken, holds) in [(then, true), (otherwise, false)] {
-                        if let Some(assumed) = branch.with(condition, holds) {
-                            choices.extend(self.eval(taken, &assumed, depth + 1));
-                        }
+                    for (taken, assumed) in self.branches(condition, branch, depth) {
+                        let node = if taken { then } else { otherwise };
+                        choices.extend(self.eval(node, &assumed, depth + 1));
                     }
                     cap(choices, node)
                 }
@@ -139,10 +162,28 @@ impl<'t> Resolver<'t> {
             "Fn::GetAtt" => {
                 let parts: Vec<&str> = args.iter().filter_map(Node::str).collect();
                 match parts.as_slice() {
+                    // `!GetAtt Stack.Outputs.GroupName`: what the nested stack's output is.
+                    [resource, attribute]
+                        if self.is_resource(resource) && attribute.starts_with("Outputs.") =>
+                    {
+                        let output = &attribute["Outputs.".len()..];
+                        match self.outputs {
+                            Some(outputs) if self.is_stack(resource) => {
+                                let mut choices = outputs(resource, output, branch, depth + 1);
+                                for choice in &mut choices {
+                                    choice.via.get_or_insert(node.span);
+                                }
+                                choices
+                            }
+                            _ => unknown(format!(
+                                "output `{output}` of `{resource}`, a stack this scan does not read"
+                            )),
+                        }
+                    }
                     [resource, attribute] if self.is_resource(resource) => one_known(
                         node,
                         branch,
-                        Term::Attribute(resource.to_string(), attribute.to_string()),
+                        Term::Attribute(self.named(resource), attribute.to_string()),
                     ),
                     _ => unknown(
                         "an `Fn::GetAtt` of a resource this template does not declare".into(),
@@ -170,28 +211,57 @@ impl<'t> Resolver<'t> {
             return here(Val::Unknown(format!("the pseudo parameter `{target}`")));
         }
         if let Some(parameter) = self.parameters.and_then(|p| p.get(target)) {
+            // A parent stack's value for it comes first.
+            if let Some(passed) = self.passed.get(target) {
+                return passed
+                    .iter()
+                    .filter_map(|c| {
+                        Some(Choice {
+                            branch: branch.join(&c.branch)?,
+                            via: c.via.or(Some(node.span)),
+                            ..c.clone()
+                        })
+                    })
+                    .collect();
+            }
             let ssm = parameter
                 .get("Type")
                 .and_then(Node::str)
                 .is_some_and(|t| t.starts_with("AWS::SSM::Parameter::Value"));
-            return match parameter.get("Default") {
-                Some(_) if ssm => here(Val::Unknown(format!(
+            return match (parameter.get("Default"), allowed_values(parameter)) {
+                (Some(_), _) if ssm => here(Val::Unknown(format!(
                     "the template parameter `{target}`, read from SSM Parameter Store at deploy time"
                 ))),
-                Some(default) => {
+                (Some(default), _) => {
                     let mut choices = self.eval(default, branch, depth + 1);
                     for choice in &mut choices {
                         choice.via.get_or_insert(node.span);
                     }
                     choices
                 }
-                None => here(Val::Unknown(format!(
+                // No default: every allowed value is a candidate, named by the parameter.
+                (None, Some(allowed)) => {
+                    let choices = allowed
+                        .iter()
+                        .filter_map(|value| {
+                            let text = value.str()?;
+                            Some(Choice {
+                                value: Val::Known(Term::Literal(text.to_string())),
+                                span: value.span,
+                                branch: branch.with_value(target, &format!("\"{text}\""))?,
+                                via: Some(node.span),
+                            })
+                        })
+                        .collect();
+                    cap(choices, node)
+                }
+                (None, None) => here(Val::Unknown(format!(
                     "the template parameter `{target}`, which has no Default"
                 ))),
             };
         }
         if self.is_resource(target) {
-            return here(Val::Known(Term::Resource(target.to_string())));
+            return here(Val::Known(Term::Resource(self.named(target))));
         }
         here(Val::Unknown(format!(
             "`{target}`, which is neither a parameter nor a resource of this template"
@@ -200,6 +270,15 @@ impl<'t> Resolver<'t> {
 
     fn is_resource(&self, name: &str) -> bool {
         self.resources.and_then(|r| r.get(name)).is_some() || self.skipped.iter().any(|s| s == name)
+    }
+
+    /// A nested stack of this template (a CloudFormation stack or a SAM application).
+    fn is_stack(&self, name: &str) -> bool {
+        self.resources
+            .and_then(|r| r.get(name))
+            .and_then(|r| r.get("Type"))
+            .and_then(Node::str)
+            .is_some_and(|t| super::nested::is_stack_type(t))
     }
 
     fn sub(&self, node: &Node, argument: &Node, branch: &Branch, depth: usize) -> Choices<Term> {
@@ -250,7 +329,9 @@ impl<'t> Resolver<'t> {
         self.concat(node, branch, parts, "")
     }
 
-    /// `Fn::FindInMap`: each key may itself be an expression (often `!Ref Env`).
+    /// `Fn::FindInMap`: each key may itself be an expression (often `!Ref Env`). A key that
+    /// is not known selects every entry of its level, each under a branch naming the key
+    /// (`AWS::Region` is "eu-west-1"), so every entry must pass.
     fn find_in_map(
         &self,
         node: &Node,
@@ -265,42 +346,67 @@ impl<'t> Resolver<'t> {
                 "an `Fn::FindInMap` without a map and two keys",
             );
         };
-        let keys: Vec<Choices<Term>> = [map, top, second]
-            .iter()
-            .map(|key| self.eval(key, branch, depth + 1))
-            .collect();
         let mut found = Vec::new();
-        for a in &keys[0] {
-            for b in &keys[1] {
-                for c in &keys[2] {
-                    let joined = a.branch.join(&b.branch).and_then(|ab| ab.join(&c.branch));
-                    let Some(joined) = joined else { continue };
-                    let (
-                        Val::Known(Term::Literal(a)),
-                        Val::Known(Term::Literal(b)),
-                        Val::Known(Term::Literal(c)),
-                    ) = (&a.value, &b.value, &c.value)
-                    else {
-                        return one_unknown(node, branch, "an `Fn::FindInMap` with computed keys");
-                    };
-                    match mappings
-                        .get(a)
-                        .and_then(|m| m.get(b))
-                        .and_then(|t| t.get(c))
-                    {
-                        Some(value) => found.extend(self.eval(value, &joined, depth + 1)),
-                        None => {
-                            return one_unknown(
-                                node,
-                                branch,
-                                "an `Fn::FindInMap` entry the template's Mappings lack",
-                            )
-                        }
+        for (table, assumed) in self.select(mappings, map, branch, depth, node) {
+            let Ok(table) = table else {
+                found.push(table.unwrap_err());
+                continue;
+            };
+            for (level, assumed) in self.select(table, top, &assumed, depth, node) {
+                let Ok(level) = level else {
+                    found.push(level.unwrap_err());
+                    continue;
+                };
+                for (value, assumed) in self.select(level, second, &assumed, depth, node) {
+                    match value {
+                        Ok(value) => found.extend(self.eval(value, &assumed, depth + 1)),
+                        Err(unknown) => found.push(unknown),
                     }
                 }
             }
         }
         cap(found, node)
+    }
+
+    /// The entries of `table` a key expression selects, each with the branch it holds under:
+    /// the entries its candidates name, or every entry when the key is not known. A candidate
+    /// the table lacks is an unknown under its branch.
+    fn select<'n>(
+        &self,
+        table: &'n Node,
+        key: &Node,
+        branch: &Branch,
+        depth: usize,
+        at: &Node,
+    ) -> Vec<(Result<&'n Node, Choice<Term>>, Branch)> {
+        let missing = |branch: &Branch| Choice {
+            value: Val::Unknown("an `Fn::FindInMap` entry the template's Mappings lack".into()),
+            span: at.span,
+            branch: branch.clone(),
+            via: None,
+        };
+        let mut out = Vec::new();
+        for choice in self.eval(key, branch, depth + 1) {
+            match &choice.value {
+                Val::Known(Term::Literal(name)) => match table.get(name) {
+                    Some(entry) => out.push((Ok(entry), choice.branch)),
+                    None => out.push((Err(missing(&choice.branch)), choice.branch)),
+                },
+                _ => {
+                    let name = match key.intrinsic() {
+                        Some(("Ref", target)) => target.str().unwrap_or("a key").to_string(),
+                        _ => "a key of `Fn::FindInMap`".to_string(),
+                    };
+                    for entry in table.map().unwrap_or(&[]) {
+                        let quoted = format!("\"{}\"", entry.key);
+                        if let Some(assumed) = choice.branch.with_value(&name, &quoted) {
+                            out.push((Ok(&entry.value), assumed));
+                        }
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// Every combination of the parts' literal candidates, joined; `Unknown` if any part is.
@@ -380,6 +486,14 @@ fn cap(mut choices: Choices<Term>, node: &Node) -> Choices<Term> {
         ));
     }
     choices
+}
+
+/// A parameter's `AllowedValues`, when it lists them.
+fn allowed_values(parameter: &Node) -> Option<&[Node]> {
+    parameter
+        .get("AllowedValues")
+        .and_then(Node::seq)
+        .filter(|v| !v.is_empty())
 }
 
 /// Candidates of a string-valued property: references to resources are not strings we know.

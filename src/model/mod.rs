@@ -124,6 +124,56 @@ pub struct Parameter {
     pub value: Choices<String>,
 }
 
+impl Parameters {
+    /// Makes each entry say where it is not set: the entries come from several alternatives
+    /// (`sides`: the branches of an `Fn::If` between maps, of a `dynamic` block's collections,
+    /// of a `for_each` group's keys), and a parameter one side sets and another does not is
+    /// `Absent` under the other, so the default is checked there too.
+    pub fn complete(&mut self, sides: &[(Branch, Span)]) {
+        let Parameters::Known { entries, .. } = self else {
+            return;
+        };
+        if sides.len() < 2 {
+            return;
+        }
+        let mut names: Vec<String> = entries
+            .iter()
+            .map(|p| p.name.to_ascii_lowercase())
+            .collect();
+        names.sort();
+        names.dedup();
+        for name in names {
+            let missing: Vec<&(Branch, Span)> = sides
+                .iter()
+                .filter(|(side, _)| {
+                    !entries.iter().any(|p| {
+                        p.name.eq_ignore_ascii_case(&name)
+                            && p.value.iter().any(|c| c.branch.join(side).is_some())
+                    })
+                })
+                .collect();
+            if missing.is_empty() {
+                continue;
+            }
+            let Some(first) = entries
+                .iter()
+                .position(|p| p.name.eq_ignore_ascii_case(&name))
+            else {
+                continue;
+            };
+            let entry = &mut entries[first];
+            for (side, span) in missing {
+                entry.value.push(Choice {
+                    value: Val::Absent,
+                    span: *span,
+                    branch: side.clone(),
+                    via: None,
+                });
+            }
+        }
+    }
+}
+
 impl ParameterGroup {
     /// The entry named `name` that holds under `branch` (parameter names are case-insensitive
     /// in RDS): the last one with a value for that branch, as a later setting of the same name

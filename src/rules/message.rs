@@ -136,6 +136,10 @@ pub fn finding(db: &Database, verdict: &Verdict<'_>) -> Finding {
             )
         }
         Problem::NotEnforced(why) => {
+            // The version that decides the default, where it is written.
+            if let (Some(at), Some(version)) = (facts.version_at, &facts.version) {
+                related.push(Label::new(at, format!("the engine version: {version}")));
+            }
             let (head, help) = not_enforced(*why, facts, parameter, &governing_name, &set);
             (
                 RuleId::TlsNotEnforced,

@@ -88,6 +88,10 @@ pub enum Governing<'m> {
 pub struct Facts<'m> {
     pub engine: Option<(&'static Engine, String)>,
     pub version: Option<String>,
+    /// Where the version is written when it comes in through a reference (a parameter's
+    /// allowed value, a map entry, a value a parent stack passes): the value that decides a
+    /// version default.
+    pub version_at: Option<Span>,
     pub family: Option<String>,
     pub governing: Governing<'m>,
     /// Where the database names its group (the reference value), if it does.
@@ -124,6 +128,7 @@ impl<'m> Checker<'_, 'm> {
                 facts: Facts {
                     engine: None,
                     version: None,
+                    version_at: None,
                     family: None,
                     governing: Governing::Unresolved,
                     reference: None,
@@ -203,6 +208,7 @@ impl<'m> Checker<'_, 'm> {
         let mut facts = Facts {
             engine: None,
             version: None,
+            version_at: None,
             family: family.clone(),
             governing: match (&pick.link, group) {
                 (_, Some(group)) => Governing::Declared(group),
@@ -259,6 +265,10 @@ impl<'m> Checker<'_, 'm> {
             _ => from_family.as_ref().map(|(_, v)| v.clone()),
         };
         facts.version = version_text.clone();
+        facts.version_at = match &version.value {
+            Val::Known(_) if version.via.is_some() => Some(version.span),
+            _ => None,
+        };
         let parsed = version_text.as_deref().and_then(Version::parse);
 
         let group = match (&pick.link, group) {
@@ -281,7 +291,9 @@ impl<'m> Checker<'_, 'm> {
                 .parameter
                 .and_then(|name| group.parameter(name, &facts.branch));
             if let Some(parameter) = explicit {
-                let mut falls_back = false;
+                // Where the parameter is not set (the other side of an `Fn::If`), the default
+                // decides, under that side's branch.
+                let mut falls_back: Option<Branch> = None;
                 for choice in &parameter.value {
                     let Some(branch) = facts.branch.join(&choice.branch) else {
                         continue;
@@ -315,11 +327,14 @@ impl<'m> Checker<'_, 'm> {
                         Val::Unknown(what) => {
                             report(unverifiable_at("parameter value", what, choice), &facts)
                         }
-                        Val::Absent => falls_back = true,
+                        Val::Absent => {
+                            falls_back.get_or_insert(facts.branch);
+                        }
                     }
                 }
-                if !falls_back {
-                    return;
+                match falls_back {
+                    Some(branch) => facts.branch = branch,
+                    None => return,
                 }
             }
         }
@@ -361,11 +376,17 @@ impl<'m> Checker<'_, 'm> {
                 .iter()
                 .any(|tls| tls.eq_ignore_ascii_case(name))
         };
+        // Only what is set under this scenario's branch (not the other side of an `Fn::If`).
+        let set = |p: &Parameter| {
+            p.value
+                .iter()
+                .any(|c| c.value != Val::Absent && branch.join(&c.branch).is_some())
+        };
         if let Some(group) = group {
             if let Some(parameter) = group
                 .entries()
                 .iter()
-                .find(|p| looks_like_tls(&p.name) && !p.name.eq_ignore_ascii_case(right))
+                .find(|p| looks_like_tls(&p.name) && !p.name.eq_ignore_ascii_case(right) && set(p))
             {
                 return Some(Problem::WrongParameter {
                     parameter,
@@ -390,11 +411,9 @@ impl<'m> Checker<'_, 'm> {
                     continue;
                 };
                 self.used.insert(group_key(group));
-                if let Some(parameter) = group
-                    .entries()
-                    .iter()
-                    .find(|p| looks_like_tls(&p.name) || p.name.eq_ignore_ascii_case(right))
-                {
+                if let Some(parameter) = group.entries().iter().find(|p| {
+                    (looks_like_tls(&p.name) || p.name.eq_ignore_ascii_case(right)) && set(p)
+                }) {
                     return Some(Problem::WrongParameter {
                         parameter,
                         group,

@@ -192,6 +192,13 @@ impl Lowering<'_> {
     /// `parameter {}` blocks and `dynamic "parameter"` blocks over lists and maps.
     fn parameters(&self) -> Parameters {
         let mut entries = Vec::new();
+        // The alternatives the entries come from (each key of a `for_each` group, each
+        // collection of a `dynamic` block), so a parameter one of them lacks is absent there.
+        let mut sides: Vec<(Branch, crate::source::Span)> = self
+            .bindings
+            .iter()
+            .map(|e| (e.branch.without(&e.implied), self.block.header))
+            .collect();
         let body = &self.block.body;
         for block in body.blocks("parameter") {
             let unbound = (&Bindings::default(), &Branch::default());
@@ -225,6 +232,7 @@ impl Lowering<'_> {
                 &Branch::default(),
             );
             for collection in collections {
+                sides.push((collection.branch.clone(), collection.v.span));
                 if let Some(what) = collection
                     .v
                     .first_unknown()
@@ -264,10 +272,12 @@ impl Lowering<'_> {
         {
             return Parameters::Absent;
         }
-        Parameters::Known {
+        let mut parameters = Parameters::Known {
             span: self.block.header,
             entries,
-        }
+        };
+        parameters.complete(&sides);
+        parameters
     }
 
     /// One `parameter` block (or a `dynamic` block's content for one item, with its bindings
