@@ -278,7 +278,7 @@ impl<'t> Resolver<'t> {
             .and_then(|r| r.get(name))
             .and_then(|r| r.get("Type"))
             .and_then(Node::str)
-            .is_some_and(|t| super::nested::is_stack_type(t))
+            .is_some_and(super::nested::is_stack_type)
     }
 
     fn sub(&self, node: &Node, argument: &Node, branch: &Branch, depth: usize) -> Choices<Term> {
