@@ -28,8 +28,14 @@ pub fn is_template(root: &Node) -> bool {
         })
 }
 
-/// `skipped`: logical IDs of resources targeted reading left out of `root`.
-pub fn lower(root: &Node, skipped: &[String], scope: ScopeId) -> FileModel {
+/// `skipped`: logical IDs of resources targeted reading left out of `root`; `loops`: what
+/// writing out `Fn::ForEach` left.
+pub fn lower(
+    root: &Node,
+    skipped: &[String],
+    scope: ScopeId,
+    loops: &super::foreach::Expanded,
+) -> FileModel {
     let resolver = Resolver::new(root, skipped);
     let mut model = FileModel::default();
     for entry in root.get("Resources").and_then(Node::map).unwrap_or(&[]) {
@@ -68,6 +74,20 @@ pub fn lower(root: &Node, skipped: &[String], scope: ScopeId) -> FileModel {
                 "DBClusterParameterGroupName",
             )),
             _ => {}
+        }
+    }
+    // A loop the template does not resolve: its databases cannot be judged. A database a loop
+    // wrote gets no edit of its own fragment.
+    for db in &mut model.databases {
+        if loops.generated(&db.resource.name) {
+            db.slot = crate::diagnostic::fix::Slot::None;
+        }
+        if let Some(loop_) = loops.unresolved.iter().find(|u| u.key == db.resource.name) {
+            db.unverifiable = Some(crate::model::Opaque {
+                cause: "loop",
+                what: loop_.what.clone(),
+                span: loop_.span,
+            });
         }
     }
     model

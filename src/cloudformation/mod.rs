@@ -2,6 +2,7 @@
 //! spans, lower their RDS resources into the model, and collect their suppressions.
 
 mod conditions;
+pub mod foreach;
 pub mod lower;
 pub mod nested;
 pub mod resolve;
@@ -80,7 +81,7 @@ pub fn load(file: &SourceFile, syntax: Syntax, targeted: bool) -> Option<Loaded>
             .or_else(|_| full()),
         None => full(),
     };
-    let (root, skipped) = match parsed {
+    let (mut root, skipped) = match parsed {
         Ok(parsed) => parsed,
         Err(error) => {
             return Some(Loaded {
@@ -108,9 +109,14 @@ pub fn load(file: &SourceFile, syntax: Syntax, targeted: bool) -> Option<Loaded>
             None,
         ));
     }
+    let loops = if foreach::applies(&root) {
+        foreach::expand(&mut root)
+    } else {
+        foreach::Expanded::default()
+    };
     let suppressions = suppressions::collect(file, &root, syntax == Syntax::Yaml, &mut findings);
     Some(Loaded {
-        model: lower::lower(&root, &skipped, ScopeId(file.id.0)),
+        model: lower::lower(&root, &skipped, ScopeId(file.id.0), &loops),
         suppressions,
         findings,
     })

@@ -59,8 +59,17 @@ pub struct Database {
     /// Where a fix can add the group property (the `Properties` map, the resource block).
     pub slot: crate::diagnostic::fix::Slot,
     /// Why the database cannot be judged at all, and where (a registry module call the model
-    /// cannot place, a database module whose code is not read).
-    pub unverifiable: Option<(String, Span)>,
+    /// cannot place, a database module whose code is not read, a loop over unknown items).
+    pub unverifiable: Option<Opaque>,
+}
+
+/// A database the front end can place but not read.
+#[derive(Clone, Debug)]
+pub struct Opaque {
+    /// What hides it: `"module"` (a module call) or `"loop"` (an `Fn::ForEach` collection).
+    pub cause: &'static str,
+    pub what: String,
+    pub span: Span,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -161,7 +161,7 @@ pub fn finding(db: &Database, verdict: &Verdict<'_>) -> Finding {
             }
             // A whole module call says what it is; a value says where it comes from.
             let cause = match *field {
-                "module" => what.clone(),
+                "module" | "loop" => what.clone(),
                 _ => format!("its {field} comes from {what}"),
             };
             (
@@ -172,6 +172,7 @@ pub fn finding(db: &Database, verdict: &Verdict<'_>) -> Finding {
                 Label::new(via.unwrap_or(*span), "not resolved by the scanned files"),
                 match *field {
                     "module" => "run `terraform init` so the module's code is under .terraform/modules, give it a version the model knows, or suppress this finding with a reason",
+                    "loop" => "give the loop a literal list or a parameter with a Default, or suppress this finding with a reason",
                     _ => "give the value in the files (a default, a tfvars value, a literal), or suppress this finding with a reason",
                 }
                 .to_string(),

@@ -117,12 +117,12 @@ impl<'m> Checker<'_, 'm> {
     /// The most specific problem over all scenarios, or `None` when every one guarantees TLS.
     pub fn check(&mut self, db: &'m Database) -> Option<Verdict<'m>> {
         // A database the front end could not read at all (a module call it cannot place).
-        if let Some((what, span)) = &db.unverifiable {
+        if let Some(opaque) = &db.unverifiable {
             return Some(Verdict {
                 problem: Problem::Unverifiable {
-                    field: "module",
-                    what: what.clone(),
-                    span: *span,
+                    field: opaque.cause,
+                    what: opaque.what.clone(),
+                    span: opaque.span,
                     via: None,
                 },
                 facts: Facts {

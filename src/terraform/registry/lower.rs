@@ -66,7 +66,14 @@ pub fn lower(
                 group_property: shape.group_property,
                 replica_source: Vec::new(),
                 slot: Slot::None,
-                unverifiable: call.unplaced.clone(),
+                unverifiable: call
+                    .unplaced
+                    .clone()
+                    .map(|(what, span)| crate::model::Opaque {
+                        cause: "module",
+                        what,
+                        span,
+                    }),
             });
             db.engine.extend(engine);
             db.engine_version
@@ -151,7 +158,11 @@ fn lower_opaque(call: &Opaque, scope: ScopeId, context: Option<&Arc<str>>, model
         group_property: "parameter_group_name",
         replica_source: nothing(),
         slot: Slot::None,
-        unverifiable: Some((call.what.clone(), call.at)),
+        unverifiable: Some(crate::model::Opaque {
+            cause: "module",
+            what: call.what.clone(),
+            span: call.at,
+        }),
     });
 }
 
