@@ -27,7 +27,7 @@ impl Resolver<'_> {
                 Some(holds) => out.push((holds, assumed)),
                 None => {
                     for holds in [true, false] {
-                        if let Some(with) = assumed.with(condition, holds) {
+                        if let Some(with) = assumed.with(&self.named(condition), holds) {
                             out.push((holds, with));
                         }
                     }
@@ -109,7 +109,7 @@ impl Resolver<'_> {
 
     /// Whether a condition rests on a parameter's `Default`, which a deployment may override,
     /// so both sides stay possible.
-    fn overridable(&self, node: &Node, depth: usize) -> bool {
+    pub(super) fn overridable(&self, node: &Node, depth: usize) -> bool {
         if depth > MAX_DEPTH {
             return true;
         }
@@ -122,7 +122,11 @@ impl Resolver<'_> {
                             .parameters
                             .and_then(|p| p.get(target))
                             .is_some_and(|p| p.get("Default").is_some());
-                        if defaulted && !self.passed.contains_key(target) {
+                        let overridable = match self.passed.contains_key(target) {
+                            true => self.overridable_passed.contains(target),
+                            false => defaulted,
+                        };
+                        if overridable {
                             return true;
                         }
                     }

@@ -7,6 +7,7 @@ use crate::model::{
     Branch, Choice, Choices, Database, DatabaseKind, FileModel, GroupLevel, Member, Parameter,
     ParameterGroup, Parameters, Resource, ScopeId, Target, Val,
 };
+use crate::source::Span;
 use crate::tree::{Entry, Node};
 
 /// True when the document is a CloudFormation template (spec: `AWSTemplateFormatVersion` at
@@ -38,6 +39,21 @@ pub fn lower(
 ) -> FileModel {
     let resolver = Resolver::new(root, skipped);
     let mut model = FileModel::default();
+    lower_with(&resolver, root, scope, loops, &[], &mut model);
+    model
+}
+
+/// Lowers one template with `resolver` (a nested stack's names, passed values and outputs)
+/// into `model`; `stacks` is the chain of stack resources that includes it.
+pub fn lower_with(
+    resolver: &Resolver,
+    root: &Node,
+    scope: ScopeId,
+    loops: &super::foreach::Expanded,
+    stacks: &[(String, Span)],
+    model: &mut FileModel,
+) {
+    let first = model.databases.len();
     for entry in root.get("Resources").and_then(Node::map).unwrap_or(&[]) {
         let Some(type_node) = entry.value.get("Type") else {
             continue;
@@ -46,22 +62,23 @@ pub fn lower(
             continue;
         };
         let resource = Resource {
-            name: entry.key.clone(),
+            name: resolver.named(&entry.key),
             type_name: type_name.to_string(),
             scope,
             header: entry.key_span,
             type_span: type_node.span,
             span: entry.span(),
             context: None,
+            stacks: stacks.to_vec(),
         };
         let properties = entry.value.get("Properties");
         let lowering = Lowering {
-            resolver: &resolver,
+            resolver,
             properties,
             entry,
         };
         match type_name {
-            "AWS::RDS::DBInstance" => lowering.instance(resource, &mut model),
+            "AWS::RDS::DBInstance" => lowering.instance(resource, model),
             "AWS::RDS::DBCluster" => model.databases.push(lowering.cluster(resource)),
             "AWS::RDS::DBParameterGroup" => model.groups.push(lowering.group(
                 resource,
@@ -78,11 +95,12 @@ pub fn lower(
     }
     // A loop the template does not resolve: its databases cannot be judged. A database a loop
     // wrote gets no edit of its own fragment.
-    for db in &mut model.databases {
-        if loops.generated(&db.resource.name) {
+    for db in &mut model.databases[first..] {
+        let id = &db.resource.name[resolver.prefix.len()..];
+        if loops.generated(id) {
             db.slot = crate::diagnostic::fix::Slot::None;
         }
-        if let Some(loop_) = loops.unresolved.iter().find(|u| u.key == db.resource.name) {
+        if let Some(loop_) = loops.unresolved.iter().find(|u| u.key == id) {
             db.unverifiable = Some(crate::model::Opaque {
                 cause: "loop",
                 what: loop_.what.clone(),
@@ -90,7 +108,6 @@ pub fn lower(
             });
         }
     }
-    model
 }
 
 struct Lowering<'a> {
@@ -196,8 +213,8 @@ impl Lowering<'_> {
         node: &Node,
         branch: &Branch,
         depth: usize,
-        (out, sides): (&mut Vec<Parameter>, &mut Vec<(Branch, crate::source::Span)>),
-    ) -> Result<(), crate::source::Span> {
+        (out, sides): (&mut Vec<Parameter>, &mut Vec<(Branch, Span)>),
+    ) -> Result<(), Span> {
         const MAX_DEPTH: usize = 16;
         match node.intrinsic() {
             None => {

@@ -59,6 +59,8 @@ pub struct Loaded {
     pub model: FileModel,
     pub suppressions: Vec<Suppression>,
     pub findings: Vec<Finding>,
+    /// Its nested stacks with a local template (`nested::check` reads them with their parent).
+    pub stacks: Vec<nested::StackRef>,
 }
 
 /// Reads one file; `None` when it is not a CloudFormation template.
@@ -88,6 +90,7 @@ pub fn load(file: &SourceFile, syntax: Syntax, targeted: bool) -> Option<Loaded>
                 model: FileModel::default(),
                 suppressions: Vec::new(),
                 findings: vec![error.finding()],
+                stacks: Vec::new(),
             })
         }
     };
@@ -109,15 +112,52 @@ pub fn load(file: &SourceFile, syntax: Syntax, targeted: bool) -> Option<Loaded>
             None,
         ));
     }
-    let loops = if foreach::applies(&root) {
-        foreach::expand(&mut root)
-    } else {
-        foreach::Expanded::default()
-    };
+    let loops = expand_loops(&mut root);
     let suppressions = suppressions::collect(file, &root, syntax == Syntax::Yaml, &mut findings);
     Some(Loaded {
         model: lower::lower(&root, &skipped, ScopeId(file.id.0), &loops),
         suppressions,
         findings,
+        stacks: nested::local_stacks(&root, &directory(file)),
+    })
+}
+
+fn expand_loops(root: &mut tree::Node) -> foreach::Expanded {
+    if foreach::applies(root) {
+        foreach::expand(root)
+    } else {
+        foreach::Expanded::default()
+    }
+}
+
+fn directory(file: &SourceFile) -> std::path::PathBuf {
+    match file.path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    }
+}
+
+/// Reads a template of a stack tree in full (no targeted reading: the tree needs its
+/// `Outputs`); `None` when it does not parse or is no template.
+pub fn read_template(file: &SourceFile, syntax: Syntax) -> Option<nested::Template> {
+    if !mentions_aws(file.text()) {
+        return None;
+    }
+    let mut root = match syntax {
+        Syntax::Json => tree::json::parse(file.text(), file.id),
+        Syntax::Yaml => yaml::parse(file.text(), file.id),
+    }
+    .ok()?;
+    if !lower::is_template(&root) {
+        return None;
+    }
+    let loops = expand_loops(&mut root);
+    Some(nested::Template {
+        id: file.id,
+        path: crate::source::normalize(&file.path),
+        display: std::sync::Arc::from(file.display.as_str()),
+        stacks: nested::local_stacks(&root, &directory(file)),
+        root,
+        loops,
     })
 }

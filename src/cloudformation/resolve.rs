@@ -25,8 +25,9 @@ pub enum Term {
     Attribute(String, String),
 }
 
-/// A nested stack's output, by stack logical ID and output name, as the parent sees it.
-pub type Outputs<'t> = &'t dyn Fn(&str, &str, &Branch, usize) -> Choices<Term>;
+/// A nested stack's output, by stack logical ID and output name, as the parent sees it; `Err`
+/// says why it is not known.
+pub type Outputs<'t> = &'t dyn Fn(&str, &str, &Branch, usize) -> Result<Choices<Term>, String>;
 
 pub struct Resolver<'t> {
     pub resources: Option<&'t Node>,
@@ -39,6 +40,8 @@ pub struct Resolver<'t> {
     pub prefix: String,
     /// The values a parent stack passes for this template's parameters.
     pub passed: HashMap<String, Choices<Term>>,
+    /// Passed values that rest on a parent parameter's `Default` (a deployment may override).
+    pub overridable_passed: std::collections::HashSet<String>,
     /// The outputs of this template's nested stacks.
     pub outputs: Option<Outputs<'t>>,
 }
@@ -53,6 +56,7 @@ impl<'t> Resolver<'t> {
             conditions: root.get("Conditions"),
             prefix: String::new(),
             passed: HashMap::new(),
+            overridable_passed: Default::default(),
             outputs: None,
         }
     }
@@ -169,11 +173,15 @@ impl<'t> Resolver<'t> {
                         let output = &attribute["Outputs.".len()..];
                         match self.outputs {
                             Some(outputs) if self.is_stack(resource) => {
-                                let mut choices = outputs(resource, output, branch, depth + 1);
-                                for choice in &mut choices {
-                                    choice.via.get_or_insert(node.span);
+                                match outputs(resource, output, branch, depth + 1) {
+                                    Ok(mut choices) => {
+                                        for choice in &mut choices {
+                                            choice.via.get_or_insert(node.span);
+                                        }
+                                        choices
+                                    }
+                                    Err(what) => unknown(what),
                                 }
-                                choices
                             }
                             _ => unknown(format!(
                                 "output `{output}` of `{resource}`, a stack this scan does not read"
@@ -248,7 +256,8 @@ impl<'t> Resolver<'t> {
                             Some(Choice {
                                 value: Val::Known(Term::Literal(text.to_string())),
                                 span: value.span,
-                                branch: branch.with_value(target, &format!("\"{text}\""))?,
+                                branch: branch
+                                    .with_value(&self.named(target), &format!("\"{text}\""))?,
                                 via: Some(node.span),
                             })
                         })
@@ -394,7 +403,7 @@ impl<'t> Resolver<'t> {
                 },
                 _ => {
                     let name = match key.intrinsic() {
-                        Some(("Ref", target)) => target.str().unwrap_or("a key").to_string(),
+                        Some(("Ref", target)) => self.named(target.str().unwrap_or("a key")),
                         _ => "a key of `Fn::FindInMap`".to_string(),
                     };
                     for entry in table.map().unwrap_or(&[]) {

@@ -1,6 +1,6 @@
-//! Targeted reading for YAML and JSON templates: the verdict reads only RDS resources,
-//! `Parameters`, `Mappings` and `Conditions`, so other resources and `Outputs` are blanked
-//! before parsing (line breaks and byte offsets kept: spans are those of the full text). Most
+//! Targeted reading for YAML and JSON templates: the verdict reads only RDS resources, nested
+//! stacks (to find their templates), `Parameters`, `Mappings` and `Conditions`, so other
+//! resources and `Outputs` are blanked before parsing (line breaks and byte offsets kept: spans are those of the full text). Most
 //! of a real template is unrelated resources, and blanks cost the parser far less than nodes.
 //! Skipped resources stay declared, so `Ref` and `Fn::GetAtt` of them resolve as in a full
 //! parse: YAML returns their logical IDs, JSON keeps their `Type` member.
@@ -99,6 +99,7 @@ fn is_unread_resource(block: &str) -> bool {
         .trim_matches(['"', '\'']);
     kind.starts_with("AWS::")
         && !kind.starts_with("AWS::RDS::")
+        && !super::nested::is_stack_type(kind)
         && !block.contains('&')
         && !block.contains("<<")
         && !may_suppress(block.as_bytes())
@@ -318,6 +319,7 @@ impl<'t> Json<'t> {
             if let Some((value_start, value_end, kind)) = kind {
                 if kind.starts_with(b"AWS::")
                     && !kind.starts_with(b"AWS::RDS::")
+                    && !std::str::from_utf8(kind).is_ok_and(super::nested::is_stack_type)
                     && !may_suppress(&scan.b[open..scan.i])
                 {
                     // Back from the value to its `"Type"` key.

@@ -28,6 +28,9 @@ pub struct Resource {
     /// example folder, a `terragrunt.hcl` directory) whose call instantiated a shared module.
     /// Several roots calling one module give findings that differ by it.
     pub context: Option<std::sync::Arc<str>>,
+    /// The nested stack resources it is included through, from the top template down (each
+    /// logical ID and its header in the including template).
+    pub stacks: Vec<(String, Span)>,
 }
 
 /// What a reference property says: a resource in the same scope, or a literal physical name.

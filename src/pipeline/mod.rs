@@ -52,17 +52,73 @@ struct FileResult {
     suppressions: Vec<Suppression>,
     findings: Vec<Finding>,
     scanned: bool,
+    /// Nested stacks with a local template.
+    stacks: Vec<crate::cloudformation::nested::StackRef>,
+}
+
+/// The stack trees of the scanned templates, when some template includes another.
+struct StackTrees {
+    models: std::collections::HashMap<FileId, FileModel>,
+    included: std::collections::HashSet<FileId>,
+    /// The templates' sources (a parent with no RDS resource of its own has none yet).
+    sources: Vec<Arc<SourceFile>>,
+}
+
+fn stack_trees(
+    inputs: &[Input],
+    results: &[(FileId, FileResult)],
+    settings: &Settings,
+) -> Option<StackTrees> {
+    use crate::cloudformation::nested;
+    let by_path: std::collections::HashMap<PathBuf, usize> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, input)| (source::normalize(&input.path), i))
+        .collect();
+    let mut queue: Vec<usize> = results
+        .iter()
+        .filter(|(_, r)| r.stacks.iter().any(|s| by_path.contains_key(&s.path)))
+        .map(|(id, _)| id.0 as usize)
+        .collect();
+    if queue.is_empty() {
+        return None;
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut templates = Vec::new();
+    let mut sources = Vec::new();
+    while let Some(i) = queue.pop() {
+        if !seen.insert(i) {
+            continue;
+        }
+        let Some((source, template)) = read::template(FileId(i as u32), &inputs[i], settings)
+        else {
+            continue;
+        };
+        queue.extend(template.stacks.iter().filter_map(|s| by_path.get(&s.path)));
+        sources.push(Arc::new(source));
+        templates.push(template);
+    }
+    templates.sort_by_key(|t| t.id);
+    let trees = nested::check(&templates);
+    Some(StackTrees {
+        models: trees.models.into_iter().collect(),
+        included: trees.included,
+        sources,
+    })
 }
 
 pub fn check(inputs: &[Input], settings: &Settings) -> Report {
     // Files that contribute nothing (most of a large tree) are counted, not kept.
     let scanned = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<FileResult> = inputs
+    let results: Vec<(FileId, FileResult)> = inputs
         .par_iter()
         .enumerate()
         .filter(|(_, input)| !is_terraform(&input.path))
-        .map(|(i, input)| read::read_file(FileId(i as u32), input, settings))
-        .filter(|result| {
+        .map(|(i, input)| {
+            let id = FileId(i as u32);
+            (id, read::read_file(id, input, settings))
+        })
+        .filter(|(_, result)| {
             if result.scanned {
                 scanned.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
@@ -70,6 +126,7 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
                 || !result.model.is_empty()
                 || !result.suppressions.is_empty()
                 || !result.findings.is_empty()
+                || !result.stacks.is_empty()
         })
         .collect();
 
@@ -78,7 +135,17 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
     let mut suppressions = Vec::new();
     let mut findings = Vec::new();
     let mut scanned = scanned.into_inner();
-    for result in results {
+    // Nested stacks: a tree's top gets the model of the whole tree; included templates get
+    // none of their own.
+    let mut trees = stack_trees(inputs, &results, settings);
+    for (id, mut result) in results {
+        if let Some(trees) = &mut trees {
+            if let Some(model) = trees.models.remove(&id) {
+                result.model = model;
+            } else if trees.included.contains(&id) {
+                result.model = FileModel::default();
+            }
+        }
         if let Some(source) = result.source {
             files.insert(source.id, source);
         }
@@ -101,6 +168,9 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
         .filter(|input| terraform::terragrunt::is_config(&input.path))
         .map(|input| input.path.clone())
         .collect();
+    for source in trees.into_iter().flat_map(|t| t.sources) {
+        files.entry(source.id).or_insert(source);
+    }
     if !tf_dirs.is_empty() || !configs.is_empty() {
         // An unsaved buffer (`--stdin-filename main.tf`) replaces that file in its module.
         let mut overrides: std::collections::HashMap<PathBuf, String> = inputs

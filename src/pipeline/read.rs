@@ -36,7 +36,13 @@ fn failed(source: SourceFile, finding: Finding) -> FileResult {
     }
 }
 
-pub(super) fn read_file(id: FileId, input: &Input, settings: &Settings) -> FileResult {
+/// A file's text: from a fix being tried, an unsaved buffer, or the disk (bounded, decoded).
+/// `Err` is the result for a file that cannot be read as text.
+fn text_of(
+    id: FileId,
+    input: &Input,
+    settings: &Settings,
+) -> Result<(String, source::Encoding, bool), Box<FileResult>> {
     let replaced = settings.overrides.get(&source::normalize(&input.path));
     // A fix being tried replaces even an unsaved buffer: it is the newer text.
     let in_memory = replaced.or(input.text.as_ref());
@@ -46,7 +52,13 @@ pub(super) fn read_file(id: FileId, input: &Input, settings: &Settings) -> FileR
         None => match source::read_limited(&input.path, settings.max_file_size) {
             Ok(Limited::Whole(bytes)) => bytes,
             Ok(Limited::TooLarge { size, head }) => {
-                return too_large(id, input, size, &head, settings.max_file_size)
+                return Err(Box::new(too_large(
+                    id,
+                    input,
+                    size,
+                    &head,
+                    settings.max_file_size,
+                )))
             }
             Err(error) => {
                 let mut finding = Finding::new(
@@ -57,19 +69,19 @@ pub(super) fn read_file(id: FileId, input: &Input, settings: &Settings) -> FileR
                 finding.help =
                     Some("check the file's permissions; until then it is not checked".into());
                 let source = source_of(id, input, String::new(), source::Encoding::Utf8, false);
-                return failed(source, finding);
+                return Err(Box::new(failed(source, finding)));
             }
         },
     };
-    let (text, encoding) = match decode(bytes) {
-        Ok(decoded) => decoded,
+    match decode(bytes) {
+        Ok((text, encoding)) => Ok((text, encoding, from_disk)),
         Err((bytes, valid_up_to)) => {
             let lossy = String::from_utf8_lossy(&bytes).into_owned();
             if !cloudformation::mentions_aws(&lossy) {
-                return FileResult {
+                return Err(Box::new(FileResult {
                     scanned: true,
                     ..FileResult::default()
-                };
+                }));
             }
             let at = valid_up_to.min(lossy.len());
             let finding = Finding::parse_error(
@@ -78,13 +90,18 @@ pub(super) fn read_file(id: FileId, input: &Input, settings: &Settings) -> FileR
                 None,
             );
             // Positions refer to the lossy text, which is not what the file holds: kept.
-            return failed(
+            Err(Box::new(failed(
                 source_of(id, input, lossy, source::Encoding::Utf8, false),
                 finding,
-            );
+            )))
         }
-    };
-    let syntax = cloudformation::syntax_of(&input.path, &text).or_else(|| {
+    }
+}
+
+/// The syntax a file is read with: by its name, or by its first character when named on the
+/// command line with another extension.
+fn syntax(input: &Input, text: &str) -> Option<cloudformation::Syntax> {
+    cloudformation::syntax_of(&input.path, text).or_else(|| {
         input.explicit.then(|| {
             if text
                 .trim_start_matches('\u{feff}')
@@ -96,7 +113,31 @@ pub(super) fn read_file(id: FileId, input: &Input, settings: &Settings) -> FileR
                 cloudformation::Syntax::Yaml
             }
         })
-    });
+    })
+}
+
+/// A template of a stack tree, read again in full, with its source.
+pub(super) fn template(
+    id: FileId,
+    input: &Input,
+    settings: &Settings,
+) -> Option<(SourceFile, cloudformation::nested::Template)> {
+    let (text, encoding, from_disk) = text_of(id, input, settings).ok()?;
+    let syntax = syntax(input, &text)?;
+    if source::nesting_error(&text, id, settings.max_nesting).is_some() {
+        return None;
+    }
+    let source = source_of(id, input, text, encoding, from_disk);
+    let template = cloudformation::read_template(&source, syntax)?;
+    Some((source.released(), template))
+}
+
+pub(super) fn read_file(id: FileId, input: &Input, settings: &Settings) -> FileResult {
+    let (text, encoding, from_disk) = match text_of(id, input, settings) {
+        Ok(text) => text,
+        Err(result) => return *result,
+    };
+    let syntax = syntax(input, &text);
     let Some(syntax) = syntax else {
         return FileResult::default();
     };
@@ -135,6 +176,7 @@ pub(super) fn read_file(id: FileId, input: &Input, settings: &Settings) -> FileR
         suppressions: loaded.suppressions,
         findings: loaded.findings,
         scanned: true,
+        stacks: loaded.stacks,
     }
 }
 

@@ -1,6 +1,7 @@
 //! `--format human`: miette's graphical report, the only place miette appears. Each finding is
 //! adapted at the edge: the primary label on the root cause, secondary labels on the database
-//! and the reference; labels in another file become related diagnostics with their own source.
+//! and the reference; labels in another file (a nested stack's parent, a module's caller) are
+//! shown after it, one snippet per file.
 
 use std::fmt;
 use std::io::{self, Write};
@@ -33,9 +34,11 @@ pub fn render(report: &Report, options: &Options, out: &mut dyn Write) -> io::Re
     for finding in &report.findings {
         let adapted = adapt(report, finding, &mut texts);
         let mut text = String::new();
-        handler
-            .render_report(&mut text, &adapted)
-            .map_err(|_| io::Error::other("cannot render a finding"))?;
+        for diagnostic in std::iter::once(&adapted).chain(&adapted.elsewhere) {
+            handler
+                .render_report(&mut text, diagnostic)
+                .map_err(|_| io::Error::other("cannot render a finding"))?;
+        }
         write!(out, "{text}")?;
         writeln!(out)?;
     }
@@ -78,7 +81,8 @@ struct Adapted {
     help: Option<String>,
     source: Option<NamedSource<Arc<str>>>,
     labels: Vec<LabeledSpan>,
-    related: Vec<Adapted>,
+    /// The labels in other files, one diagnostic per file, rendered after this one.
+    elsewhere: Vec<Adapted>,
 }
 
 /// The texts of the last few files shown: findings come sorted by file, so each file is read
@@ -107,24 +111,31 @@ impl Texts {
 fn adapt(report: &Report, finding: &Finding, texts: &mut Texts) -> Adapted {
     let file = finding.primary.span.file;
     let mut labels = vec![labeled(&finding.primary, true)];
-    let mut elsewhere: Vec<&Label> = Vec::new();
+    let mut others: Vec<(FileId, Vec<&Label>)> = Vec::new();
     for label in &finding.related {
         if label.span.file == file {
             labels.push(labeled(label, false));
+        } else if let Some((_, group)) = others.iter_mut().find(|(f, _)| *f == label.span.file) {
+            group.push(label);
         } else {
-            elsewhere.push(label);
+            others.push((label.span.file, vec![label]));
         }
     }
-    let related = elsewhere
+    let mut elsewhere: Vec<Adapted> = others
         .into_iter()
-        .map(|label| Adapted {
-            message: label.message.clone(),
+        .map(|(other, group)| Adapted {
+            message: format!(
+                "also in {}",
+                report
+                    .file(other)
+                    .map_or("another file", |f| f.display.as_str())
+            ),
             code: None,
             severity: miette::Severity::Advice,
             help: None,
-            source: source(report, label.span.file, texts),
-            labels: vec![labeled(label, true)],
-            related: Vec::new(),
+            source: source(report, other, texts),
+            labels: group.into_iter().map(|l| labeled(l, false)).collect(),
+            elsewhere: Vec::new(),
         })
         .collect();
     let help = finding.help.as_ref().map(|help| {
@@ -143,6 +154,14 @@ fn adapt(report: &Report, finding: &Finding, texts: &mut Texts) -> Adapted {
         }
         help
     });
+    // The help closes the finding, after the snippets of other files.
+    let help = match elsewhere.last_mut() {
+        Some(last) => {
+            last.help = help;
+            None
+        }
+        None => help,
+    };
     Adapted {
         message: finding.message.clone(),
         code: Some(finding.rule.as_str()),
@@ -153,7 +172,7 @@ fn adapt(report: &Report, finding: &Finding, texts: &mut Texts) -> Adapted {
         help,
         source: source(report, file, texts),
         labels,
-        related,
+        elsewhere,
     }
 }
 
@@ -207,12 +226,5 @@ impl Diagnostic for Adapted {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         Some(Box::new(self.labels.iter().cloned()))
-    }
-
-    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
-        if self.related.is_empty() {
-            return None;
-        }
-        Some(Box::new(self.related.iter().map(|d| d as &dyn Diagnostic)))
     }
 }

@@ -173,6 +173,7 @@ pub fn finding(db: &Database, verdict: &Verdict<'_>) -> Finding {
                 match *field {
                     "module" => "run `terraform init` so the module's code is under .terraform/modules, give it a version the model knows, or suppress this finding with a reason",
                     "loop" => "give the loop a literal list or a parameter with a Default, or suppress this finding with a reason",
+                    _ if db.resource.type_name.starts_with("AWS::") => "give the value in the templates (a parameter Default, a literal, a nested stack's local template), or suppress this finding with a reason",
                     _ => "give the value in the files (a default, a tfvars value, a literal), or suppress this finding with a reason",
                 }
                 .to_string(),
@@ -180,6 +181,7 @@ pub fn finding(db: &Database, verdict: &Verdict<'_>) -> Finding {
             )
         }
     };
+    related.extend(stack_labels(&db.resource));
     let mut seen = vec![primary.span];
     related.retain(|label| {
         let fresh = !seen.contains(&label.span);
@@ -267,7 +269,7 @@ fn fix_request(db: &Database, verdict: &Verdict<'_>) -> Option<FixRequest> {
             let short = db
                 .resource
                 .name
-                .rsplit('.')
+                .rsplit(['.', '/'])
                 .next()
                 .unwrap_or(&db.resource.name);
             let new_name = match db.slot {
@@ -289,6 +291,14 @@ fn fix_request(db: &Database, verdict: &Verdict<'_>) -> Option<FixRequest> {
         }
         _ => None,
     }
+}
+
+/// The nested stack resources a template's resource is included through, from the top.
+pub fn stack_labels(resource: &Resource) -> impl Iterator<Item = Label> + '_ {
+    resource
+        .stacks
+        .iter()
+        .map(|(id, span)| Label::new(*span, format!("included through the nested stack `{id}`")))
 }
 
 pub fn resource_info(resource: &Resource) -> ResourceInfo {

@@ -89,6 +89,9 @@ fn unused_disabling(group: &ParameterGroup) -> Option<Finding> {
                 group.resource.header,
                 "no scanned database uses this group yet",
             )];
+            finding
+                .related
+                .extend(message::stack_labels(&group.resource));
             finding.help = Some(format!(
                 "set {} to {enabling}, or delete the group",
                 parameter.name

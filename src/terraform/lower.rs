@@ -44,6 +44,7 @@ pub fn lower(
             type_span: block.header,
             span: block.span,
             context: context.cloned(),
+            stacks: Vec::new(),
         };
         let lowering = Lowering {
             instance,

@@ -161,6 +161,7 @@ impl Plan {
             type_span: header,
             span: first.span,
             context: None,
+            stacks: Vec::new(),
         };
         fn values(node: &Node) -> Option<&Node> {
             node.get("values")

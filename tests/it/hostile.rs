@@ -35,7 +35,7 @@ fn check(dir: &Path, name: &str) -> String {
 
 #[path = "hostile_cases.rs"]
 mod cases;
-use cases::{Case, OPEN};
+use cases::{Case, HEADER, OPEN};
 
 #[test]
 fn hostile_files_get_a_diagnostic_not_a_crash() {
@@ -160,4 +160,32 @@ fn files_that_vanish_or_cannot_be_read_are_reported() {
         .iter()
         .find(|f| f.message.contains("No such file"));
     assert!(gone.is_some(), "{:#?}", report.findings);
+}
+
+/// Thirty templates that each include the next twice, forwarding its output through an
+/// `Fn::If`, would be a tree of 2^30 stacks: it stops at 16 levels and 4096 templates, each
+/// output is worked out once, and the cut is named rather than guessed.
+#[test]
+fn nested_stack_trees_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for i in 0..30 {
+        let next = format!("t{}.yaml", i + 1);
+        let text = format!(
+            "{HEADER}Conditions:\n  Left: !Equals [!Ref AWS::Region, eu-west-1]\nResources:\n  \
+             S1:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n      TemplateURL: {next}\n  \
+             S2:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n      TemplateURL: ./{next}\n  \
+             Db:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      Engine: postgres\n      \
+             EngineVersion: \"14.12\"\n      DBParameterGroupName: !GetAtt S1.Outputs.Group\n\
+             Outputs:\n  Group:\n    Value: !If [Left, !GetAtt S1.Outputs.Group, !GetAtt S2.Outputs.Group]\n",
+        );
+        write(d, &format!("t{i}.yaml"), text);
+    }
+    write(d, "t30.yaml", OPEN);
+    let report = check(d, ".");
+    assert!(report.contains("t0.yaml"), "{report}");
+    assert!(
+        report.contains("nested stack deeper than 16 levels"),
+        "{report}"
+    );
 }

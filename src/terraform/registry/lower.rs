@@ -35,6 +35,7 @@ pub fn lower(
         type_span: header,
         span: call.span,
         context: context.cloned(),
+        stacks: Vec::new(),
     };
     let reader = Reader { call };
     let group_address = |group: &GroupShape| format!("{}.{}", call.address, group.suffix);
@@ -149,6 +150,7 @@ fn lower_opaque(call: &Opaque, scope: ScopeId, context: Option<&Arc<str>>, model
             type_span: call.header,
             span: call.span,
             context: context.cloned(),
+            stacks: Vec::new(),
         },
         kind: crate::model::DatabaseKind::Instance,
         identifier: None,
