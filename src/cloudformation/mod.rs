@@ -6,6 +6,7 @@ pub mod foreach;
 pub mod lower;
 pub mod nested;
 pub mod resolve;
+pub mod serverless;
 pub mod suppressions;
 mod tags;
 pub mod targeted;
@@ -83,7 +84,7 @@ pub fn load(file: &SourceFile, syntax: Syntax, targeted: bool) -> Option<Loaded>
             .or_else(|_| full()),
         None => full(),
     };
-    let (mut root, skipped) = match parsed {
+    let (root, skipped) = match parsed {
         Ok(parsed) => parsed,
         Err(error) => {
             return Some(Loaded {
@@ -94,9 +95,7 @@ pub fn load(file: &SourceFile, syntax: Syntax, targeted: bool) -> Option<Loaded>
             })
         }
     };
-    if !lower::is_template(&root) {
-        return None;
-    }
+    let (mut root, custom) = template_of(file, root)?;
     let mut findings = Vec::new();
     // An empty `Resources:` (null) is left alone: targeted reading blanks unread resources.
     let malformed = |e: &&tree::Entry| {
@@ -114,12 +113,37 @@ pub fn load(file: &SourceFile, syntax: Syntax, targeted: bool) -> Option<Loaded>
     }
     let loops = expand_loops(&mut root);
     let suppressions = suppressions::collect(file, &root, syntax == Syntax::Yaml, &mut findings);
+    let mut model = FileModel::default();
+    let resolver = resolve::Resolver::new(&root, &skipped).serverless(custom.as_ref());
+    lower::lower_with(
+        &resolver,
+        &root,
+        ScopeId(file.id.0),
+        &loops,
+        &[],
+        &mut model,
+    );
     Some(Loaded {
-        model: lower::lower(&root, &skipped, ScopeId(file.id.0), &loops),
+        model,
         suppressions,
         findings,
         stacks: nested::local_stacks(&root, &directory(file)),
     })
+}
+
+/// The template a document holds: itself, or a Serverless service's `resources` (with its
+/// `custom` map, the outer `Some` saying the file is a service); `None` when it holds none.
+#[allow(clippy::type_complexity)]
+fn template_of(
+    file: &SourceFile,
+    root: tree::Node,
+) -> Option<(tree::Node, Option<Option<tree::Node>>)> {
+    if serverless::is_service_file(&file.path) {
+        if let Some((template, custom)) = serverless::template(&root) {
+            return lower::is_template(&template).then_some((template, Some(custom)));
+        }
+    }
+    lower::is_template(&root).then_some((root, None))
 }
 
 fn expand_loops(root: &mut tree::Node) -> foreach::Expanded {
@@ -143,14 +167,15 @@ pub fn read_template(file: &SourceFile, syntax: Syntax) -> Option<nested::Templa
     if !mentions_aws(file.text()) {
         return None;
     }
-    let mut root = match syntax {
+    let root = match syntax {
         Syntax::Json => tree::json::parse(file.text(), file.id),
         Syntax::Yaml => yaml::parse(file.text(), file.id),
     }
     .ok()?;
-    if !lower::is_template(&root) {
+    // A Serverless service is no nested stack's template: CloudFormation never reads it.
+    let (mut root, None) = template_of(file, root)? else {
         return None;
-    }
+    };
     let loops = expand_loops(&mut root);
     Some(nested::Template {
         id: file.id,

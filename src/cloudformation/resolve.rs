@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use super::serverless::{self, Resolved};
 use crate::model::{Branch, Choice, Choices, Val};
 use crate::tree::{Node, NodeValue, ScalarKind};
 
@@ -44,6 +45,9 @@ pub struct Resolver<'t> {
     pub overridable_passed: std::collections::HashSet<String>,
     /// The outputs of this template's nested stacks.
     pub outputs: Option<Outputs<'t>>,
+    /// A Serverless service's template: its variables are resolved against `custom` (the
+    /// outer `Some`; the inner `None` when the file has no `custom` map).
+    pub custom: Option<Option<&'t Node>>,
 }
 
 impl<'t> Resolver<'t> {
@@ -58,7 +62,14 @@ impl<'t> Resolver<'t> {
             passed: HashMap::new(),
             overridable_passed: Default::default(),
             outputs: None,
+            custom: None,
         }
+    }
+
+    /// For a Serverless service's template, with its `custom` map.
+    pub fn serverless(mut self, custom: Option<&'t Option<Node>>) -> Resolver<'t> {
+        self.custom = custom.map(Option::as_ref);
+        self
     }
 
     /// A resource's name in the stack tree.
@@ -91,6 +102,19 @@ impl<'t> Resolver<'t> {
         }
         match &node.value {
             NodeValue::Scalar(s) if s.kind == ScalarKind::Null => one(Val::Absent),
+            NodeValue::Scalar(s) if self.custom.is_some() && serverless::has_variables(&s.text) => {
+                match serverless::resolve(&s.text, self.custom.flatten()) {
+                    // The custom value is where the value is written; the variable leads there.
+                    Resolved::Custom(value) => vec![Choice {
+                        value: Val::Known(Term::Literal(value.str().unwrap_or("").to_string())),
+                        span: value.span,
+                        branch: branch.clone(),
+                        via: Some(node.span),
+                    }],
+                    Resolved::Text(text) => one(Val::Known(Term::Literal(text))),
+                    Resolved::Unknown(what) => one(Val::Unknown(what)),
+                }
+            }
             NodeValue::Scalar(s) => one(Val::Known(Term::Literal(s.text.clone()))),
             NodeValue::Seq(_) => one(Val::Unknown("a list where a single value belongs".into())),
             NodeValue::Map(_) => one(Val::Unknown("a map where a single value belongs".into())),
@@ -297,6 +321,24 @@ impl<'t> Resolver<'t> {
                 (text.str().unwrap_or(""), Some(variables))
             }
             _ => return one_unknown(node, branch, "an `Fn::Sub` with a computed template"),
+        };
+        // Serverless puts its variables in before CloudFormation substitutes.
+        let resolved;
+        let template = match self.custom {
+            Some(custom) if serverless::has_variables(template) => {
+                match serverless::resolve(template, custom) {
+                    Resolved::Custom(value) => {
+                        resolved = value.str().unwrap_or("").to_string();
+                        resolved.as_str()
+                    }
+                    Resolved::Text(text) => {
+                        resolved = text;
+                        resolved.as_str()
+                    }
+                    Resolved::Unknown(what) => return one_unknown(node, branch, &what),
+                }
+            }
+            _ => template,
         };
         let mut parts: Vec<Choices<Term>> = Vec::new();
         let mut rest = template;

@@ -173,6 +173,7 @@ pub fn finding(db: &Database, verdict: &Verdict<'_>) -> Finding {
                 match *field {
                     "module" => "run `terraform init` so the module's code is under .terraform/modules, give it a version the model knows, or suppress this finding with a reason",
                     "loop" => "give the loop a literal list or a parameter with a Default, or suppress this finding with a reason",
+                    _ if what.starts_with("the Serverless variable") => "write the value in the service's `custom` map (or as the variable's literal fallback), or suppress this finding with a reason",
                     _ if db.resource.type_name.starts_with("AWS::") => "give the value in the templates (a parameter Default, a literal, a nested stack's local template), or suppress this finding with a reason",
                     _ => "give the value in the files (a default, a tfvars value, a literal), or suppress this finding with a reason",
                 }
