@@ -54,6 +54,11 @@ pub fn lower_with(
     model: &mut FileModel,
 ) {
     let first = model.databases.len();
+    for parameter in root.get("Parameters").and_then(Node::map).unwrap_or(&[]) {
+        if let Some(allowed) = parameter.value.get("AllowedValues") {
+            model.constraints.push(allowed.span);
+        }
+    }
     for entry in root.get("Resources").and_then(Node::map).unwrap_or(&[]) {
         let Some(type_node) = entry.value.get("Type") else {
             continue;

@@ -214,6 +214,9 @@ pub struct FileModel {
     pub databases: Vec<Database>,
     pub members: Vec<Member>,
     pub groups: Vec<ParameterGroup>,
+    /// Values that constrain another rather than set it (a parameter's `AllowedValues`): a
+    /// finding may point at one, but a fix never rewrites it.
+    pub constraints: Vec<Span>,
 }
 
 impl FileModel {

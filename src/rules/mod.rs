@@ -47,6 +47,22 @@ pub fn evaluate(models: &[FileModel], require_explicit: bool) -> Vec<Finding> {
             }
         }
     }
+    // Rewriting an allowed value would change what may be deployed, not what is: no fix.
+    let constraints: Vec<crate::source::Span> = models
+        .iter()
+        .flat_map(|m| m.constraints.iter().copied())
+        .collect();
+    if !constraints.is_empty() {
+        for finding in &mut findings {
+            if let Some(crate::diagnostic::fix::FixRequest::SetValue { span, .. }) =
+                &finding.fix_request
+            {
+                if constraints.iter().any(|c| c.contains(*span)) {
+                    finding.fix_request = None;
+                }
+            }
+        }
+    }
     findings
 }
 
