@@ -30,10 +30,13 @@ pub(super) fn new_literal(old: &str, enabling: &str, syntax: Syntax) -> Option<S
         }
         _ => on.to_string(),
     };
+    // A boolean parameter keeps the value's style: `OFF` becomes `ON`, `false` `true`, `0` `1`.
+    let boolean = enabling == "1" || enabling.eq_ignore_ascii_case("on");
     let value = match inner.to_ascii_lowercase().as_str() {
-        _ if enabling != "1" => enabling.to_string(),
+        _ if !boolean => enabling.to_string(),
         "off" | "on" => word("on"),
         "false" | "true" => word("true"),
+        number if number.parse::<f64>().is_ok() => "1".to_string(),
         _ => enabling.to_string(),
     };
     // HCL and JSON strings stay strings; a bare YAML/HCL number stays a number.

@@ -116,7 +116,7 @@ pub static ENGINES: &[Engine] = &[
         display: "MySQL",
         parameter: Some("require_secure_transport"),
         values: ValueRule::Boolean,
-        enabling: "1",
+        enabling: "ON",
         level: GroupLevel::Instance,
         enforced_from: Some(&[9, 7]),
         parameter_from: None,
@@ -132,11 +132,11 @@ pub static ENGINES: &[Engine] = &[
         display: "MariaDB",
         parameter: Some("require_secure_transport"),
         values: ValueRule::Boolean,
-        enabling: "1",
+        enabling: "ON",
         level: GroupLevel::Instance,
         enforced_from: Some(&[11, 8]),
         parameter_from: Some(&[10, 5]),
-        upgrade: Some("upgrade to MariaDB 10.5 or later, then set require_secure_transport to 1"),
+        upgrade: Some("upgrade to MariaDB 10.5 or later, then set require_secure_transport to ON"),
         family: FamilyStyle::MajorMinor,
         source: page!(
             "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/",
@@ -148,7 +148,7 @@ pub static ENGINES: &[Engine] = &[
         display: "Aurora MySQL",
         parameter: Some("require_secure_transport"),
         values: ValueRule::Boolean,
-        enabling: "1",
+        enabling: "ON",
         level: GroupLevel::Cluster,
         // Version 8.4 (`8.4.mysql_aurora.*`, family aurora-mysql8.4) sets it ON by default:
         // "AuroraMySQL.Upgrade-v3-v84-security".
@@ -166,13 +166,13 @@ pub static ENGINES: &[Engine] = &[
         display: "Aurora MySQL",
         parameter: None,
         values: ValueRule::Boolean,
-        enabling: "1",
+        enabling: "ON",
         level: GroupLevel::Cluster,
         enforced_from: None,
         parameter_from: None,
         upgrade: Some(
             "upgrade to Aurora MySQL version 2 or later (engine aurora-mysql), then set \
-             require_secure_transport to 1 in its DB cluster parameter group",
+             require_secure_transport to ON in its DB cluster parameter group",
         ),
         family: FamilyStyle::Fixed("aurora5.6"),
         source: page!(

@@ -144,7 +144,7 @@ pub fn finding(db: &Database, verdict: &Verdict<'_>) -> Finding {
             (
                 RuleId::TlsNotEnforced,
                 format!("{described} {head}{branch}; {set}"),
-                not_enforced_label(db, facts, parameter),
+                not_enforced_label(db, facts, parameter, *why),
                 help,
                 None,
             )
@@ -319,8 +319,10 @@ fn describe(resource: &Resource, facts: &Facts<'_>) -> String {
         None => format!("`{}`", resource.name),
     };
     match (&facts.engine, &facts.version) {
-        (Some((row, _)), Some(version)) => format!("{name} ({} {version})", row.display),
-        (Some((row, _)), None) => format!("{name} ({}, version not pinned)", row.display),
+        (Some((row, _)), Some(version)) if !version.trim().is_empty() => {
+            format!("{name} ({} {})", row.display, version.trim())
+        }
+        (Some((row, _)), _) => format!("{name} ({}, version not pinned)", row.display),
         (None, _) => name,
     }
 }
@@ -402,7 +404,33 @@ fn not_enforced(
 
 /// Where a `rds-tls-not-enforced` finding points: the group's `Parameters`, the group, the
 /// literal default name, or the database's type line.
-fn not_enforced_label(db: &Database, facts: &Facts<'_>, parameter: &str) -> Label {
+fn not_enforced_label(
+    db: &Database,
+    facts: &Facts<'_>,
+    parameter: &str,
+    why: NotEnforced,
+) -> Label {
+    // An engine (or version) without the parameter: the engine or version is the cause.
+    if why == NotEnforced::CannotEnforce {
+        let row = facts.engine.as_ref().map(|(row, _)| *row);
+        let (engine_at, version_at) = facts.written;
+        let at = match row.and_then(|r| r.parameter_from) {
+            Some(_) => facts.version_at.or(version_at),
+            None => engine_at,
+        };
+        if let (Some(at), Some(row)) = (at, row) {
+            let what = match row.parameter_from {
+                Some(v) => format!(
+                    "{} exists only from {} {} on",
+                    row.parameter.unwrap_or("the TLS parameter"),
+                    row.display,
+                    show_version(v)
+                ),
+                None => "this engine has no TLS parameter".to_string(),
+            };
+            return Label::new(at, what);
+        }
+    }
     match facts.governing {
         Governing::Declared(group) => match &group.parameters {
             Parameters::Known { span, .. } => {

@@ -92,6 +92,9 @@ pub struct Facts<'m> {
     /// allowed value, a map entry, a value a parent stack passes): the value that decides a
     /// version default.
     pub version_at: Option<Span>,
+    /// Where the engine and the version are written (when they are), for findings about the
+    /// engine itself (one that cannot enforce TLS).
+    pub written: (Option<Span>, Option<Span>),
     pub family: Option<String>,
     pub governing: Governing<'m>,
     /// Where the database names its group (the reference value), if it does.
@@ -129,6 +132,7 @@ impl<'m> Checker<'_, 'm> {
                     engine: None,
                     version: None,
                     version_at: None,
+                    written: (None, None),
                     family: None,
                     governing: Governing::Unresolved,
                     reference: None,
@@ -209,6 +213,10 @@ impl<'m> Checker<'_, 'm> {
             engine: None,
             version: None,
             version_at: None,
+            written: (
+                matches!(engine.value, Val::Known(_)).then_some(engine.span),
+                matches!(version.value, Val::Known(_)).then_some(version.span),
+            ),
             family: family.clone(),
             governing: match (&pick.link, group) {
                 (_, Some(group)) => Governing::Declared(group),
@@ -270,6 +278,11 @@ impl<'m> Checker<'_, 'm> {
             _ => None,
         };
         let parsed = version_text.as_deref().and_then(Version::parse);
+        // An engine (or version) that has no TLS parameter cannot enforce it, whatever its
+        // group says or whether the group is known.
+        if default_for(row, parsed.as_ref()) == engines::Default::CannotEnforce {
+            return report(Problem::NotEnforced(NotEnforced::CannotEnforce), &facts);
+        }
 
         let group = match (&pick.link, group) {
             (Err((what, span, via)), _) => {
