@@ -20,13 +20,17 @@ pub fn resolve(request: &FixRequest, file: &SourceFile) -> Option<Fix> {
             enabling,
         } => {
             let replacement = new_literal(file.slice(*span), enabling, syntax)?;
+            // `!If [IsProd, "1", "0"]` whose other side already enables becomes the value.
+            let span = match syntax {
+                Syntax::Yaml | Syntax::Json => {
+                    collapsible_if(file, *span, syntax, enabling).unwrap_or(*span)
+                }
+                Syntax::Hcl => *span,
+            };
             Some(Fix {
                 applicability: Applicability::Safe,
                 description: format!("set {parameter} to {replacement}"),
-                edits: vec![Edit {
-                    span: *span,
-                    replacement,
-                }],
+                edits: vec![Edit { span, replacement }],
             })
         }
         FixRequest::AddParameter {
@@ -99,6 +103,64 @@ pub fn resolve(request: &FixRequest, file: &SourceFile) -> Option<Fix> {
             })
         }
     }
+}
+
+/// The `Fn::If` whose side is the value at `span`, when its other side is already an enabling
+/// literal: setting the value makes both sides equal, so the whole `Fn::If` is the value.
+fn collapsible_if(
+    file: &SourceFile,
+    span: crate::source::Span,
+    syntax: Syntax,
+    enabling: &str,
+) -> Option<crate::source::Span> {
+    use crate::tree::{Node, NodeValue};
+    let text = file.text();
+    if !text.contains("If") {
+        return None;
+    }
+    let root = match syntax {
+        Syntax::Yaml => crate::cloudformation::yaml::parse(text, file.id).ok()?,
+        _ => crate::tree::json::parse(text, file.id).ok()?,
+    };
+    let enables = |node: &Node| {
+        node.str().is_some_and(|value| {
+            let value = value.trim().to_ascii_lowercase();
+            match enabling.to_ascii_lowercase().as_str() {
+                "1" | "on" => matches!(value.as_str(), "1" | "on" | "true"),
+                other => value == other,
+            }
+        })
+    };
+    // Down the nodes that contain the value, to the innermost `Fn::If` with it as a side.
+    let mut node = &root;
+    let mut found = None;
+    loop {
+        if let Some(("Fn::If", argument)) = node.intrinsic() {
+            if let Some([_, then, otherwise]) = argument.seq() {
+                for (side, other) in [(then, otherwise), (otherwise, then)] {
+                    if side.span == span && enables(other) {
+                        found = Some(node.span);
+                    }
+                }
+            }
+        }
+        let children: Vec<&Node> = match &node.value {
+            NodeValue::Scalar(_) => Vec::new(),
+            NodeValue::Seq(items) => items.iter().collect(),
+            NodeValue::Map(entries) => entries.iter().map(|e| &e.value).collect(),
+        };
+        match children.into_iter().find(|c| c.span.contains(span)) {
+            Some(child) if child.span != node.span || child.span != span => node = child,
+            _ => break,
+        }
+        if node.span == span {
+            break;
+        }
+    }
+    // The `Fn::If` must be written where a value goes: its text starts with `!If` or `{`.
+    let found = found?;
+    let written = file.slice(found);
+    (written.starts_with("!If") || written.starts_with('{')).then_some(found)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
