@@ -237,7 +237,8 @@ pub fn build(
         match RuleId::from_id(id).filter(|rule| rule.is_tls()) {
             Some(rule) => known.push(rule),
             None => invalid(format!(
-                "the suppression names `{id}`, which is not a rule a suppression can name"
+                "the suppression names `{id}`, which is not a rule a suppression can name{}",
+                RuleId::did_you_mean(id, RuleId::ALL.into_iter().filter(|r| r.is_tls()))
             )),
         }
     }

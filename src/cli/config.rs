@@ -19,6 +19,8 @@ pub struct Config {
     /// gitignore-style globs, relative to the file's directory.
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// Apply `exclude` to files named on the command line too.
+    pub force_exclude: Option<bool>,
     pub fail_on: Option<FailOnValue>,
     pub require_explicit: Option<bool>,
     /// Terraform variable files, relative to the file's directory.
@@ -77,9 +79,10 @@ pub fn load(named: Option<&Path>, cwd: &Path) -> Result<Option<Loaded>> {
         if !known {
             let line = text[..key.span().start].matches('\n').count() + 1;
             bail!(
-                "invalid config `{}`: line {line}: `{}` in [severity] is not a rule; `intransit rules` lists them",
+                "invalid config `{}`: line {line}: `{}` in [severity] is not a rule{}; `intransit rules` lists them",
                 path.display(),
-                key.get_ref()
+                key.get_ref(),
+                RuleId::did_you_mean(key.get_ref(), RuleId::ALL)
             );
         }
     }

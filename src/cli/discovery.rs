@@ -30,13 +30,23 @@ pub struct Exclude {
     pub glob: String,
 }
 
-pub fn discover(paths: &[PathBuf], excludes: &[Exclude], cwd: &Path) -> Result<Discovered> {
+/// `force_exclude`: the excludes apply to named files and directories too (pre-commit names
+/// every changed file); otherwise what is named is checked.
+pub fn discover(
+    paths: &[PathBuf],
+    excludes: &[Exclude],
+    force_exclude: bool,
+    cwd: &Path,
+) -> Result<Discovered> {
     let excluded = exclusions(excludes, cwd)?;
     let mut inputs = Vec::new();
     let mut warnings = Vec::new();
     for path in paths {
         let metadata =
             std::fs::metadata(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+        if force_exclude && is_excluded(&excluded, path, metadata.is_dir(), cwd) {
+            continue;
+        }
         if metadata.is_file() {
             inputs.push(Input {
                 path: path.clone(),
@@ -128,6 +138,11 @@ fn exclusions(excludes: &[Exclude], cwd: &Path) -> Result<Vec<(PathBuf, Gitignor
             ))
         })
         .collect()
+}
+
+/// Whether `--stdin-filename PATH` is excluded (with `--force-exclude`).
+pub fn excludes_name(excludes: &[Exclude], path: &Path, cwd: &Path) -> Result<bool> {
+    Ok(is_excluded(&exclusions(excludes, cwd)?, path, false, cwd))
 }
 
 fn is_excluded(excluded: &[(PathBuf, Gitignore)], path: &Path, is_dir: bool, cwd: &Path) -> bool {

@@ -4,6 +4,10 @@
 mod args;
 mod config;
 mod discovery;
+mod explain;
+mod fixing;
 mod run;
+mod terminal;
+mod write;
 
 pub use run::main;

@@ -1,15 +1,16 @@
 //! Runs a parsed command line. The only place that prints, reads stdin or decides exit codes.
 
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, Read, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
-use clap::Parser;
+use anyhow::{bail, Context, Result};
+use clap::{CommandFactory, Parser};
 
-use super::args::{CheckArgs, Cli, Command, FailOn, Format, RulesFormat};
+use super::args::{CheckArgs, Cli, Command, ExplainFormat, FailOn, Format, RulesFormat};
 use super::config::{self, FailOnValue};
-use super::discovery::{discover, Exclude};
+use super::discovery::{discover, excludes_name, Exclude};
+use super::{explain, fixing, terminal, write};
 use intransit::diagnostic::docs;
 use intransit::diagnostic::{RuleId, Severity};
 use intransit::report::{self, human};
@@ -25,9 +26,18 @@ pub fn main() -> ExitCode {
         }
     };
     let outcome = match cli.command {
-        Command::Check(args) => check(args),
-        Command::Explain { rule } => explain(&rule),
+        Command::Check(args) => check(*args),
+        Command::Explain { rule, format } => explain_rule(&rule, format),
         Command::Rules { format } => rules(format),
+        Command::Completions { shell } => {
+            let mut stdout = io::stdout().lock();
+            clap_complete::generate(shell, &mut Cli::command(), "intransit", &mut stdout);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command())
+            .render(&mut io::stdout().lock())
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(Into::into),
     };
     match outcome {
         Ok(code) => code,
@@ -39,14 +49,25 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn is_broken_pipe(error: &anyhow::Error) -> bool {
+pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error
         .downcast_ref::<io::Error>()
         .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
 }
 
+/// A check, resolved: what to read, with which settings, and how to report.
+pub struct Run {
+    pub args: CheckArgs,
+    pub inputs: Vec<Input>,
+    pub settings: Settings,
+    pub fail_on: FailOn,
+    pub cwd: std::path::PathBuf,
+    pub started: Instant,
+}
+
 fn check(args: CheckArgs) -> Result<ExitCode> {
     let started = Instant::now();
+    refuse_combinations(&args)?;
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     // Command-line options override the config file; `--exclude` globs add to its list.
     let loaded = config::load(args.config.as_deref(), &cwd)?;
@@ -66,6 +87,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         root: cwd.clone(),
         glob: glob.clone(),
     }));
+    let force_exclude = args.force_exclude || file.force_exclude.unwrap_or(false);
     let var_files: Vec<std::path::PathBuf> = if args.var_file.is_empty() {
         file.var_files.iter().map(|p| config_dir.join(p)).collect()
     } else {
@@ -82,15 +104,19 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
             io::stdin()
                 .read_to_string(&mut text)
                 .context("cannot read the file's text from stdin")?;
-            vec![Input {
-                path: path.clone(),
-                display: display_path(path, &cwd),
-                text: Some(text),
-                explicit: true,
-            }]
+            if force_exclude && excludes_name(&excludes, path, &cwd)? {
+                Vec::new()
+            } else {
+                vec![Input {
+                    path: path.clone(),
+                    display: display_path(path, &cwd),
+                    text: Some(text),
+                    explicit: true,
+                }]
+            }
         }
         None => {
-            let found = discover(&args.paths, &excludes, &cwd)?;
+            let found = discover(&args.paths, &excludes, force_exclude, &cwd)?;
             for warning in &found.warnings {
                 eprintln!("intransit: warning: {warning}");
             }
@@ -111,10 +137,20 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         }
         None => None,
     };
+    let mut severity: std::collections::HashMap<RuleId, Option<Severity>> =
+        file.severities().into_iter().collect();
+    // `--select` keeps only its ids and `--ignore` drops its ids, for this run.
+    let select = rule_ids("--select", &args.select)?;
+    let ignore = rule_ids("--ignore", &args.ignore)?;
+    for rule in RuleId::ALL {
+        if (!select.is_empty() && !select.contains(&rule)) || ignore.contains(&rule) {
+            severity.insert(rule, None);
+        }
+    }
     let settings = Settings {
         baseline,
         require_explicit: args.require_explicit || file.require_explicit.unwrap_or(false),
-        severity: file.severities().into_iter().collect(),
+        severity,
         max_file_size: file
             .max_file_size
             .unwrap_or(intransit::settings::DEFAULT_MAX_FILE_SIZE),
@@ -125,82 +161,279 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         base: cwd.clone(),
         ..Settings::default()
     };
-    if args.fix || args.diff {
-        return fix(&args, &inputs, &settings, &cwd);
+    let run = Run {
+        args,
+        inputs,
+        settings,
+        fail_on,
+        cwd,
+        started,
+    };
+    if run.args.fix || run.args.diff {
+        return fixing::run(&run);
     }
-    let report = intransit::check(&inputs, &settings);
+    let report = intransit::check(&run.inputs, &run.settings);
+    render_and_exit(&run, &report, &[])
+}
 
-    render_and_exit(&args, &report, started, fail_on)
+/// Options that make no sense together fail the run (exit 2) instead of being ignored.
+fn refuse_combinations(args: &CheckArgs) -> Result<()> {
+    if args.diff && !matches!(args.format, Format::Human | Format::Json) {
+        bail!(
+            "--diff prints a unified diff; of the report formats only json can carry it (--format json)"
+        );
+    }
+    if args.statistics && !matches!(args.format, Format::Human | Format::Concise | Format::Json) {
+        bail!(
+            "--statistics prints counts per finding id as a table or as json, not as {:?}",
+            args.format
+        );
+    }
+    if args.statistics && args.diff {
+        bail!("--statistics and --diff each replace the report; choose one");
+    }
+    if args.write_baseline.is_some() && (args.fix || args.diff) {
+        bail!("--write-baseline records the findings as they are; run it without --fix or --diff");
+    }
+    Ok(())
+}
+
+/// Rule ids from `--select`/`--ignore`; an unknown one fails the run with the nearest id.
+fn rule_ids(option: &str, ids: &[String]) -> Result<Vec<RuleId>> {
+    ids.iter()
+        .filter(|id| !id.trim().is_empty())
+        .map(|id| {
+            RuleId::from_id(id.trim()).with_context(|| {
+                format!(
+                    "{option}: `{id}` is not a finding id{}; `intransit rules` lists them",
+                    RuleId::did_you_mean(id, RuleId::ALL)
+                )
+            })
+        })
+        .collect()
 }
 
 /// Renders the report where `-o` says (stdout by default) and turns it into an exit code.
-fn render_and_exit(
-    args: &CheckArgs,
+/// `fixed`: the fixes `--fix` applied, for `--show-fixes`.
+pub fn render_and_exit(
+    run: &Run,
     report: &intransit::Report,
-    started: Instant,
-    fail_on: FailOn,
+    fixed: &[intransit::pipeline::AppliedFix],
 ) -> Result<ExitCode> {
-    let to_terminal = args.output.is_none() && io::stdout().is_terminal();
-    let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let args = &run.args;
+    let to_stdout = args.output.is_none();
+    let color = terminal::color(args.color, args.no_color, to_stdout);
     // Streamed to the destination as it is rendered; a report file appears whole or not at all.
     let render = |out: &mut dyn Write| -> io::Result<()> {
+        if args.statistics {
+            return statistics(report, args.format, args.quiet, out);
+        }
         match args.format {
             Format::Human => human::render(
                 report,
                 &human::Options {
-                    color: to_terminal && !args.no_color && !no_color_env,
-                    width: 100,
-                    elapsed: Some(started.elapsed()),
+                    color,
+                    width: terminal::width(args.line_width, to_stdout),
+                    elapsed: Some(run.started.elapsed()),
+                    summary: !args.quiet,
                 },
                 out,
-            ),
-            Format::Concise => report::concise::render(report, out),
-            Format::Json => report::json::render(report, out),
-            Format::Sarif => report::sarif::render(report, out),
-            Format::Github => report::github::render(report, out),
-            Format::Junit => report::junit::render(report, out),
+            )?,
+            Format::Concise => report::concise::render(report, out)?,
+            Format::Json => report::json::render(report, out)?,
+            Format::Sarif => report::sarif::render(report, out)?,
+            Format::Github => report::github::render(report, out)?,
+            Format::Junit => report::junit::render(report, threshold(run.fail_on), out)?,
         }
+        if args.show_fixes && matches!(args.format, Format::Human | Format::Concise) {
+            show_fixes(report, fixed, args.fix, out)?;
+        }
+        Ok(())
     };
-    match &args.output {
+    let written = match &args.output {
         // A device or pipe (`-o /dev/null`, `-o /dev/stdout`) is written as it is, never
         // replaced by a rename.
         Some(path) if path.exists() && !path.is_file() => std::fs::OpenOptions::new()
             .write(true)
             .open(path)
-            .and_then(|file| buffered(file, render))
-            .with_context(|| format!("cannot write the report to `{}`", path.display()))?,
-        Some(path) => write_atomically_with(path, None, render)
-            .with_context(|| format!("cannot write the report to `{}`", path.display()))?,
-        None => buffered(io::stdout().lock(), render)?,
+            .and_then(|file| write::buffered(file, render))
+            .with_context(|| format!("cannot write the report to `{}`", path.display())),
+        Some(path) => write::atomically_with(path, None, render)
+            .with_context(|| format!("cannot write the report to `{}`", path.display())),
+        None => write::buffered(io::stdout().lock(), render).map_err(Into::into),
+    };
+    match written {
+        // A reader that stopped reading (`| head`) does not change what the findings say.
+        Err(error) if is_broken_pipe(&error) => {}
+        other => other?,
+    }
+    if args.show_fixes && !matches!(args.format, Format::Human | Format::Concise) {
+        let mut buffer = Vec::new();
+        show_fixes(report, fixed, args.fix, &mut buffer)?;
+        io::stderr().lock().write_all(&buffer)?;
+    }
+    if report.summary.files_scanned == 0 && args.stdin_filename.is_none() && !args.quiet {
+        eprintln!("intransit: warning: no CloudFormation or Terraform found");
     }
     if let Some(path) = &args.write_baseline {
         let baseline = report.baseline();
         let mut text = serde_json::to_vec_pretty(&baseline)?;
         text.push(b'\n');
-        write_atomically(path, &text, None)
+        write::atomically(path, &text, None)
             .with_context(|| format!("cannot write the baseline to `{}`", path.display()))?;
         eprintln!(
-            "intransit: recorded {} findings in {}",
-            report.findings.len(),
+            "intransit: recorded {} in {}",
+            plural(report.findings.len(), "finding"),
             path.display()
         );
         return Ok(ExitCode::SUCCESS);
     }
-    Ok(exit_code(report, fail_on))
+    Ok(exit_code(report, run.fail_on))
 }
 
-fn explain(id: &str) -> Result<ExitCode> {
-    let rule = RuleId::from_id(id)
-        .with_context(|| format!("unknown rule `{id}`; `intransit rules` lists them"))?;
+/// `--statistics`: one line per finding id (count, id, severity, how many are fixable), or
+/// the same as JSON.
+fn statistics(
+    report: &intransit::Report,
+    format: Format,
+    quiet: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut rows: Vec<(RuleId, Severity, usize, usize)> = Vec::new();
+    for finding in &report.findings {
+        let fixable = usize::from(finding.fix.is_some());
+        match rows
+            .iter_mut()
+            .find(|r| r.0 == finding.rule && r.1 == finding.severity)
+        {
+            Some(row) => {
+                row.2 += 1;
+                row.3 += fixable;
+            }
+            None => rows.push((finding.rule, finding.severity, 1, fixable)),
+        }
+    }
+    rows.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.as_str().cmp(b.0.as_str())));
+    if format == Format::Json {
+        let rows: Vec<_> = rows
+            .iter()
+            .map(|(rule, severity, count, fixable)| {
+                serde_json::json!({
+                    "rule": rule.as_str(),
+                    "severity": severity.as_str(),
+                    "count": count,
+                    "fixable": fixable,
+                })
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut *out, &rows)?;
+        return writeln!(out);
+    }
+    for (rule, severity, count, fixable) in &rows {
+        let fixable = match fixable {
+            0 => String::new(),
+            n => format!("  ({n} fixable)"),
+        };
+        let line = format!(
+            "{count:>6}  {:<24} {:<8}{fixable}",
+            rule.as_str(),
+            severity.as_str()
+        );
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    if !quiet {
+        writeln!(out, "Found {}.", plural(report.findings.len(), "finding"))?;
+    }
+    Ok(())
+}
+
+/// `--show-fixes`: the fixes applied (with `--fix`), or those available.
+fn show_fixes(
+    report: &intransit::Report,
+    fixed: &[intransit::pipeline::AppliedFix],
+    fixing: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    if fixing {
+        writeln!(out, "Fixed {}:", plural(fixed.len(), "finding"))?;
+        for fix in fixed {
+            writeln!(
+                out,
+                "  {}:{}:{}: {}: {}",
+                fix.file, fix.line, fix.column, fix.rule, fix.description
+            )?;
+        }
+        return Ok(());
+    }
+    let available: Vec<_> = report
+        .findings
+        .iter()
+        .filter_map(|f| Some((f, f.fix.as_ref()?)))
+        .collect();
+    let unsafe_count = available
+        .iter()
+        .filter(|(_, fix)| fix.applicability == intransit::diagnostic::fix::Applicability::Unsafe)
+        .count();
+    writeln!(
+        out,
+        "{} available{}:",
+        plural(available.len(), "fix"),
+        match unsafe_count {
+            0 => String::new(),
+            n => format!(" ({n} with --unsafe-fixes)"),
+        }
+    )?;
+    for (finding, fix) in available {
+        let at = report.position(finding.primary.span);
+        let marker = match fix.applicability {
+            intransit::diagnostic::fix::Applicability::Safe => "",
+            intransit::diagnostic::fix::Applicability::Unsafe => " [unsafe]",
+        };
+        writeln!(
+            out,
+            "  {}:{}:{}: {}: {}{marker}",
+            at.file, at.line, at.column, finding.rule, fix.description
+        )?;
+    }
+    Ok(())
+}
+
+pub fn plural(n: usize, word: &str) -> String {
+    let suffix = match (n, word.ends_with('x')) {
+        (1, _) => "",
+        (_, true) => "es",
+        _ => "s",
+    };
+    format!("{n} {word}{suffix}")
+}
+
+fn explain_rule(id: &str, format: ExplainFormat) -> Result<ExitCode> {
+    let rule = RuleId::from_id(id.trim()).with_context(|| {
+        format!(
+            "unknown rule `{id}`{}; `intransit rules` lists them",
+            RuleId::did_you_mean(id, RuleId::ALL)
+        )
+    })?;
+    let page = docs::page(rule);
+    let text = match format {
+        ExplainFormat::Markdown => page.to_string(),
+        ExplainFormat::Terminal => {
+            let width = terminal::width(None, true).min(100);
+            explain::render(page, width, terminal::color(None, false, true))
+        }
+    };
     let mut stdout = io::stdout().lock();
-    stdout.write_all(docs::page(rule).as_bytes())?;
+    stdout.write_all(text.as_bytes())?;
+    if !text.ends_with('\n') {
+        writeln!(stdout)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
 fn rules(format: RulesFormat) -> Result<ExitCode> {
     let mut stdout = io::stdout().lock();
     match format {
-        RulesFormat::Text => {
+        RulesFormat::Human => {
             for rule in RuleId::ALL {
                 writeln!(
                     stdout,
@@ -229,178 +462,18 @@ fn rules(format: RulesFormat) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes to `to` through a buffer, flushed at the end.
-fn buffered(
-    to: impl Write,
-    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
-) -> io::Result<()> {
-    let mut out = io::BufWriter::with_capacity(64 * 1024, to);
-    write(&mut out)?;
-    out.flush()
-}
-
-/// Writes through a temporary file in the same directory and a rename, so a reader never sees
-/// half a file.
-fn write_atomically(
-    path: &std::path::Path,
-    bytes: &[u8],
-    permissions: Option<std::fs::Permissions>,
-) -> io::Result<()> {
-    write_atomically_with(path, permissions, |out| out.write_all(bytes))
-}
-
-/// `write_atomically` for content written piece by piece (a report rendered as it goes).
-fn write_atomically_with(
-    path: &std::path::Path,
-    permissions: Option<std::fs::Permissions>,
-    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
-) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => std::path::Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("baseline");
-    let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let written = (|| {
-        let mut out = io::BufWriter::with_capacity(64 * 1024, std::fs::File::create(&temporary)?);
-        write(&mut out)?;
-        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        if let Some(permissions) = permissions {
-            std::fs::set_permissions(&temporary, permissions)?;
-        }
-        std::fs::rename(&temporary, path)
-    })();
-    written.inspect_err(|_| {
-        let _ = std::fs::remove_file(&temporary);
-    })
-}
-
-/// `--fix` and `--diff`: fixes computed in memory by the library, then written (atomically,
-/// keeping permissions, refusing read-only files and files changed since they were read) or
-/// shown as a unified diff.
-fn fix(
-    args: &CheckArgs,
-    inputs: &[Input],
-    settings: &Settings,
-    cwd: &std::path::Path,
-) -> Result<ExitCode> {
-    let started = Instant::now();
-    let fail_on = args.fail_on.unwrap_or(FailOn::Error);
-    let fixed = intransit::pipeline::fix_all(inputs, settings, args.unsafe_fixes);
-    if args.diff {
-        let mut out = io::stdout().lock();
-        for (path, before, after) in &fixed.files {
-            let shown = display_path(path, cwd);
-            let diff = similar::TextDiff::from_lines(before.as_str(), after.as_str());
-            write!(
-                out,
-                "{}",
-                diff.unified_diff()
-                    .header(&format!("a/{shown}"), &format!("b/{shown}"))
-            )?;
-        }
-        return Ok(if fixed.files.is_empty() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
-        });
-    }
-    if args.stdin_filename.is_some() {
-        // Editors: the fixed buffer on stdout, the remaining findings on stderr.
-        let text = match fixed.files.first() {
-            Some((_, _, after)) => after.clone(),
-            None => inputs[0].text.clone().unwrap_or_default(),
-        };
-        io::stdout().lock().write_all(text.as_bytes())?;
-        let mut buffer = Vec::new();
-        report::concise::render(&fixed.report, &mut buffer)?;
-        io::stderr().lock().write_all(&buffer)?;
-        return Ok(exit_code(&fixed.report, fail_on));
-    }
-    let mut written = 0;
-    for (path, before, after) in &fixed.files {
-        let shown = display_path(path, cwd);
-        match write_fixed(path, before, after) {
-            Ok(()) => written += 1,
-            Err(why) => eprintln!("intransit: not fixed `{shown}`: {why}"),
-        }
-    }
-    eprintln!(
-        "intransit: applied {} fixes in {written} file{}",
-        fixed.applied,
-        if written == 1 { "" } else { "s" }
-    );
-    // Report what is on disk now, whatever could or could not be written.
-    let report = intransit::check(inputs, settings);
-    render_and_exit(args, &report, started, fail_on)
-}
-
-fn exit_code(report: &intransit::Report, fail_on: FailOn) -> ExitCode {
-    let threshold = match fail_on {
+pub fn threshold(fail_on: FailOn) -> Option<Severity> {
+    match fail_on {
         FailOn::Error => Some(Severity::Error),
         FailOn::Warning => Some(Severity::Warning),
         FailOn::Never => None,
-    };
-    if report.fails(threshold) {
+    }
+}
+
+pub fn exit_code(report: &intransit::Report, fail_on: FailOn) -> ExitCode {
+    if report.fails(threshold(fail_on)) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    }
-}
-
-/// Writes a fixed file only if it still holds the text the fix was computed from and is not
-/// read-only; through a temporary file and a rename, with the original's permissions.
-fn write_fixed(path: &std::path::Path, before: &str, after: &str) -> Result<(), String> {
-    // Through a symlink, the file it points at is rewritten; the link stays a link.
-    let path = &std::fs::canonicalize(path).map_err(|e| e.to_string())?;
-    let metadata = std::fs::metadata(path).map_err(|e| e.to_string())?;
-    if metadata.permissions().readonly() {
-        return Err("the file is read-only".into());
-    }
-    let now = std::fs::read(path).map_err(|e| e.to_string())?;
-    if now != before.as_bytes() {
-        return Err("the file changed since it was read".into());
-    }
-    write_atomically(path, after.as_bytes(), Some(metadata.permissions()))
-        .map_err(|e| e.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_interrupted_write_leaves_the_original_intact() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("db.yaml");
-        std::fs::write(&path, "original").unwrap();
-        // Simulate the write failing half-way: the temporary file's name is taken by a folder.
-        let temporary = dir
-            .path()
-            .join(format!(".db.yaml.{}.tmp", std::process::id()));
-        std::fs::create_dir(&temporary).unwrap();
-        assert!(write_atomically(&path, b"fixed", None).is_err());
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "original");
-        std::fs::remove_dir(&temporary).unwrap();
-        write_atomically(&path, b"fixed", None).unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "fixed");
-        assert_eq!(
-            std::fs::read_dir(dir.path()).unwrap().count(),
-            1,
-            "no temporary file left"
-        );
-    }
-
-    #[test]
-    fn a_file_changed_since_it_was_read_is_not_written() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("db.yaml");
-        std::fs::write(&path, "edited meanwhile").unwrap();
-        let refused = write_fixed(&path, "as read", "fixed").unwrap_err();
-        assert_eq!(refused, "the file changed since it was read");
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "edited meanwhile");
     }
 }

@@ -56,6 +56,24 @@ impl RuleId {
         RuleId::ALL.into_iter().find(|rule| rule.as_str() == id)
     }
 
+    /// The id nearest to a misspelt one, among `candidates` (for "did you mean").
+    pub fn nearest(id: &str, candidates: impl IntoIterator<Item = RuleId>) -> Option<RuleId> {
+        let id = id.trim().to_ascii_lowercase();
+        candidates
+            .into_iter()
+            .map(|rule| (strsim::jaro_winkler(&id, rule.as_str()), rule))
+            .filter(|(score, _)| *score > 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, rule)| rule)
+    }
+
+    /// ` (did you mean `x`?)` for a misspelt id, else nothing.
+    pub fn did_you_mean(id: &str, candidates: impl IntoIterator<Item = RuleId>) -> String {
+        RuleId::nearest(id, candidates)
+            .map(|rule| format!(" (did you mean `{rule}`?)"))
+            .unwrap_or_default()
+    }
+
     pub fn default_severity(self) -> Severity {
         match self {
             RuleId::TlsUnverifiable | RuleId::UnusedSuppression | RuleId::ExpiredSuppression => {

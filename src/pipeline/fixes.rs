@@ -14,7 +14,22 @@ pub struct Fixed {
     pub files: Vec<(std::path::PathBuf, String, String)>,
     /// How many edits were applied over all rounds.
     pub applied: usize,
+    /// The findings whose fixes were applied, where they were (in the text of their round).
+    pub fixes: Vec<AppliedFix>,
+    /// The report on the texts as they were.
+    pub initial: Report,
+    /// The report on the fixed texts.
     pub report: Report,
+}
+
+/// One finding fixed.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AppliedFix {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub rule: crate::diagnostic::RuleId,
+    pub description: String,
 }
 
 /// Applies fixes round by round in memory (a fix may reveal another) until nothing changes.
@@ -28,7 +43,9 @@ pub fn fix_all(inputs: &[Input], settings: &Settings, allow_unsafe: bool) -> Fix
     let mut frozen: std::collections::HashSet<std::path::PathBuf> =
         std::collections::HashSet::new();
     let mut applied = 0;
-    let mut report = check(inputs, &settings);
+    let mut fixes: Vec<AppliedFix> = Vec::new();
+    let initial = check(inputs, &settings);
+    let mut report = initial.clone();
     for _ in 0..MAX_ROUNDS {
         let mut per_file: BTreeMap<std::path::PathBuf, (&SourceFile, Vec<Edit>)> = BTreeMap::new();
         for finding in &report.findings {
@@ -84,6 +101,29 @@ pub fn fix_all(inputs: &[Input], settings: &Settings, allow_unsafe: bool) -> Fix
             .filter(|key| per_file.contains_key(key))
             .collect();
         if broken.is_empty() {
+            // What this round fixed: findings whose edits went into a changed file.
+            for finding in &report.findings {
+                let Some(fix) = &finding.fix else { continue };
+                if fix.applicability == Applicability::Unsafe && !allow_unsafe {
+                    continue;
+                }
+                let changed = fix.edits.iter().all(|edit| {
+                    report.file(edit.span.file).is_some_and(|file| {
+                        candidate.overrides.get(&normalize(&file.path))
+                            != settings.overrides.get(&normalize(&file.path))
+                    })
+                });
+                if changed && !fix.edits.is_empty() {
+                    let at = report.position(finding.primary.span);
+                    fixes.push(AppliedFix {
+                        file: at.file.to_string(),
+                        line: at.line,
+                        column: at.column,
+                        rule: finding.rule,
+                        description: fix.description.clone(),
+                    });
+                }
+            }
             settings = candidate;
             report = next;
             applied += round;
@@ -98,9 +138,13 @@ pub fn fix_all(inputs: &[Input], settings: &Settings, allow_unsafe: bool) -> Fix
             (after != before).then_some((path, before, after))
         })
         .collect();
+    fixes.sort();
+    fixes.dedup();
     Fixed {
         files,
         applied,
+        fixes,
+        initial,
         report,
     }
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-pub use fixes::{fix_all, Fixed};
+pub use fixes::{fix_all, AppliedFix, Fixed};
 
 use crate::diagnostic::Finding;
 use crate::model::FileModel;

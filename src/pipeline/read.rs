@@ -15,10 +15,7 @@ use crate::{cloudformation, terraform};
 fn too_large(id: FileId, input: &Input, size: u64, head: &[u8], limit: u64) -> FileResult {
     let head = String::from_utf8_lossy(head);
     if !cloudformation::mentions_aws(&head) && !terraform::modules::names_module(&input.path) {
-        return FileResult {
-            scanned: true,
-            ..FileResult::default()
-        };
+        return FileResult::default();
     }
     failed(
         source_of(id, input, String::new(), source::Encoding::Utf8, false),
@@ -78,10 +75,7 @@ fn text_of(
         Err((bytes, valid_up_to)) => {
             let lossy = String::from_utf8_lossy(&bytes).into_owned();
             if !cloudformation::mentions_aws(&lossy) {
-                return Err(Box::new(FileResult {
-                    scanned: true,
-                    ..FileResult::default()
-                }));
+                return Err(Box::new(FileResult::default()));
             }
             let at = valid_up_to.min(lossy.len());
             let finding = Finding::parse_error(
@@ -161,11 +155,9 @@ pub(super) fn read_file(id: FileId, input: &Input, settings: &Settings) -> FileR
             ..FileResult::default()
         };
     }
+    // Not a template (a Kubernetes manifest, a workflow): not counted as checked.
     let Some(loaded) = cloudformation::load(&source, syntax, settings.targeted_parsing) else {
-        return FileResult {
-            scanned: true,
-            ..FileResult::default()
-        };
+        return FileResult::default();
     };
     // Keep the text only where findings can point.
     let keep =

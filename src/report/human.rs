@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 
 use super::Report;
 use crate::diagnostic::{Finding, Label, Severity};
@@ -19,6 +19,8 @@ pub struct Options {
     pub width: usize,
     /// The run's duration, shown in the summary line (left out in tests).
     pub elapsed: Option<Duration>,
+    /// The summary line at the end (`-q` leaves it out).
+    pub summary: bool,
 }
 
 pub fn render(report: &Report, options: &Options, out: &mut dyn Write) -> io::Result<()> {
@@ -42,7 +44,10 @@ pub fn render(report: &Report, options: &Options, out: &mut dyn Write) -> io::Re
         write!(out, "{text}")?;
         writeln!(out)?;
     }
-    writeln!(out, "{}", summary_line(report, options.elapsed))
+    if options.summary {
+        writeln!(out, "{}", summary_line(report, options.elapsed))?;
+    }
+    Ok(())
 }
 
 /// "Checked 4 files (3 databases): 2 errors, 1 warning, 1 suppressed in 3 ms."
@@ -79,7 +84,7 @@ struct Adapted {
     code: Option<&'static str>,
     severity: miette::Severity,
     help: Option<String>,
-    source: Option<NamedSource<Arc<str>>>,
+    source: Option<Source>,
     labels: Vec<LabeledSpan>,
     /// The labels in other files, one diagnostic per file, rendered after this one.
     elsewhere: Vec<Adapted>,
@@ -149,9 +154,7 @@ fn adapt(report: &Report, finding: &Finding, texts: &mut Texts) -> Adapted {
             }
             None => {}
         }
-        if finding.rule.is_tls() {
-            help.push_str(&format!("\nsee `intransit explain {}`", finding.rule));
-        }
+        help.push_str(&format!("\nsee `intransit explain {}`", finding.rule));
         help
     });
     // The help closes the finding, after the snippets of other files.
@@ -178,11 +181,47 @@ fn adapt(report: &Report, finding: &Finding, texts: &mut Texts) -> Adapted {
 
 /// The file's text for snippets; none when the file changed since it was checked (the
 /// message and help still show, without the snippet).
-fn source(report: &Report, file: FileId, texts: &mut Texts) -> Option<NamedSource<Arc<str>>> {
+fn source(report: &Report, file: FileId, texts: &mut Texts) -> Option<Source> {
     let text = texts.get(report, file)?;
-    report
-        .file(file)
-        .map(|f| NamedSource::new(&f.display, text))
+    report.file(file).map(|f| Source {
+        name: f.display.clone(),
+        text,
+    })
+}
+
+/// A file's text under its name, whose location header counts columns in characters (as every
+/// other format does) where miette's own counts bytes.
+#[derive(Debug)]
+struct Source {
+    name: String,
+    text: Arc<str>,
+}
+
+impl miette::SourceCode for Source {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let text: &str = &self.text;
+        let contents = text.read_span(span, context_lines_before, context_lines_after)?;
+        // The column of where the contents start (the span itself when no context is asked,
+        // as for the header).
+        let offset = contents.span().offset().min(text.len());
+        let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let column = text
+            .get(line_start..offset)
+            .map_or(contents.column(), |s| s.chars().count());
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.name.clone(),
+            contents.data(),
+            *contents.span(),
+            contents.line(),
+            column,
+            contents.line_count(),
+        )))
+    }
 }
 
 fn labeled(label: &Label, primary: bool) -> LabeledSpan {

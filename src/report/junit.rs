@@ -1,13 +1,16 @@
 //! `--format junit`: JUnit XML for CI dashboards. One test case per database checked (passing
-//! or failing), a `<failure>` per finding, and `<error>` for files that could not be parsed or
-//! read; findings about other resources (an unused group, a suppression) get their own case.
+//! or failing), a `<failure>` per finding at or above the run's `--fail-on` threshold (others
+//! are the case's `<system-out>`, so the dashboard and the exit code agree), and `<error>` for
+//! files that could not be parsed or read; findings about other resources (an unused group, a
+//! suppression) get their own case.
 
 use std::io::{self, Write};
 
 use super::Report;
-use crate::diagnostic::{Finding, ResourceInfo, RuleId};
+use crate::diagnostic::{Finding, ResourceInfo, RuleId, Severity};
 
-pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+/// `threshold`: the lowest severity that fails the run (`None`: nothing does).
+pub fn render(report: &Report, threshold: Option<Severity>, out: &mut dyn Write) -> io::Result<()> {
     // (classname = file, name = resource or file, findings)
     let mut cases: Vec<(String, String, Vec<&Finding>)> = report
         .databases
@@ -37,13 +40,14 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     let is_error = |f: &&Finding| matches!(f.rule, RuleId::ParseError | RuleId::IoError);
+    let fails = |f: &&Finding| threshold.is_some_and(|t| f.severity >= t);
     let errors = cases
         .iter()
         .filter(|(_, _, fs)| fs.iter().any(is_error))
         .count();
     let failures = cases
         .iter()
-        .filter(|(_, _, fs)| !fs.is_empty() && !fs.iter().any(is_error))
+        .filter(|(_, _, fs)| fs.iter().any(fails) && !fs.iter().any(is_error))
         .count();
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
@@ -69,6 +73,19 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "{head}>")?;
         for finding in findings {
             let at = report.position(finding.primary.span);
+            if !is_error(finding) && !fails(finding) {
+                writeln!(
+                    out,
+                    r#"      <system-out>{}:{}:{}: {}[{}] {}</system-out>"#,
+                    escape(at.file),
+                    at.line,
+                    at.column,
+                    finding.severity.as_str(),
+                    finding.rule,
+                    escape(&finding.message)
+                )?;
+                continue;
+            }
             let tag = if is_error(finding) {
                 "error"
             } else {

@@ -15,7 +15,7 @@ use crate::baseline::{self, Baseline};
 use crate::diagnostic::{Finding, ResourceInfo, Severity};
 use crate::source::{FileId, SourceFile, Span};
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Report {
     /// The files findings point into.
     pub files: BTreeMap<FileId, Arc<SourceFile>>,
@@ -28,7 +28,8 @@ pub struct Report {
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Summary {
-    /// Files read and examined (templates and files that turned out not to be).
+    /// Files checked: templates, Terraform files, plans, and files of those kinds that could
+    /// not be read or parsed (other YAML and JSON is not counted).
     pub files_scanned: usize,
     pub databases: usize,
     pub findings: usize,

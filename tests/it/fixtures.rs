@@ -42,6 +42,7 @@ fn human_text(report: &Report) -> String {
         color: false,
         width: 100,
         elapsed: None,
+        summary: true,
     };
     human::render(report, &options, &mut out).unwrap();
     String::from_utf8(out).unwrap()

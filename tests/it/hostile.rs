@@ -29,6 +29,11 @@ fn check(dir: &Path, name: &str) -> String {
         "{name}: exit {:?}\n{stderr}",
         output.status.code()
     );
+    // A file that is no template is not checked, and the run says so; nothing else is printed.
+    let stderr = stderr.replace(
+        "intransit: warning: no CloudFormation or Terraform found\n",
+        "",
+    );
     assert!(stderr.is_empty(), "{name}: stderr {stderr}");
     String::from_utf8(output.stdout).unwrap()
 }

@@ -9,5 +9,6 @@ mod fixtures;
 mod fuzz;
 mod hostile;
 mod layers;
+mod options;
 mod registry;
 mod sarif;
