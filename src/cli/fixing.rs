@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use super::args::Format;
 use super::run::{exit_code, plural, render_and_exit, Run};
@@ -81,8 +81,8 @@ fn diff(run: &Run, fixed: &intransit::pipeline::Fixed) -> Result<ExitCode> {
             (shown, text)
         })
         .collect();
-    let mut out = io::stdout().lock();
-    let written = if args.format == Format::Json {
+    let mut text = Vec::new();
+    if args.format == Format::Json {
         let mut buffer = Vec::new();
         report::json::render(&fixed.initial, &mut buffer)?;
         let mut value: serde_json::Value = serde_json::from_slice(&buffer)?;
@@ -90,16 +90,20 @@ fn diff(run: &Run, fixed: &intransit::pipeline::Fixed) -> Result<ExitCode> {
             .iter()
             .map(|(file, diff)| serde_json::json!({ "file": file, "diff": diff }))
             .collect();
-        serde_json::to_writer_pretty(&mut out, &value)
-            .map_err(io::Error::from)
-            .and_then(|()| writeln!(out))
+        serde_json::to_writer_pretty(&mut text, &value)?;
+        text.push(b'\n');
     } else {
-        diffs
-            .iter()
-            .try_for_each(|(_, diff)| out.write_all(diff.as_bytes()))
+        for (_, diff) in &diffs {
+            text.extend_from_slice(diff.as_bytes());
+        }
+    }
+    let written = match &args.output {
+        Some(path) => write::atomically(path, &text, None)
+            .with_context(|| format!("cannot write the diff to `{}`", path.display())),
+        None => io::stdout().lock().write_all(&text).map_err(Into::into),
     };
     match written {
-        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => {}
+        Err(error) if super::run::is_broken_pipe(&error) => {}
         other => other?,
     }
     if !args.quiet && args.format != Format::Json {

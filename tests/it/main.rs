@@ -10,5 +10,6 @@ mod fuzz;
 mod hostile;
 mod layers;
 mod options;
+mod readme;
 mod registry;
 mod sarif;
