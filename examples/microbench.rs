@@ -79,7 +79,7 @@ fn main() {
         drop(intransit::terraform::syntax::parse(t, id))
     });
     measure("hcl, targeted", &hcl, |t| {
-        let masked = intransit::terraform::targeted::relevant_only(t);
+        let masked = intransit::terraform::targeted::relevant_only(t, None);
         drop(intransit::terraform::syntax::parse(
             masked.as_deref().unwrap_or(t),
             id,

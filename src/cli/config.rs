@@ -70,8 +70,10 @@ pub fn load(named: Option<&Path>, cwd: &Path) -> Result<Option<Loaded>> {
             None => return Ok(None),
         },
     };
-    let text = std::fs::read_to_string(&path)
+    let bytes = intransit::source::read_regular(&path, 1 << 20)
         .with_context(|| format!("cannot read config `{}`", path.display()))?;
+    let text = String::from_utf8(bytes)
+        .with_context(|| format!("cannot read config `{}`: not UTF-8", path.display()))?;
     let config: Config = toml::from_str(&text)
         .map_err(|error| anyhow::anyhow!("invalid config `{}`: {error}", path.display()))?;
     for key in config.severity.keys() {

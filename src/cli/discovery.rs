@@ -80,14 +80,17 @@ pub fn discover(
         for entry in walker {
             match entry {
                 // Symlinked files are read through the link (a dangling one is an `io-error`);
-                // symlinked directories are not followed, so a link loop cannot trap the walk.
+                // symlinked directories are not followed, so a link loop cannot trap the walk;
+                // a link to a FIFO, socket or device is skipped like one met directly.
                 Ok(entry)
                     if entry
                         .file_type()
                         .is_some_and(|t| t.is_file() || t.is_symlink()) =>
                 {
-                    let linked_dir = entry.path().is_dir();
-                    if has_candidate_extension(entry.path()) && !linked_dir {
+                    let linked = entry.file_type().is_some_and(|t| t.is_symlink());
+                    let special =
+                        linked && std::fs::metadata(entry.path()).is_ok_and(|m| !m.is_file());
+                    if has_candidate_extension(entry.path()) && !special {
                         inputs.push(Input {
                             path: entry.path().to_path_buf(),
                             display: display_path(entry.path(), cwd),
@@ -97,7 +100,17 @@ pub fn discover(
                     }
                 }
                 Ok(_) => {}
-                Err(error) => warnings.push(error.to_string()),
+                // A directory that cannot be read is checked as an input, so it is an
+                // `io-error` finding (which fails the run) rather than a note on stderr.
+                Err(error) => match error_path(&error) {
+                    Some(path) => inputs.push(Input {
+                        path: path.to_path_buf(),
+                        display: display_path(path, cwd),
+                        text: None,
+                        explicit: true,
+                    }),
+                    None => warnings.push(error.to_string()),
+                },
             }
         }
     }
@@ -106,11 +119,23 @@ pub fn discover(
     Ok(Discovered { inputs, warnings })
 }
 
+/// The path an error of the walk is about.
+fn error_path(error: &ignore::Error) -> Option<&Path> {
+    match error {
+        ignore::Error::WithPath { path, .. } => Some(path),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
+        _ => None,
+    }
+}
+
+/// By the name's extension; a name that is not UTF-8 is judged by its lossy form (and read).
 fn has_candidate_extension(path: &Path) -> bool {
     let name = path
         .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("")
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default()
         .to_ascii_lowercase();
     name.rsplit_once('.')
         .is_some_and(|(_, ext)| EXTENSIONS.contains(&ext))

@@ -130,7 +130,8 @@ fn write_fixed(path: &Path, before: &str, after: &str) -> Result<(), String> {
     if metadata.permissions().readonly() {
         return Err("the file is read-only".into());
     }
-    let now = std::fs::read(path).map_err(|e| e.to_string())?;
+    let now = intransit::source::read_regular(path, before.len() as u64 * 4 + 16)
+        .map_err(|e| e.to_string())?;
     if now != before.as_bytes() {
         return Err("the file changed since it was read".into());
     }

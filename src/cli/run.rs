@@ -88,10 +88,13 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         glob: glob.clone(),
     }));
     let force_exclude = args.force_exclude || file.force_exclude.unwrap_or(false);
-    let var_files: Vec<std::path::PathBuf> = if args.var_file.is_empty() {
-        file.var_files.iter().map(|p| config_dir.join(p)).collect()
+    let (var_files, var_files_from): (Vec<std::path::PathBuf>, &str) = if args.var_file.is_empty() {
+        (
+            file.var_files.iter().map(|p| config_dir.join(p)).collect(),
+            "the `var-files` entry",
+        )
     } else {
-        args.var_file.clone()
+        (args.var_file.clone(), "--var-file")
     };
     let fail_on = args.fail_on.unwrap_or(match file.fail_on {
         Some(FailOnValue::Warning) => FailOn::Warning,
@@ -123,13 +126,20 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
             found.inputs
         }
     };
+    // A variable file must be a regular file: a FIFO would hang, a directory says nothing.
     for var_file in &var_files {
-        std::fs::metadata(var_file)
-            .with_context(|| format!("cannot read --var-file `{}`", var_file.display()))?;
+        let metadata = std::fs::metadata(var_file)
+            .with_context(|| format!("cannot read {var_files_from} `{}`", var_file.display()))?;
+        if !metadata.is_file() {
+            bail!(
+                "cannot read {var_files_from} `{}`: it is not a regular file",
+                var_file.display()
+            );
+        }
     }
     let baseline = match &args.baseline {
         Some(path) => {
-            let text = std::fs::read(path)
+            let text = intransit::source::read_regular(path, 256 << 20)
                 .with_context(|| format!("cannot read --baseline `{}`", path.display()))?;
             let baseline: intransit::baseline::Baseline = serde_json::from_slice(&text)
                 .with_context(|| format!("invalid baseline `{}`", path.display()))?;

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use super::Report;
+use super::{printable, Report};
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for finding in &report.findings {
@@ -10,12 +10,12 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "{}:{}:{}: {}[{}] {}",
-            at.file,
+            printable(at.file),
             at.line,
             at.column,
             finding.severity.as_str(),
             finding.rule,
-            finding.message
+            printable(&finding.message)
         )?;
     }
     Ok(())

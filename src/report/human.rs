@@ -104,7 +104,7 @@ impl Texts {
         if let Some((_, text)) = self.recent.iter().find(|(id, _)| *id == file) {
             return text.clone();
         }
-        let text = report.file(file).and_then(|f| f.load());
+        let text = report.file(file).and_then(|f| f.load()).map(shown);
         if self.recent.len() == Self::HELD {
             self.recent.remove(0);
         }
@@ -113,38 +113,106 @@ impl Texts {
     }
 }
 
+/// Lines longer than this (minified JSON, a long flow sequence) are not shown as snippets: the
+/// finding gives its position in words instead (miette cannot pad past column 65,535, and
+/// such a snippet would not be readable anyway).
+const MAX_SNIPPET_LINE: usize = 1000;
+
+/// One file's part of a finding: its source and labels, or, when a label sits on a line too
+/// long to show, the positions in words.
+struct Snippet {
+    source: Option<Source>,
+    labels: Vec<LabeledSpan>,
+    note: Option<String>,
+}
+
+fn snippet(report: &Report, file: FileId, labels: &[(&Label, bool)], texts: &mut Texts) -> Snippet {
+    let source = source(report, file, texts);
+    let too_long = source.as_ref().is_some_and(|source| {
+        labels.iter().any(|(label, _)| {
+            let text = source.text.as_bytes();
+            let at = (label.span.start as usize).min(text.len());
+            let start = memchr::memrchr(b'\n', &text[..at]).map_or(0, |i| i + 1);
+            let end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i);
+            end - start > MAX_SNIPPET_LINE
+        })
+    });
+    if !too_long {
+        return Snippet {
+            source,
+            labels: labels
+                .iter()
+                .map(|(l, primary)| labeled(l, *primary))
+                .collect(),
+            note: None,
+        };
+    }
+    let note = labels
+        .iter()
+        .map(|(label, _)| {
+            let at = report.position(label.span);
+            format!(
+                "at {}:{}:{} (a line too long to show): {}",
+                super::printable(at.file),
+                at.line,
+                at.column,
+                super::printable(&label.message)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    Snippet {
+        source: None,
+        labels: Vec::new(),
+        note: Some(note),
+    }
+}
+
+/// `note` first, then `help`, as one help text.
+fn with_note(note: Option<String>, help: Option<String>) -> Option<String> {
+    match (note, help) {
+        (Some(note), Some(help)) => Some(format!("{note}\n{help}")),
+        (note, help) => note.or(help),
+    }
+}
+
 fn adapt(report: &Report, finding: &Finding, texts: &mut Texts) -> Adapted {
     let file = finding.primary.span.file;
-    let mut labels = vec![labeled(&finding.primary, true)];
-    let mut others: Vec<(FileId, Vec<&Label>)> = Vec::new();
+    let mut here: Vec<(&Label, bool)> = vec![(&finding.primary, true)];
+    let mut others: Vec<(FileId, Vec<(&Label, bool)>)> = Vec::new();
     for label in &finding.related {
         if label.span.file == file {
-            labels.push(labeled(label, false));
+            here.push((label, false));
         } else if let Some((_, group)) = others.iter_mut().find(|(f, _)| *f == label.span.file) {
-            group.push(label);
+            group.push((label, false));
         } else {
-            others.push((label.span.file, vec![label]));
+            others.push((label.span.file, vec![(label, false)]));
         }
     }
     let mut elsewhere: Vec<Adapted> = others
         .into_iter()
-        .map(|(other, group)| Adapted {
-            message: format!(
-                "also in {}",
-                report
-                    .file(other)
-                    .map_or("another file", |f| f.display.as_str())
-            ),
-            code: None,
-            severity: miette::Severity::Advice,
-            help: None,
-            source: source(report, other, texts),
-            labels: group.into_iter().map(|l| labeled(l, false)).collect(),
-            elsewhere: Vec::new(),
+        .map(|(other, group)| {
+            let part = snippet(report, other, &group, texts);
+            Adapted {
+                message: format!(
+                    "also in {}",
+                    super::printable(
+                        report
+                            .file(other)
+                            .map_or("another file", |f| f.display.as_str())
+                    )
+                ),
+                code: None,
+                severity: miette::Severity::Advice,
+                help: part.note,
+                source: part.source,
+                labels: part.labels,
+                elsewhere: Vec::new(),
+            }
         })
         .collect();
     let help = finding.help.as_ref().map(|help| {
-        let mut help = help.clone();
+        let mut help = super::printable(help).into_owned();
         match finding.fix.as_ref().map(|f| f.applicability) {
             Some(crate::diagnostic::fix::Applicability::Safe) => {
                 help.push_str("\nfixable with --fix")
@@ -157,26 +225,46 @@ fn adapt(report: &Report, finding: &Finding, texts: &mut Texts) -> Adapted {
         help.push_str(&format!("\nsee `intransit explain {}`", finding.rule));
         help
     });
+    let part = snippet(report, file, &here, texts);
     // The help closes the finding, after the snippets of other files.
     let help = match elsewhere.last_mut() {
         Some(last) => {
-            last.help = help;
+            last.help = with_note(last.help.take(), help);
             None
         }
         None => help,
     };
     Adapted {
-        message: finding.message.clone(),
+        message: super::printable(&finding.message).into_owned(),
         code: Some(finding.rule.as_str()),
         severity: match finding.severity {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
         },
-        help,
-        source: source(report, file, texts),
-        labels,
+        help: with_note(part.note, help),
+        source: part.source,
+        labels: part.labels,
         elsewhere,
     }
+}
+
+/// A text as snippets show it: control characters other than tab and line breaks (an escape
+/// sequence in a comment) become `?` (`¿` for the two-byte C1 controls), so no byte offset
+/// moves and nothing reaches the terminal raw.
+fn shown(text: Arc<str>) -> Arc<str> {
+    let unsafe_char = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
+    if !text.chars().any(unsafe_char) {
+        return text;
+    }
+    let replaced: String = text
+        .chars()
+        .map(|c| match c {
+            c if unsafe_char(c) && c.len_utf8() == 1 => "?".to_string(),
+            c if unsafe_char(c) => "¿".to_string(),
+            c => c.to_string(),
+        })
+        .collect();
+    Arc::from(replaced)
 }
 
 /// The file's text for snippets; none when the file changed since it was checked (the
@@ -184,7 +272,7 @@ fn adapt(report: &Report, finding: &Finding, texts: &mut Texts) -> Adapted {
 fn source(report: &Report, file: FileId, texts: &mut Texts) -> Option<Source> {
     let text = texts.get(report, file)?;
     report.file(file).map(|f| Source {
-        name: f.display.clone(),
+        name: super::printable(&f.display).into_owned(),
         text,
     })
 }
@@ -230,9 +318,9 @@ fn labeled(label: &Label, primary: bool) -> LabeledSpan {
         (label.span.end - label.span.start) as usize,
     );
     if primary {
-        LabeledSpan::new_primary_with_span(Some(label.message.clone()), span)
+        LabeledSpan::new_primary_with_span(Some(super::printable(&label.message).into()), span)
     } else {
-        LabeledSpan::new_with_span(Some(label.message.clone()), span)
+        LabeledSpan::new_with_span(Some(super::printable(&label.message).into()), span)
     }
 }
 

@@ -15,6 +15,23 @@ use crate::baseline::{self, Baseline};
 use crate::diagnostic::{Finding, ResourceInfo, Severity};
 use crate::source::{FileId, SourceFile, Span};
 
+/// Text for a terminal or a line-based format: control characters (a resource name holding
+/// an escape sequence, a newline in a file name) are shown as `\u{1b}`, never sent raw.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[derive(Clone, Debug)]
 pub struct Report {
     /// The files findings point into.

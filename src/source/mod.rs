@@ -9,7 +9,7 @@ mod scan;
 
 pub use lines::LineIndex;
 pub use paths::{display_path, normalize};
-pub use read::{read_limited, too_large_message, Limited};
+pub use read::{read_limited, read_regular, too_large_message, Limited};
 pub use scan::{blank, nesting_error, too_deep};
 
 use std::path::PathBuf;
@@ -173,7 +173,9 @@ impl SourceFile {
         else {
             return None;
         };
-        let (text, _) = decode(std::fs::read(&self.path).ok()?).ok()?;
+        // Bounded by what the text could take on disk (UTF-16 is twice as long, plus a BOM).
+        let bytes = read_regular(&self.path, (self.len as u64).saturating_mul(4) + 16).ok()?;
+        let (text, _) = decode(bytes).ok()?;
         (text.len() == self.len as usize && digest(&text) == expected).then(|| Arc::from(text))
     }
 

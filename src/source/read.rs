@@ -11,19 +11,70 @@ pub enum Limited {
 }
 
 /// Reads a file unless it is larger than `limit`; then only its first 64 KiB, to tell whether
-/// it looks like something the user expects checked.
+/// it looks like something the user expects checked. Only a regular file is read: the open
+/// does not wait for a FIFO's writer, and a FIFO, socket or device (`/dev/zero` behind a
+/// symlink) is an error; a file that grows while it is read is still read only up to the limit.
 pub fn read_limited(path: &Path, limit: u64) -> std::io::Result<Limited> {
-    let mut file = std::fs::File::open(path)?;
+    let mut file = open_regular(path)?;
     let size = file.metadata()?.len();
     if size <= limit {
         let mut bytes = Vec::with_capacity(size as usize);
-        file.read_to_end(&mut bytes)?;
-        return Ok(Limited::Whole(bytes));
+        (&mut file)
+            .take(limit.saturating_add(1))
+            .read_to_end(&mut bytes)?;
+        if bytes.len() as u64 <= limit {
+            return Ok(Limited::Whole(bytes));
+        }
+        let size = bytes.len() as u64;
+        bytes.truncate(64 * 1024);
+        return Ok(Limited::TooLarge { size, head: bytes });
     }
     let mut head = vec![0; 64 * 1024];
     let n = file.read(&mut head)?;
     head.truncate(n);
     Ok(Limited::TooLarge { size, head })
+}
+
+/// A file's bytes when it is a regular file of at most `limit` bytes; otherwise an error
+/// saying which (for the config, a baseline, `modules.json`, a re-read).
+pub fn read_regular(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    match read_limited(path, limit)? {
+        Limited::Whole(bytes) => Ok(bytes),
+        Limited::TooLarge { size, .. } => Err(std::io::Error::other(format!(
+            "the file is {size} bytes, over the {limit}-byte limit"
+        ))),
+    }
+}
+
+/// Opens a regular file without blocking on a FIFO, and refuses anything else.
+fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    // O_NONBLOCK: opening a FIFO for reading returns at once instead of waiting for a writer
+    // (reads of a regular file are unaffected). O_NOCTTY: a terminal never becomes ours.
+    const O_NONBLOCK: i32 = 0o4000;
+    const O_NOCTTY: i32 = 0o400;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(O_NONBLOCK | O_NOCTTY)
+        .open(path)?;
+    let kind = file.metadata()?.file_type();
+    if kind.is_file() {
+        return Ok(file);
+    }
+    let what = if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_dir() {
+        "a directory"
+    } else {
+        "not a file"
+    };
+    Err(std::io::Error::other(format!(
+        "it is {what}, not a regular file"
+    )))
 }
 
 /// Why an oversized file is not read (CloudFormation and Terraform alike).

@@ -180,7 +180,22 @@ impl<'c> Loader<'c> {
                 ));
                 return None;
             }
-            Err(_) => return None,
+            Err(error) => {
+                // A module file that cannot be read (a FIFO, a device, no permission) is
+                // reported, never skipped.
+                let source = self.allocate(path, |id, path, display| {
+                    SourceFile::new(id, path, display, Arc::from(""), Encoding::Utf8)
+                });
+                let mut finding = Finding::new(
+                    crate::diagnostic::RuleId::IoError,
+                    format!("cannot read this file: {error}"),
+                    crate::diagnostic::Label::new(Span::new(source.id, 0, 0), "here"),
+                );
+                finding.help =
+                    Some("make it a readable regular file; until then it is not checked".into());
+                self.findings.push(finding);
+                return None;
+            }
         };
         Some(self.allocate(path, |id, path, display| {
             SourceFile::new(id, path, display, Arc::from(text), encoding).on_disk()
@@ -207,11 +222,14 @@ impl<'c> Loader<'c> {
             return module.clone();
         }
         let paths = module_files(&dir, self.texts);
+        let sources: Vec<(PathBuf, Arc<SourceFile>)> = paths
+            .into_iter()
+            .filter_map(|path| Some((path.clone(), self.read(&path)?)))
+            .collect();
+        // Locals nothing in the module refers to are not parsed (targeted reading).
+        let referenced = super::targeted::referenced_locals(sources.iter().map(|(_, s)| s.text()));
         let mut files = Vec::new();
-        for path in paths {
-            let Some(source) = self.read(&path) else {
-                continue;
-            };
+        for (path, source) in sources {
             let nesting = crate::source::nesting_error(source.text(), source.id, self.max_nesting);
             if let Some((message, span)) = nesting {
                 self.findings
@@ -225,7 +243,7 @@ impl<'c> Loader<'c> {
                 // not parse, the whole file is parsed so the error points at the real text.
                 let masked = self
                     .targeted
-                    .then(|| super::targeted::relevant_only(source.text()))
+                    .then(|| super::targeted::relevant_only(source.text(), Some(&referenced)))
                     .flatten();
                 match masked.map(|text| super::syntax::parse(&text, source.id)) {
                     Some(Ok(body)) => Ok(body),
@@ -504,7 +522,11 @@ fn copies_of(instance: &Instance, call: &super::syntax::Block, prefix: &str) -> 
 
 /// Where `terraform init` put a non-local module, from `.terraform/modules/modules.json`.
 fn installed(root: &Path, key: &str) -> Option<PathBuf> {
-    let manifest = std::fs::read(root.join(".terraform/modules/modules.json")).ok()?;
+    let manifest = crate::source::read_regular(
+        &root.join(".terraform/modules/modules.json"),
+        crate::settings::DEFAULT_MAX_FILE_SIZE,
+    )
+    .ok()?;
     let manifest: serde_json::Value = serde_json::from_slice(&manifest).ok()?;
     let entry = manifest["Modules"]
         .as_array()?

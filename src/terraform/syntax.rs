@@ -120,6 +120,17 @@ pub fn parse(text: &str, file: FileId) -> Result<Body, (String, Span)> {
             Span::new(file, at, at + 1),
         ));
     }
+    let (entries, at) = super::targeted::largest_object(text);
+    if entries > super::targeted::MAX_OBJECT_ENTRIES {
+        return Err((
+            format!(
+                "an object with about {entries} entries, over the {} this reader parses in \
+                 bounded time; split it, or exclude the file",
+                super::targeted::MAX_OBJECT_ENTRIES
+            ),
+            Span::new(file, at, at + 1),
+        ));
+    }
     let body: HclBody = hcl_edit::parser::parse_body(text).map_err(|error| {
         let at = error.location().offset().min(text.len());
         let message = error

@@ -2,12 +2,38 @@
 //! parsing, with offsets kept, so a large module parses only its RDS resources, variables,
 //! locals and module calls (ARCHITECTURE.md, "Read").
 
+use std::collections::HashSet;
+
 use super::references::{READ_DATA, READ_RESOURCES};
 
+/// The names of the locals a module's texts refer to (`local.NAME` anywhere, even in blocks
+/// that are blanked: an over-count only keeps a local).
+pub fn referenced_locals<'t>(texts: impl IntoIterator<Item = &'t str>) -> HashSet<String> {
+    let mut names = HashSet::new();
+    for text in texts {
+        let bytes = text.as_bytes();
+        for at in memchr::memmem::find_iter(bytes, b"local.") {
+            // `local.x`, not `global.x` or `mylocal.x`.
+            if at > 0 && (bytes[at - 1].is_ascii_alphanumeric() || bytes[at - 1] == b'_') {
+                continue;
+            }
+            let start = at + "local.".len();
+            let end = bytes[start..]
+                .iter()
+                .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-'))
+                .map_or(bytes.len(), |n| start + n);
+            names.insert(text[start..end].to_string());
+        }
+    }
+    names
+}
+
 /// The text with top-level blocks the verdict never reads replaced by spaces (line breaks and
-/// byte offsets kept, so spans are those of the full text). `None` when nothing can be skipped
-/// or the text is too unusual to split safely (unbalanced braces, a heredoc at the top level).
-pub fn relevant_only(text: &str) -> Option<String> {
+/// byte offsets kept, so spans are those of the full text), and, in `locals` blocks, the locals
+/// nothing refers to (`referenced`: see `referenced_locals`; a 40,000-key object nobody reads
+/// is not parsed). `None` when nothing can be skipped or the text is too unusual to split
+/// safely (unbalanced braces, a heredoc at the top level).
+pub fn relevant_only(text: &str, referenced: Option<&HashSet<String>>) -> Option<String> {
     let bytes = text.as_bytes();
     let mut skipped: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
@@ -34,6 +60,8 @@ pub fn relevant_only(text: &str) -> Option<String> {
             let close = matching_brace(bytes, open)?;
             if skip {
                 skipped.push((i, close + 1));
+            } else if let (["locals", ..], Some(referenced)) = (words.as_slice(), referenced) {
+                unused_locals(text, open, close, referenced, &mut skipped);
             }
             i = close + 1;
         } else {
@@ -47,6 +75,145 @@ pub fn relevant_only(text: &str) -> Option<String> {
         return None;
     }
     crate::source::blank(text, &skipped)
+}
+
+/// The attributes of the `locals` block between `open` and `close` whose names are not
+/// referenced: from their line's start to the end of their expression. An attribute whose
+/// extent is unclear (a heredoc, unbalanced brackets) is kept.
+fn unused_locals(
+    text: &str,
+    open: usize,
+    close: usize,
+    referenced: &HashSet<String>,
+    skipped: &mut Vec<(usize, usize)>,
+) {
+    let bytes = text.as_bytes();
+    let mut i = match text[open..close].find('\n') {
+        Some(n) => open + n + 1,
+        None => return,
+    };
+    while i < close {
+        let line_end = text[i..close].find('\n').map_or(close, |n| i + n);
+        let line = &text[i..line_end];
+        let trimmed = line.trim_start();
+        let name_len = trimmed
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
+            .count();
+        let after = trimmed[name_len..].trim_start();
+        let is_attribute = name_len > 0 && after.starts_with('=') && !after.starts_with("==");
+        if !is_attribute {
+            i = line_end + 1;
+            continue;
+        }
+        let value = i + (line.len() - after.len()) + 1;
+        let Some(end) = expression_end(bytes, value, close) else {
+            return;
+        };
+        if !referenced.contains(&trimmed[..name_len]) {
+            skipped.push((i, end));
+        }
+        i = end + 1;
+    }
+}
+
+/// Where the expression starting at `start` ends: the line break at bracket depth 0 (or the
+/// block's `close`). `None` for what this scanner does not follow (a heredoc).
+fn expression_end(bytes: &[u8], start: usize, close: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = start;
+    while i < close {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < close && bytes[i] != b'"' {
+                    if bytes[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'#' => {
+                while i < close && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < close && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => return None,
+            b'<' if bytes.get(i + 1) == Some(&b'<') => return None,
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth = depth.checked_sub(1)?,
+            b'\n' if depth == 0 => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    (depth == 0).then_some(close)
+}
+
+/// Object literals with more entries than this are refused before parsing: hcl-edit inserts
+/// each entry into a vector map, so parsing an object costs the square of its size (40,000
+/// entries take 3 s; 20,000 take under one).
+pub const MAX_OBJECT_ENTRIES: usize = 20_000;
+
+/// An approximate count of the entries of the largest object expression `{…}` in the text (the
+/// `=` and `:` at its own depth; strings and comments skipped), and where it opens.
+pub fn largest_object(text: &str) -> (usize, usize) {
+    let bytes = text.as_bytes();
+    let mut stack: Vec<(usize, usize, bool)> = Vec::new();
+    let mut largest = (0, 0);
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    if bytes[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            // An object expression follows `=`, `:`, `(`, `[`, `,` or `?`; a block body follows
+            // its labels (block bodies are plain vectors in hcl-edit: not counted).
+            b'{' => {
+                let before = bytes[..i].iter().rev().find(|b| !b.is_ascii_whitespace());
+                let object = matches!(before, Some(b'=' | b':' | b'(' | b'[' | b',' | b'?'));
+                stack.push((i, 0, object));
+            }
+            b'}' => {
+                if let Some((open, count, true)) = stack.pop() {
+                    if count > largest.0 {
+                        largest = (count, open);
+                    }
+                }
+            }
+            b'=' | b':' if bytes.get(i + 1) != Some(&b'=') && bytes.get(i + 1) != Some(&b':') => {
+                if let Some(top) = stack.last_mut() {
+                    top.1 += 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    largest
 }
 
 /// The offset of the `}` closing the `{` at `open`, skipping strings, comments and heredocs.
@@ -134,20 +301,33 @@ mod tests {
     #[test]
     fn unread_blocks_are_blanked_with_offsets_kept() {
         let text = "resource \"aws_s3_bucket\" \"b\" {\n  tags = { a = \"}\" }\n}\nresource \"aws_db_instance\" \"d\" {\n  engine = \"postgres\"\n}\n";
-        let masked = relevant_only(text).unwrap();
+        let masked = relevant_only(text, None).unwrap();
         assert_eq!(masked.len(), text.len());
         assert!(!masked.contains("aws_s3_bucket"));
         let body = parse(&masked, FileId(0)).unwrap();
         let engine = &body.blocks[0].body.attribute("engine").unwrap().value;
         assert_eq!(&text[engine.span.range()], "\"postgres\"");
-        assert_eq!(relevant_only("variable \"x\" {}\n"), None);
+        assert_eq!(relevant_only("variable \"x\" {}\n", None), None);
         let heredoc = "resource \"aws_iam_policy\" \"p\" {\n  policy = <<-EOT\n    { \"a\": \"}\" }\n  EOT\n}\nresource \"aws_db_instance\" \"d\" {\n}\n";
-        let masked = relevant_only(heredoc).expect("a heredoc in an unread block is skipped");
+        let masked = relevant_only(heredoc, None).expect("a heredoc in an unread block is skipped");
         assert!(!masked.contains("aws_iam_policy") && masked.contains("aws_db_instance"));
         // A label touching the type (found by the fuzz test) still names a read resource.
         let touching =
             "resource \"aws_db_instance\"a\"d\" {\n}\nresource \"aws_s3_bucket\"\"b\"{\n}\n";
-        let masked = relevant_only(touching).unwrap();
+        let masked = relevant_only(touching, None).unwrap();
         assert!(masked.contains("aws_db_instance") && !masked.contains("aws_s3_bucket"));
+    }
+
+    #[test]
+    fn locals_nobody_reads_are_blanked() {
+        let text = "locals {\n  big = {\n    a = \"}\"\n  }\n  used = \"x\" # local.big in a comment\n  also = [1,\n    2]\n}\nresource \"aws_db_instance\" \"d\" {\n  identifier = local.used\n}\n";
+        let referenced = referenced_locals([text]);
+        assert!(referenced.contains("used") && referenced.contains("big"));
+        let only_used: HashSet<String> = ["used".to_string()].into();
+        let masked = relevant_only(text, Some(&only_used)).unwrap();
+        assert_eq!(masked.len(), text.len());
+        assert!(!masked.contains("big =") && !masked.contains("also") && masked.contains("used ="));
+        let body = parse(&masked, FileId(0)).unwrap();
+        assert!(body.blocks[0].body.attribute("used").is_some());
     }
 }
