@@ -12,10 +12,8 @@ pub fn collect(
     yaml: bool,
     problems: &mut Vec<Finding>,
 ) -> Vec<Suppression> {
-    let resources: Vec<ResourceInfo> = root
-        .get("Resources")
-        .and_then(Node::map)
-        .unwrap_or(&[])
+    let entries = root.get("Resources").and_then(Node::map).unwrap_or(&[]);
+    let resources: Vec<ResourceInfo> = entries
         .iter()
         .map(|entry| ResourceInfo {
             name: entry.key.clone(),
@@ -31,12 +29,8 @@ pub fn collect(
         })
         .collect();
     let mut found = Vec::new();
-    for resource in &resources {
-        let Some(metadata) = root
-            .get("Resources")
-            .and_then(|r| r.get(&resource.name))
-            .and_then(|r| r.get("Metadata"))
-        else {
+    for (entry, resource) in entries.iter().zip(&resources) {
+        let Some(metadata) = entry.value.get("Metadata") else {
             continue;
         };
         metadata_suppressions(metadata, resource, problems, &mut found);

@@ -146,11 +146,10 @@ fn block_end(lines: &[(usize, &str)], i: usize, level: usize) -> usize {
     last
 }
 
+/// The first line starting after `end` (lines are in order: a binary search, so a template of
+/// 100,000 resources is not scanned once per resource).
 fn next_index(lines: &[(usize, &str)], end: usize) -> usize {
-    lines
-        .iter()
-        .position(|(start, _)| *start > end)
-        .unwrap_or(lines.len())
+    lines.partition_point(|(start, _)| *start <= end)
 }
 
 /// Targeted reading for JSON templates, as `relevant_only` is for YAML: `Outputs` becomes an

@@ -48,11 +48,15 @@ pub(super) fn new_literal(old: &str, enabling: &str, syntax: Syntax) -> Option<S
     Some(format!("{quote}{value}{quote}"))
 }
 
-fn line_ending(file: &SourceFile) -> &'static str {
-    if file.text().contains("\r\n") {
-        "\r\n"
-    } else {
-        "\n"
+/// The file's line break, from its first one (not a scan of the whole text per fix). `None`
+/// for a file whose lines end in a bare CR: fixes that add lines leave it alone rather than
+/// mix line breaks.
+fn line_ending(file: &SourceFile) -> Option<&'static str> {
+    let text = file.text().as_bytes();
+    match memchr::memchr2(b'\n', b'\r', text) {
+        Some(i) if text[i] == b'\r' && text.get(i + 1) == Some(&b'\n') => Some("\r\n"),
+        Some(i) if text[i] == b'\r' => None,
+        _ => Some("\n"),
     }
 }
 
@@ -106,7 +110,7 @@ pub(super) fn yaml_entry(
     if text[line_start(text, map.start as usize)..map.start as usize].trim() != "" {
         return None;
     }
-    let newline = line_ending(file);
+    let newline = line_ending(file)?;
     let at = line_end(text, map.end as usize);
     let mut replacement = format!("{newline}{indent}{entry}");
     if let Some(child) = child {
@@ -156,7 +160,11 @@ pub(super) fn json_entry(file: &SourceFile, object: Span, entry: &str) -> Option
     let replacement = if one_line {
         format!(", {entry}")
     } else {
-        format!(",{}{}{entry}", line_ending(file), indent_of(text, last - 1))
+        format!(
+            ",{}{}{entry}",
+            line_ending(file)?,
+            indent_of(text, last - 1)
+        )
     };
     Some(Edit {
         span: Span::new(object.file, last, last),
@@ -199,7 +207,7 @@ pub(super) fn hcl_block(
         .strip_prefix(outer)
         .filter(|u| !u.is_empty())
         .unwrap_or("  ");
-    let newline = line_ending(file);
+    let newline = line_ending(file)?;
     let replacement = format!(
         "{newline}{inner}parameter {{{newline}{inner}{unit}name  = \"{parameter}\"{newline}{inner}{unit}value = \"{enabling}\"{newline}{inner}}}{newline}"
     );
@@ -264,7 +272,7 @@ pub(super) fn yaml_new_group(file: &SourceFile, group: &NewGroup) -> Option<Vec<
     } else {
         "DBParameterGroup"
     };
-    let newline = line_ending(file);
+    let newline = line_ending(file)?;
     let lines = [
         format!("{header_indent}{}:", group.name),
         format!("{header_indent}{unit}Type: AWS::RDS::{kind}"),
@@ -298,7 +306,7 @@ pub(super) fn hcl_new_group(file: &SourceFile, group: &NewGroup) -> Option<Vec<E
         "aws_db_parameter_group"
     };
     let outer = indent_of(text, close);
-    let newline = line_ending(file);
+    let newline = line_ending(file)?;
     let inner = format!("{outer}  ");
     let at = text[..close_line]
         .trim_end_matches(['\n', '\r', ' ', '\t'])

@@ -12,7 +12,48 @@ use crate::source::SourceFile;
 
 /// Turns a request into edits on `file`; `None` when the text is not one we can edit safely.
 pub fn resolve(request: &FixRequest, file: &SourceFile) -> Option<Fix> {
-    let syntax = Syntax::of(file)?;
+    Fixer::new(file).resolve(request)
+}
+
+/// Resolves the requests of one file: its syntax and (for `Fn::If`) its tree are worked out
+/// once, not once per finding (a template with 90,000 findings is not read 90,000 times).
+pub struct Fixer<'f> {
+    file: &'f SourceFile,
+    syntax: Option<Syntax>,
+    tree: std::cell::OnceCell<Option<crate::tree::Node>>,
+}
+
+impl<'f> Fixer<'f> {
+    pub fn new(file: &'f SourceFile) -> Fixer<'f> {
+        Fixer {
+            file,
+            syntax: Syntax::of(file),
+            tree: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The file's tree, parsed on first use (YAML and JSON only).
+    fn tree(&self) -> Option<&crate::tree::Node> {
+        self.tree
+            .get_or_init(|| {
+                let text = self.file.text();
+                match self.syntax? {
+                    Syntax::Yaml => crate::cloudformation::yaml::parse(text, self.file.id).ok(),
+                    Syntax::Json => crate::tree::json::parse(text, self.file.id).ok(),
+                    Syntax::Hcl => None,
+                }
+            })
+            .as_ref()
+    }
+
+    pub fn resolve(&self, request: &FixRequest) -> Option<Fix> {
+        resolve_with(self, request)
+    }
+}
+
+fn resolve_with(fixer: &Fixer<'_>, request: &FixRequest) -> Option<Fix> {
+    let file = fixer.file;
+    let syntax = fixer.syntax?;
     match request {
         FixRequest::SetValue {
             span,
@@ -23,7 +64,7 @@ pub fn resolve(request: &FixRequest, file: &SourceFile) -> Option<Fix> {
             // `!If [IsProd, "1", "0"]` whose other side already enables becomes the value.
             let span = match syntax {
                 Syntax::Yaml | Syntax::Json => {
-                    collapsible_if(file, *span, syntax, enabling).unwrap_or(*span)
+                    collapsible_if(fixer, *span, enabling).unwrap_or(*span)
                 }
                 Syntax::Hcl => *span,
             };
@@ -108,20 +149,20 @@ pub fn resolve(request: &FixRequest, file: &SourceFile) -> Option<Fix> {
 /// The `Fn::If` whose side is the value at `span`, when its other side is already an enabling
 /// literal: setting the value makes both sides equal, so the whole `Fn::If` is the value.
 fn collapsible_if(
-    file: &SourceFile,
+    fixer: &Fixer<'_>,
     span: crate::source::Span,
-    syntax: Syntax,
     enabling: &str,
 ) -> Option<crate::source::Span> {
     use crate::tree::{Node, NodeValue};
-    let text = file.text();
-    if !text.contains("If") {
+    let file = fixer.file;
+    // Only a value written inside brackets (`[IsProd, "1", "0"]`, a JSON array) or in a
+    // block list can be an `Fn::If` side: look at the text before it first.
+    let before = &file.text()[..span.start as usize];
+    let context = before.trim_end_matches([' ', '\t', '\n', '\r', ',', '"', '\'']);
+    if !(context.ends_with(['[', ',', '-']) || context.ends_with(|c: char| c.is_alphanumeric())) {
         return None;
     }
-    let root = match syntax {
-        Syntax::Yaml => crate::cloudformation::yaml::parse(text, file.id).ok()?,
-        _ => crate::tree::json::parse(text, file.id).ok()?,
-    };
+    let root = fixer.tree()?;
     let enables = |node: &Node| {
         node.str().is_some_and(|value| {
             let value = value.trim().to_ascii_lowercase();
@@ -132,7 +173,7 @@ fn collapsible_if(
         })
     };
     // Down the nodes that contain the value, to the innermost `Fn::If` with it as a side.
-    let mut node = &root;
+    let mut node = root;
     let mut found = None;
     loop {
         if let Some(("Fn::If", argument)) = node.intrinsic() {

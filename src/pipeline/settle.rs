@@ -46,11 +46,12 @@ fn settle_file(file: &SourceFile, mut needs: Needs, findings: &[Finding]) -> Set
         };
     };
     let mut fixes = Vec::new();
+    let fixer = fix::Fixer::new(&loaded);
     for &i in &needs.fixes {
         let Some(request) = &findings[i].fix_request else {
             continue;
         };
-        if let Some(fix) = fix::resolve(request, &loaded) {
+        if let Some(fix) = fixer.resolve(request) {
             for edit in fix.edits.iter().filter(|e| e.span.file == file.id) {
                 needs.offsets.extend([edit.span.start, edit.span.end]);
             }

@@ -95,6 +95,8 @@ struct Adapted {
 #[derive(Default)]
 struct Texts {
     recent: Vec<(FileId, Option<Arc<str>>)>,
+    /// The line starts of the texts held.
+    starts: Vec<(FileId, Arc<Vec<usize>>)>,
 }
 
 impl Texts {
@@ -110,6 +112,21 @@ impl Texts {
         }
         self.recent.push((file, text.clone()));
         text
+    }
+
+    /// Where the lines of `text` (the text of `file`) start, worked out once.
+    fn lines(&mut self, file: FileId, text: &str) -> Arc<Vec<usize>> {
+        if let Some((_, lines)) = self.starts.iter().find(|(id, _)| *id == file) {
+            return lines.clone();
+        }
+        let mut lines = vec![0];
+        lines.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        let lines = Arc::new(lines);
+        if self.starts.len() == Self::HELD {
+            self.starts.remove(0);
+        }
+        self.starts.push((file, lines.clone()));
+        lines
     }
 }
 
@@ -271,18 +288,24 @@ fn shown(text: Arc<str>) -> Arc<str> {
 /// message and help still show, without the snippet).
 fn source(report: &Report, file: FileId, texts: &mut Texts) -> Option<Source> {
     let text = texts.get(report, file)?;
+    let lines = texts.lines(file, &text);
     report.file(file).map(|f| Source {
         name: super::printable(&f.display).into_owned(),
         text,
+        lines,
     })
 }
 
 /// A file's text under its name, whose location header counts columns in characters (as every
-/// other format does) where miette's own counts bytes.
+/// other format does) where miette's own counts bytes, and whose snippets are cut from a window
+/// around the span (miette's reader for `str` counts lines from the start of the text, once
+/// per label: a template with 90,000 findings would be read 270,000 times).
 #[derive(Debug)]
 struct Source {
     name: String,
     text: Arc<str>,
+    /// Where each line starts.
+    lines: Arc<Vec<usize>>,
 }
 
 impl miette::SourceCode for Source {
@@ -293,21 +316,44 @@ impl miette::SourceCode for Source {
         context_lines_after: usize,
     ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
         let text: &str = &self.text;
-        let contents = text.read_span(span, context_lines_before, context_lines_after)?;
-        // The column of where the contents start (the span itself when no context is asked,
-        // as for the header).
-        let offset = contents.span().offset().min(text.len());
-        let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let bytes = text.as_bytes();
+        let offset = span.offset().min(text.len());
+        let end = (span.offset() + span.len()).min(text.len());
+        // The window: whole lines from a few before the span to a few after it.
+        let line = self
+            .lines
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1);
+        let first = line.saturating_sub(context_lines_before + 1);
+        let window_start = self.lines.get(first).copied().unwrap_or(0);
+        let mut window_end = end;
+        for _ in 0..=context_lines_after + 1 {
+            match memchr::memchr(b'\n', &bytes[window_end.min(bytes.len())..]) {
+                Some(i) => window_end = (window_end + i + 1).min(bytes.len()),
+                None => {
+                    window_end = bytes.len();
+                    break;
+                }
+            }
+        }
+        let window = &text[window_start..window_end];
+        let inner = miette::SourceSpan::new((offset - window_start).into(), end - offset);
+        let contents = window.read_span(&inner, context_lines_before, context_lines_after)?;
+        let data_start = contents.span().offset() + window_start;
+        let line_start = self.lines[self
+            .lines
+            .partition_point(|&s| s <= data_start)
+            .saturating_sub(1)];
         let column = text
-            .get(line_start..offset)
+            .get(line_start..data_start)
             .map_or(contents.column(), |s| s.chars().count());
         Ok(Box::new(miette::MietteSpanContents::new_named(
             self.name.clone(),
             contents.data(),
-            *contents.span(),
-            contents.line(),
+            miette::SourceSpan::new(data_start.into(), contents.span().len()),
+            contents.line() + first,
             column,
-            contents.line_count(),
+            contents.line_count() + first,
         )))
     }
 }
@@ -317,10 +363,11 @@ fn labeled(label: &Label, primary: bool) -> LabeledSpan {
         label.span.start as usize,
         (label.span.end - label.span.start) as usize,
     );
+    let message = Some(super::printable(&label.message).into_owned());
     if primary {
-        LabeledSpan::new_primary_with_span(Some(super::printable(&label.message).into()), span)
+        LabeledSpan::new_primary_with_span(message, span)
     } else {
-        LabeledSpan::new_with_span(Some(super::printable(&label.message).into()), span)
+        LabeledSpan::new_with_span(message, span)
     }
 }
 

@@ -61,10 +61,14 @@ pub fn check(
     let mut configs: Vec<PathBuf> = configs.iter().map(|c| normalize(c)).collect();
     configs.sort();
     configs.dedup();
-    let mut called: HashSet<PathBuf> = dirs
+    let calls: HashMap<PathBuf, Vec<PathBuf>> = dirs
         .par_iter()
-        .flat_map_iter(|dir| local_sources(dir, &texts, settings.max_file_size))
+        .map(|dir| {
+            let sources = local_sources(dir, &texts, settings.max_file_size);
+            (dir.clone(), sources)
+        })
         .collect();
+    let mut called: HashSet<PathBuf> = calls.values().flatten().cloned().collect();
     // A config's local source, and its own directory, are checked through the config.
     let through_configs: Vec<PathBuf> = configs
         .par_iter()
@@ -75,12 +79,35 @@ pub fn check(
             source.into_iter().chain(path.parent().map(normalize))
         })
         .collect();
-    called.extend(through_configs);
-    let roots: Vec<(usize, &PathBuf)> = dirs
+    called.extend(through_configs.iter().cloned());
+    let mut roots: Vec<(usize, &PathBuf)> = dirs
         .iter()
         .enumerate()
         .filter(|(_, d)| !called.contains(*d))
         .collect();
+    // Directories only a cycle of calls reaches (`a` calls `../b`, `b` calls `../a`) would be
+    // checked by nobody: the first of each such group is a root too.
+    let mut reached: HashSet<PathBuf> = HashSet::new();
+    let reach = |from: &PathBuf, reached: &mut HashSet<PathBuf>| {
+        let mut stack = vec![from.clone()];
+        while let Some(dir) = stack.pop() {
+            if reached.insert(dir.clone()) {
+                stack.extend(calls.get(&dir).into_iter().flatten().cloned());
+            }
+        }
+    };
+    for (_, root) in &roots {
+        reach(root, &mut reached);
+    }
+    for dir in &through_configs {
+        reach(dir, &mut reached);
+    }
+    for (i, dir) in dirs.iter().enumerate() {
+        if !reached.contains(dir) {
+            reach(dir, &mut reached);
+            roots.push((i, dir));
+        }
+    }
     let first_config = first_scope + dirs.len() as u32;
     let (mut results, configured): (Vec<Loaded>, Vec<Loaded>) = rayon::join(
         || {

@@ -19,7 +19,7 @@ use crate::model::Branch;
 use crate::source::{normalize, Encoding, FileId, SourceFile, Span};
 
 /// How deep local module calls are followed.
-const MAX_MODULE_DEPTH: usize = 16;
+const MAX_MODULE_DEPTH: usize = 32;
 
 pub struct ModuleFile {
     pub source: Arc<SourceFile>,
@@ -121,7 +121,14 @@ pub struct Loader<'c> {
     pub max_file_size: u64,
     pub max_nesting: usize,
     cache: HashMap<PathBuf, Rc<Module>>,
+    /// Module instances made for the current root, and whether the bound was reported.
+    pub instances: usize,
+    bound_reported: bool,
 }
+
+/// Most module instances one root may have (12 levels each calling the next three times
+/// would be 177,147).
+pub const MAX_INSTANCES: usize = 10_000;
 
 impl<'c> Loader<'c> {
     pub fn new(
@@ -139,6 +146,8 @@ impl<'c> Loader<'c> {
             max_file_size: crate::settings::DEFAULT_MAX_FILE_SIZE,
             max_nesting: crate::settings::DEFAULT_MAX_NESTING,
             cache: HashMap::new(),
+            instances: 0,
+            bound_reported: false,
         }
     }
 
@@ -275,6 +284,7 @@ impl<'c> Loader<'c> {
         root: &Path,
         chain: &[PathBuf],
     ) -> Rc<Instance> {
+        self.instances += 1;
         let instance = Rc::new(Instance {
             module: module.clone(),
             prefix,
@@ -332,12 +342,38 @@ impl<'c> Loader<'c> {
         let local = source
             .as_deref()
             .is_some_and(|s| s.starts_with("./") || s.starts_with("../"));
-        let dir = match dir.map(|d| normalize(&d)) {
-            Some(dir)
-                if chain.len() < MAX_MODULE_DEPTH && !chain.contains(&dir) && dir.is_dir() =>
-            {
-                dir
+        // Past the depth or the instance bound, a call is one unverifiable database that says
+        // so (the bound once per root, not once per call past it).
+        let cut = |what: String| {
+            Child::Opaque(Rc::new(registry::Opaque {
+                address: format!("{}module.{name}", instance.prefix),
+                source: source.clone().unwrap_or_default(),
+                header: call.header,
+                span: call.span,
+                at: call
+                    .body
+                    .attribute("source")
+                    .map_or(call.header, |a| a.value.span),
+                what,
+            }))
+        };
+        if dir.is_some() && chain.len() >= MAX_MODULE_DEPTH {
+            return cut(format!(
+                "the module call, which nests modules deeper than {MAX_MODULE_DEPTH} levels; \
+                 deeper calls are not followed"
+            ));
+        }
+        if dir.is_some() && self.instances >= MAX_INSTANCES {
+            if std::mem::replace(&mut self.bound_reported, true) {
+                return Child::Unread("a module past the instance bound".into());
             }
+            return cut(format!(
+                "the module call, past the {MAX_INSTANCES} module instances one root may \
+                 have; it and the calls after it are not followed"
+            ));
+        }
+        let dir = match dir.map(|d| normalize(&d)) {
+            Some(dir) if !chain.contains(&dir) && dir.is_dir() => dir,
             Some(dir) if chain.contains(&dir) => {
                 return Child::Unread(format!(
                     "{} (it includes itself)",
