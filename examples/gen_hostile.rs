@@ -28,6 +28,26 @@ fn main() -> std::io::Result<()> {
         write(&dir, case.name, &case.bytes)?;
         println!("{}\t{}\t{}", dir.display(), case.name, case.expected);
     }
+    // Several files, or a large one: each with its own bounds (seconds, MB) where the default
+    // (1 s, 64 MB) does not fit what the case must hold.
+    let bounds = |name: &str| match name {
+        "nested-arrays-yaml" => "\t1\t256",
+        "nested-arrays-json" => "\t1\t64",
+        "many-databases" => "\t5\t512",
+        _ => "",
+    };
+    for tree in cases::trees().into_iter().chain([cases::many_databases()]) {
+        let dir = out.join(tree.name);
+        for (name, bytes) in &tree.files {
+            write(&dir, name, bytes)?;
+        }
+        println!(
+            "{}\t.\t{}{}",
+            dir.display(),
+            tree.expected,
+            bounds(tree.name)
+        );
+    }
     let dir = out.join("huge");
     for case in cases::huge() {
         write(&dir, case.name, &case.bytes)?;

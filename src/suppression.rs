@@ -39,9 +39,21 @@ impl Date {
         let mut parts = text.split('-');
         let year = parts.next()?.parse().ok()?;
         let month = parts.next()?.parse().ok()?;
-        let day = parts.next()?.parse().ok()?;
-        (parts.next().is_none() && (1..=12).contains(&month) && (1..=31).contains(&day))
-            .then_some(Date { year, month, day })
+        let day: u32 = parts.next()?.parse().ok()?;
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let days_in_month = match month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return None,
+        };
+        // `2027-02-30` is no date.
+        (parts.next().is_none() && (1..=days_in_month).contains(&day)).then_some(Date {
+            year,
+            month,
+            day,
+        })
     }
 
     /// The civil date of a count of days since 1970-01-01 (Howard Hinnant's algorithm).
@@ -364,7 +376,11 @@ mod tests {
                 day: 28
             }
         );
-        assert!(Date::parse("2027-02-30").is_some());
+        assert!(Date::parse("2027-02-30").is_none());
+        assert!(Date::parse("2027-02-29").is_none());
+        assert!(Date::parse("2028-02-29").is_some());
+        assert!(Date::parse("2100-02-29").is_none());
+        assert!(Date::parse("2027-04-31").is_none());
         assert!(Date::parse("2027-13-01").is_none());
     }
 

@@ -141,8 +141,18 @@ fn has_candidate_extension(path: &Path) -> bool {
         .is_some_and(|(_, ext)| EXTENSIONS.contains(&ext))
 }
 
+/// Most exclude globs one run takes: the matcher compiles them into one automaton, and
+/// 100,000 of them took 600 MB.
+const MAX_EXCLUDES: usize = 10_000;
+
 /// One matcher per root directory, each matching paths relative to its root.
 fn exclusions(excludes: &[Exclude], cwd: &Path) -> Result<Vec<(PathBuf, Gitignore)>> {
+    if excludes.len() > MAX_EXCLUDES {
+        bail!(
+            "{} exclude globs, over the {MAX_EXCLUDES} one run takes; use fewer, broader ones",
+            excludes.len()
+        );
+    }
     let mut roots: Vec<(PathBuf, GitignoreBuilder)> = Vec::new();
     for exclude in excludes {
         let root = cwd.join(&exclude.root);

@@ -122,7 +122,8 @@ fn diff(run: &Run, fixed: &intransit::pipeline::Fixed) -> Result<ExitCode> {
 }
 
 /// Writes a fixed file only if it still holds the text the fix was computed from and is not
-/// read-only; through a temporary file and a rename, with the original's permissions.
+/// read-only; through a temporary file and a rename, or in place when the file has other hard
+/// links, extended attributes or an owner the new file could not have (`write::replace_file`).
 fn write_fixed(path: &Path, before: &str, after: &str) -> Result<(), String> {
     // Through a symlink, the file it points at is rewritten; the link stays a link.
     let path = &std::fs::canonicalize(path).map_err(|e| e.to_string())?;
@@ -135,8 +136,7 @@ fn write_fixed(path: &Path, before: &str, after: &str) -> Result<(), String> {
     if now != before.as_bytes() {
         return Err("the file changed since it was read".into());
     }
-    write::atomically(path, after.as_bytes(), Some(metadata.permissions()))
-        .map_err(|e| e.to_string())
+    write::replace_file(path, after.as_bytes()).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
         }
     };
+    write::interrupt_cleanup();
     let outcome = match cli.command {
         Command::Check(args) => check(*args),
         Command::Explain { rule, format } => explain_rule(&rule, format),
@@ -103,10 +104,18 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     });
     let inputs = match &args.stdin_filename {
         Some(path) => {
-            let mut text = String::new();
+            // Decoded as a file on disk is (UTF-8, with a BOM, UTF-16 with a BOM).
+            let mut bytes = Vec::new();
             io::stdin()
-                .read_to_string(&mut text)
+                .take(intransit::settings::DEFAULT_MAX_FILE_SIZE + 1)
+                .read_to_end(&mut bytes)
                 .context("cannot read the file's text from stdin")?;
+            let text = match intransit::source::decode(bytes) {
+                Ok((text, _)) => text,
+                Err((_, at)) => bail!(
+                    "the text on stdin is not valid UTF-8 (byte {at}), nor UTF-16 with a byte-order mark"
+                ),
+            };
             if force_exclude && excludes_name(&excludes, path, &cwd)? {
                 Vec::new()
             } else {
@@ -127,6 +136,28 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         }
     };
     // A variable file must be a regular file: a FIFO would hang, a directory says nothing.
+    // A report or baseline written over a file this run reads would destroy it.
+    let read: Vec<std::path::PathBuf> = inputs
+        .iter()
+        .map(|input| input.path.clone())
+        .chain(var_files.iter().cloned())
+        .chain(args.config.iter().cloned())
+        .filter_map(|path| std::fs::canonicalize(path).ok())
+        .collect();
+    for (option, output) in [
+        ("-o", &args.output),
+        ("--write-baseline", &args.write_baseline),
+    ] {
+        let Some(output) = output.as_ref().and_then(|o| std::fs::canonicalize(o).ok()) else {
+            continue;
+        };
+        if read.contains(&output) {
+            bail!(
+                "{option} `{}` is a file this run reads; write it elsewhere",
+                output.display()
+            );
+        }
+    }
     for var_file in &var_files {
         let metadata = std::fs::metadata(var_file)
             .with_context(|| format!("cannot read {var_files_from} `{}`", var_file.display()))?;
@@ -143,6 +174,13 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
                 .with_context(|| format!("cannot read --baseline `{}`", path.display()))?;
             let baseline: intransit::baseline::Baseline = serde_json::from_slice(&text)
                 .with_context(|| format!("invalid baseline `{}`", path.display()))?;
+            if baseline.version != 1 {
+                bail!(
+                    "invalid baseline `{}`: version {} (this intransit reads version 1)",
+                    path.display(),
+                    baseline.version
+                );
+            }
             Some(baseline)
         }
         None => None,

@@ -28,7 +28,7 @@ pub enum Syntax {
 
 /// The syntax a file would be read with, from its name (`.template` by its first character).
 pub fn syntax_of(path: &Path, text: &str) -> Option<Syntax> {
-    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
     if name.ends_with(".tf.json") || name.ends_with(".tofu.json") {
         return None;
     }

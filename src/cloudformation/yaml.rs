@@ -16,8 +16,14 @@ use crate::tree::{Entry, Node, NodeValue, ParseError, Scalar, ScalarKind};
 pub const MAX_DEPTH: usize = 512;
 /// Most nodes that aliases may add by expansion in one document ("billion laughs" guard).
 pub const MAX_ALIAS_NODES: usize = 100_000;
+/// Most values one file may hold: the tree and the parser's state cost about 200 bytes a
+/// value, so a 10 MB file of tiny nested arrays would otherwise take a gigabyte. Real
+/// templates hold a value per 19 bytes or so: a 10 MB one has about 530,000.
+pub const MAX_NODES: usize = 1_000_000;
 
-/// Parses the first YAML document of `text` (after a byte-order mark, if any).
+/// Parses the YAML document of `text` (after a byte-order mark, if any). A file of several
+/// documents is read as its first unless one of them is a template: CloudFormation reads one
+/// document, so that is a parse error (never a silent pass over the others).
 pub fn parse(text: &str, file: FileId) -> Result<Node, ParseError> {
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let body = &text[bom..];
@@ -26,7 +32,9 @@ pub fn parse(text: &str, file: FileId) -> Result<Node, ParseError> {
         stack: Vec::new(),
         anchors: HashMap::new(),
         alias_budget: MAX_ALIAS_NODES,
+        nodes: 0,
         root: None,
+        documents: Vec::new(),
     };
     for event in Parser::new_from_str(body) {
         let (event, span) = event.map_err(|error| {
@@ -43,7 +51,30 @@ pub fn parse(text: &str, file: FileId) -> Result<Node, ParseError> {
             break;
         }
     }
-    Ok(builder.root.unwrap_or(Node {
+    let mut documents = builder.documents;
+    let empty = |n: &Node| n.scalar().is_some_and(|s| s.kind == ScalarKind::Null);
+    if let Some(root) = builder.root.take().filter(|n| !empty(n)) {
+        documents.push(root);
+    }
+    if documents.len() > 1 {
+        if let Some(k) = documents.iter().position(super::lower::is_template) {
+            return Err(ParseError {
+                message: format!(
+                    "CloudFormation reads a template from one YAML document, and this file has \
+                     {} (the template is document {}); split them into files",
+                    documents.len(),
+                    k + 1
+                ),
+                span: Span::new(
+                    file,
+                    documents[1].span.start as usize,
+                    documents[1].span.start as usize,
+                ),
+                first: None,
+            });
+        }
+    }
+    Ok(documents.into_iter().next().unwrap_or(Node {
         span: Span::new(file, bom, bom),
         value: NodeValue::Scalar(Scalar {
             text: String::new(),
@@ -106,7 +137,11 @@ struct Builder {
     stack: Vec<Frame>,
     anchors: HashMap<usize, Node>,
     alias_budget: usize,
+    /// Values built so far (`MAX_NODES`).
+    nodes: usize,
     root: Option<Node>,
+    /// The documents before the current one.
+    documents: Vec<Node>,
 }
 
 impl Builder {
@@ -168,10 +203,20 @@ impl Builder {
                     ));
                 }
                 self.alias_budget -= size;
+                self.nodes += size;
                 let node = node.clone();
                 self.finish(node, 0, false)?;
             }
-            Event::DocumentEnd => return Ok(self.root.is_some()),
+            Event::DocumentEnd => {
+                // An empty document (a trailing `---`) is no document.
+                let empty = |n: &Node| n.scalar().is_some_and(|s| s.kind == ScalarKind::Null);
+                if let Some(root) = self.root.take().filter(|n| !empty(n)) {
+                    self.documents.push(root);
+                }
+                // Anchors do not cross documents.
+                self.anchors.clear();
+                self.alias_budget = MAX_ALIAS_NODES;
+            }
             Event::StreamEnd => return Ok(true),
             Event::StreamStart | Event::DocumentStart(_) | Event::Nothing => {}
         }
@@ -243,6 +288,13 @@ impl Builder {
 
     /// Places a completed node in its parent (as a key, a value or an item).
     fn finish(&mut self, node: Node, anchor: usize, plain: bool) -> Result<(), ParseError> {
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            return Err(self.error(
+                &format!("the file holds more than {MAX_NODES} values; it is not read further"),
+                node.span,
+            ));
+        }
         if anchor != 0 {
             self.anchors.insert(anchor, node.clone());
         }

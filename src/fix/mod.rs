@@ -217,7 +217,11 @@ impl Syntax {
         if file.encoding == crate::source::Encoding::Utf16 {
             return None;
         }
-        let name = file.path.file_name()?.to_str()?.to_ascii_lowercase();
+        let name = file
+            .path
+            .file_name()?
+            .to_string_lossy()
+            .to_ascii_lowercase();
         if name.ends_with(".tf") || name.ends_with(".tofu") || name.ends_with(".hcl") {
             Some(Syntax::Hcl)
         } else if crate::terraform::modules::is_json_module_file(&file.path)

@@ -10,6 +10,8 @@ pub fn display_path(path: &Path, base: &Path) -> String {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(path);
     let relative = relative.strip_prefix(".").unwrap_or(relative);
+    // `sub/../db.yaml` is `db.yaml`: one file, one name.
+    let relative = normalize(relative);
     let shown = relative.to_string_lossy().replace('\\', "/");
     if shown.is_empty() {
         path.to_string_lossy().replace('\\', "/")

@@ -217,6 +217,10 @@ fn format(args: &[V]) -> Option<Kind> {
 }
 
 /// `try(a, b, …)`: the first argument that evaluates without an unknown; `can(x)` whether it does.
+/// How an unknown names a local that depends on itself, or one that is not declared.
+pub const SELF_REFERENCE: &str = "which refers to itself";
+pub const UNDECLARED: &str = "which is not declared";
+
 pub fn try_call(
     ctx: &Ctx<'_>,
     name: &str,
@@ -227,6 +231,15 @@ pub fn try_call(
 ) -> Alts {
     for arg in args {
         let alts = ctx.eval(arg, branch);
+        // A cycle or an undeclared name is an error of the configuration, which Terraform
+        // reports before any function runs: `try` does not catch it.
+        let static_error = alts
+            .iter()
+            .filter_map(|a| a.v.first_unknown())
+            .any(|what| what.ends_with(SELF_REFERENCE) || what.ends_with(UNDECLARED));
+        if static_error {
+            return alts;
+        }
         if alts.iter().all(|a| a.v.first_unknown().is_none()) {
             if name == "can" {
                 return vec![alt(V::new(span, Kind::Bool(true)), branch)];

@@ -83,7 +83,10 @@ impl Instance {
         }
         if !self.locals.active.borrow_mut().insert(name.to_string()) {
             return vec![alt(
-                V::unknown(span, format!("`local.{name}`, which refers to itself")),
+                V::unknown(
+                    span,
+                    format!("`local.{name}`, {}", super::functions::SELF_REFERENCE),
+                ),
                 branch,
             )];
         }
@@ -96,7 +99,10 @@ impl Instance {
                     .eval_nested(expr, &Branch::default(), depth)
             }
             None => vec![alt(
-                V::unknown(span, format!("`local.{name}`, which is not declared")),
+                V::unknown(
+                    span,
+                    format!("`local.{name}`, {}", super::functions::UNDECLARED),
+                ),
                 &Branch::default(),
             )],
         };

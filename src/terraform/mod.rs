@@ -428,7 +428,10 @@ fn root_inputs(
         .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
         .unwrap_or_default();
     auto.retain(|p| {
-        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
         name.ends_with(".auto.tfvars") || name.ends_with(".auto.tfvars.json")
     });
     auto.sort();

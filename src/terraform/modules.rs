@@ -574,13 +574,19 @@ fn installed(root: &Path, key: &str) -> Option<PathBuf> {
 /// A file whose change means its directory's module must be checked (pre-commit passes the
 /// changed files): configuration and variable files.
 pub fn names_module(path: &Path) -> bool {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     is_terraform_file(path) || name.ends_with(".tfvars") || name.ends_with(".tfvars.json")
 }
 
 /// A module file: Terraform's `.tf` and `.tf.json`, OpenTofu's `.tofu` and `.tofu.json`.
 pub fn is_terraform_file(path: &Path) -> bool {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     [".tf", ".tf.json", ".tofu", ".tofu.json"]
         .iter()
         .any(|ext| name.ends_with(ext))
@@ -588,7 +594,10 @@ pub fn is_terraform_file(path: &Path) -> bool {
 
 /// A module file in JSON syntax (`.tf.json`, `.tofu.json`).
 pub fn is_json_module_file(path: &Path) -> bool {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     name.ends_with(".tf.json") || name.ends_with(".tofu.json")
 }
 
@@ -617,7 +626,10 @@ pub fn module_files(dir: &Path, texts: &HashMap<PathBuf, Arc<str>>) -> Vec<PathB
         }
     }
     let shadowed = |path: &PathBuf| {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
         let tofu = if let Some(stem) = name.strip_suffix(".tf.json") {
             format!("{stem}.tofu.json")
         } else if let Some(stem) = name.strip_suffix(".tf") {

@@ -16,8 +16,56 @@ pub fn is_plan(text: &str) -> bool {
     text.contains("\"planned_values\"") && text.contains("\"format_version\"")
 }
 
+/// The plan's shape where the verdict reads it: a plan whose `planned_values`, modules or
+/// resources are not what `terraform show -json` writes is a parse error, never a silent pass.
+fn check_shape(root: &Node) -> Result<(), ParseError> {
+    let wrong = |node: &Node, what: &str| ParseError {
+        message: format!("not a plan as `terraform show -json` writes it: {what}"),
+        span: node.span,
+        first: None,
+    };
+    let Some(planned) = root.get("planned_values") else {
+        return Ok(());
+    };
+    planned
+        .map()
+        .ok_or_else(|| wrong(planned, "`planned_values` is not an object"))?;
+    let mut modules: Vec<&Node> = planned.get("root_module").into_iter().collect();
+    while let Some(module) = modules.pop() {
+        module
+            .map()
+            .ok_or_else(|| wrong(module, "a module is not an object"))?;
+        if let Some(resources) = module.get("resources") {
+            let list = resources
+                .seq()
+                .ok_or_else(|| wrong(resources, "`resources` is not a list"))?;
+            for resource in list {
+                let address = resource.get("address").and_then(Node::str);
+                if resource.map().is_none() || address.is_none() {
+                    return Err(wrong(resource, "a resource without an `address`"));
+                }
+                if let Some(values) = resource.get("values") {
+                    if values.map().is_none()
+                        && values.scalar().is_none_or(|s| s.kind != ScalarKind::Null)
+                    {
+                        return Err(wrong(values, "a resource's `values` is not an object"));
+                    }
+                }
+            }
+        }
+        if let Some(children) = module.get("child_modules") {
+            let list = children
+                .seq()
+                .ok_or_else(|| wrong(children, "`child_modules` is not a list"))?;
+            modules.extend(list);
+        }
+    }
+    Ok(())
+}
+
 pub fn load(file: &SourceFile, scope: ScopeId) -> Result<FileModel, ParseError> {
     let root = crate::tree::json::parse(file.text(), file.id)?;
+    check_shape(&root)?;
     let mut references = HashMap::new();
     if let Some(config) = root.get("configuration").and_then(|c| c.get("root_module")) {
         config_references(config, "", &mut references);

@@ -9,9 +9,54 @@ use jsonc_parser::{CollectOptions, CommentCollectionStrategy, ParseOptions};
 use super::{Entry, Node, NodeValue, ParseError, Scalar, ScalarKind};
 use crate::source::{FileId, Span};
 
+/// Most values one JSON file may hold (as for YAML: about 100 bytes of tree a value, twice
+/// while jsonc-parser's own tree is alive).
+pub const MAX_VALUES: usize = 2_000_000;
+
+/// An upper bound of the values in a JSON text: its commas and opening brackets outside
+/// strings, plus one. Counted before parsing, so a file of tiny arrays is refused before it
+/// costs a gigabyte.
+fn values_at_most(text: &str) -> (usize, usize) {
+    let bytes = text.as_bytes();
+    let mut count = 1;
+    let mut in_string = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b',' | b'[' | b'{' => {
+                    count += 1;
+                    if count > MAX_VALUES {
+                        return (count, i);
+                    }
+                }
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    (count, bytes.len())
+}
+
 pub fn parse(text: &str, file: FileId) -> Result<Node, ParseError> {
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let body = &text[bom..];
+    let (values, at) = values_at_most(body);
+    if values > MAX_VALUES {
+        return Err(ParseError {
+            message: format!("the file holds more than {MAX_VALUES} values; it is not read"),
+            span: Span::new(file, bom + at, bom + at + 1),
+            first: None,
+        });
+    }
     let strict = ParseOptions {
         allow_comments: false,
         allow_loose_object_property_names: false,
@@ -92,7 +137,7 @@ fn convert(value: Value<'_>, file: FileId, base: usize) -> Result<Node, ParseErr
                 if let Some(first) = seen.insert(key.clone(), key_span) {
                     return Err(ParseError {
                         message: format!(
-                            "duplicate key `{key}`; CloudFormation rejects templates with duplicate keys"
+                            "duplicate key `{key}`; its value is ambiguous (CloudFormation rejects such templates, Terraform such files)"
                         ),
                         span: key_span,
                         first: Some(first),

@@ -66,6 +66,53 @@ fn hostile_files_get_a_diagnostic_not_a_crash() {
     }
 }
 
+/// The attacks of several files (module fan-out, cycles, chains, large values) end in their
+/// finding, never a crash, a hang or a silent pass.
+#[test]
+fn hostile_trees_get_their_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    for tree in cases::trees() {
+        let root = dir.path().join(tree.name);
+        for (name, bytes) in &tree.files {
+            write(&root, name, bytes);
+        }
+        let report = check(&root, ".");
+        assert!(
+            report.contains(tree.expected),
+            "{}: expected `{}` in\n{}",
+            tree.name,
+            tree.expected,
+            &report[..report.len().min(2000)]
+        );
+    }
+    // The human report of a finding past column 65,535 (miette's limit) gives its position.
+    let human = run(&dir.path().join("wide-line"), &["check", "."]);
+    assert_eq!(
+        human.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&human.stderr)
+    );
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        text.contains("at wide.json:1:70142 (a line too long to show)"),
+        "{text}"
+    );
+}
+
+#[test]
+#[ignore = "long (90,000 databases): `cargo test -- --ignored`, as .ci/run does"]
+fn ninety_thousand_databases_in_one_template() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = cases::many_databases();
+    for (name, bytes) in &tree.files {
+        write(dir.path(), name, bytes);
+    }
+    let report = check(dir.path(), ".");
+    assert_eq!(report.lines().count(), 90_000);
+    assert!(report.contains(tree.expected));
+}
+
 #[test]
 #[ignore = "long (writes 50 MB): `cargo test -- --ignored`, as .ci/run does"]
 fn a_50_mb_template_is_refused_without_being_read() {

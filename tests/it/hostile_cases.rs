@@ -140,3 +140,177 @@ pub fn huge() -> Vec<Case> {
         ),
     ]
 }
+
+/// A directory of files to check together, and what the concise report must contain.
+pub struct Tree {
+    pub name: &'static str,
+    pub files: Vec<(String, Vec<u8>)>,
+    pub expected: &'static str,
+}
+
+/// The attacks that need several files or a large generated one (issue 14): each must end in
+/// its finding, in bounded time and memory (`bench/hostile.sh` measures them).
+pub fn trees() -> Vec<Tree> {
+    let mut trees = Vec::new();
+    let tree = |name, files: Vec<(String, String)>, expected| Tree {
+        name,
+        files: files
+            .into_iter()
+            .map(|(n, t)| (n, t.into_bytes()))
+            .collect(),
+        expected,
+    };
+    const DB: &str = "resource \"aws_db_instance\" \"db\" {\n  engine         = \"postgres\"\n  engine_version = \"14.12\"\n}\n";
+    // A 40,000-item list for an unused variable, and a 40,000-key local nobody reads.
+    let items: Vec<String> = (0..40_000).map(|i| format!("\"item-{i}\"")).collect();
+    trees.push(tree(
+        "tfvars-list",
+        vec![
+            (
+                "terraform.tfvars".into(),
+                format!("unused = [{}]\n", items.join(",")),
+            ),
+            ("main.tf".into(), format!("variable \"unused\" {{}}\n{DB}")),
+        ],
+        "error[rds-tls-not-enforced]",
+    ));
+    let keys: String = (0..40_000)
+        .map(|i| format!("    k{i} = \"v{i}\"\n"))
+        .collect();
+    trees.push(tree(
+        "locals-unused",
+        vec![(
+            "main.tf".into(),
+            format!("locals {{\n  big = {{\n{keys}  }}\n}}\n{DB}"),
+        )],
+        "error[rds-tls-not-enforced]",
+    ));
+    // The same object read by the database: refused before hcl-edit's quadratic parse.
+    trees.push(tree(
+        "locals-read",
+        vec![(
+            "main.tf".into(),
+            format!(
+                "locals {{\n  big = {{\n{keys}  }}\n}}\nresource \"aws_db_instance\" \"db\" {{\n  engine = \"postgres\"\n  engine_version = local.big.k1\n}}\n"
+            ),
+        )],
+        "over the 20000 this reader parses in bounded time",
+    ));
+    // 12 levels each calling the next three times: 177,147 instances without the bound.
+    let mut fan = Vec::new();
+    for level in 0..12 {
+        let mut text = String::from("variable \"v\" {\n  default = \"x\"\n}\n");
+        if level < 11 {
+            for k in 0..3 {
+                text.push_str(&format!(
+                    "module \"m{k}\" {{\n  source = \"../l{}\"\n  v      = var.v\n}}\n",
+                    level + 1
+                ));
+            }
+        } else {
+            text.push_str(DB);
+        }
+        fan.push((format!("l{level}/main.tf"), text));
+    }
+    trees.push(tree("fan-out", fan, "past the 10000 module instances"));
+    // `a` calls `../b` and `b` calls `../a`: neither is anybody's child only.
+    trees.push(tree(
+        "module-cycle-dirs",
+        vec![
+            (
+                "a/main.tf".into(),
+                format!("module \"b\" {{\n  source = \"../b\"\n}}\n{DB}"),
+            ),
+            (
+                "b/main.tf".into(),
+                format!("module \"a\" {{\n  source = \"../a\"\n}}\n{DB}"),
+            ),
+        ],
+        "`module.b.aws_db_instance.db` in `a`",
+    ));
+    // A chain of 40 local modules: cut at 32 levels, and the cut said.
+    let chain: Vec<(String, String)> = (0..40)
+        .map(|i| {
+            let text = if i < 39 {
+                format!("module \"next\" {{\n  source = \"../d{}\"\n}}\n", i + 1)
+            } else {
+                DB.to_string()
+            };
+            (format!("d{i}/main.tf"), text)
+        })
+        .collect();
+    trees.push(tree("module-chain", chain, "deeper than 32 levels"));
+    // `try()` around a cycle of locals: Terraform rejects the cycle, so no default is taken.
+    trees.push(tree(
+        "try-cycle",
+        vec![(
+            "main.tf".into(),
+            "locals {\n  a = try(local.b, \"16.4\")\n  b = local.a\n}\nresource \"aws_db_instance\" \"db\" {\n  engine         = \"postgres\"\n  engine_version = local.a\n}\n".into(),
+        )],
+        "which refers to itself",
+    ));
+    // A template in the second document of a YAML stream.
+    trees.push(tree(
+        "multi-document",
+        vec![(
+            "bundle.yaml".into(),
+            format!("apiVersion: v1\nkind: ConfigMap\n---\n{OPEN}"),
+        )],
+        "from one YAML document",
+    ));
+    // 2 MB of tiny nested arrays: refused before the tree costs hundreds of megabytes.
+    trees.push(tree(
+        "nested-arrays-json",
+        vec![(
+            "arrays.json".into(),
+            format!(
+                "{{\"AWSTemplateFormatVersion\": \"2010-09-09\", \"Resources\": {{\"Db\": {{\"Type\": \"AWS::RDS::DBInstance\", \"Properties\": {{\"Tags\": [{}]}}}}}}}}",
+                vec!["[[],[]]"; 450_000].join(",")
+            ),
+        )],
+        "more than 2000000 values",
+    ));
+    trees.push(tree(
+        "nested-arrays-yaml",
+        vec![(
+            "arrays.yaml".into(),
+            format!(
+                "{OPEN}      Tags: [{}]\n",
+                vec!["[1,[2]]"; 300_000].join(",")
+            ),
+        )],
+        "more than 1000000 values",
+    ));
+    // A finding past column 65,535 (minified JSON): the human report gives the position.
+    let queue = format!(
+        "{{\"Type\": \"AWS::SQS::Queue\", \"Properties\": {{\"QueueName\": \"{}\"}}}}",
+        "q".repeat(70_000)
+    );
+    trees.push(tree(
+        "wide-line",
+        vec![(
+            "wide.json".into(),
+            format!(
+                "{{\"AWSTemplateFormatVersion\": \"2010-09-09\", \"Resources\": {{\"Pad\": {queue}, \"Db\": {{\"Type\": \"AWS::RDS::DBInstance\", \"Properties\": {{\"Engine\": \"postgres\", \"EngineVersion\": \"14.12\"}}}}}}}}"
+            ),
+        )],
+        "wide.json:1:70142: error[rds-tls-not-enforced]",
+    ));
+    trees
+}
+
+/// 90,000 databases in one template (9.8 MB): once 30 s, quadratic in the template's size.
+pub fn many_databases() -> Tree {
+    let mut text = String::from(HEADER);
+    text.push_str("Resources:\n");
+    for i in 0..90_000 {
+        text.push_str(&format!(
+            "  Db{i}:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      Engine: postgres\n      EngineVersion: \"14.12\"\n"
+        ));
+    }
+    Tree {
+        name: "many-databases",
+        files: vec![("many.yaml".into(), text.into_bytes())],
+        expected: "`Db89999` (PostgreSQL 14.12) does not enforce TLS",
+    }
+}

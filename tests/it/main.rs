@@ -2,6 +2,7 @@
 //! scenario fixtures and their snapshots, fix round-trips, the command line, SARIF, hostile
 //! input and property tests. The long hostile and fuzz runs are opt-in (CONTRIBUTING.md).
 
+mod attacks;
 mod cli;
 mod common;
 mod fixes;
