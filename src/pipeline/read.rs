@@ -58,9 +58,14 @@ fn text_of(
                 )))
             }
             Err(error) => {
+                let what = if input.path.is_dir() {
+                    "this directory"
+                } else {
+                    "this file"
+                };
                 let mut finding = Finding::new(
                     RuleId::IoError,
-                    format!("cannot read this file: {error}"),
+                    format!("cannot read {what}: {error}"),
                     Label::new(Span::new(id, 0, 0), "here"),
                 );
                 finding.help =
