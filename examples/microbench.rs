@@ -110,7 +110,8 @@ fn main() {
     let started = Instant::now();
     let mut rounds = 0;
     while rounds == 0 || started.elapsed().as_secs_f64() < 1.0 {
-        drop(intransit::rules::evaluate(&models, false));
+        let refs: Vec<&intransit::model::FileModel> = models.iter().collect();
+        drop(intransit::rules::evaluate(&refs, false));
         rounds += 1;
     }
     let per_database = started.elapsed().as_secs_f64() / (rounds * databases.max(1)) as f64;

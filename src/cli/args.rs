@@ -32,6 +32,8 @@ pub enum Command {
         #[arg(short = 'f', long, value_enum, default_value_t = RulesFormat::Human)]
         format: RulesFormat,
     },
+    /// Run the language server over stdio (LSP), for editors (docs/editors.md)
+    Server,
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     Completions {
         #[arg(value_enum)]

@@ -2,8 +2,6 @@
 //! and turn the outcome into an exit code (0 clean, 1 findings, 2 the run failed).
 
 mod args;
-mod config;
-mod discovery;
 mod explain;
 mod fixing;
 mod run;

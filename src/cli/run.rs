@@ -8,12 +8,12 @@ use anyhow::{bail, Context, Result};
 use clap::{CommandFactory, Parser};
 
 use super::args::{CheckArgs, Cli, Command, ExplainFormat, FailOn, Format, RulesFormat};
-use super::config::{self, FailOnValue};
-use super::discovery::{discover, excludes_name, Exclude};
 use super::{explain, fixing, terminal, write};
 use intransit::diagnostic::docs;
 use intransit::diagnostic::{RuleId, Severity};
+use intransit::pipeline::discover::{discover, excludes_name, Exclude};
 use intransit::report::{self, human};
+use intransit::settings::config::{self, FailOnValue};
 use intransit::source::display_path;
 use intransit::{Input, Settings};
 
@@ -35,6 +35,8 @@ pub fn main() -> ExitCode {
             clap_complete::generate(shell, &mut Cli::command(), "intransit", &mut stdout);
             Ok(ExitCode::SUCCESS)
         }
+        // Reached only with arguments after `server` (the binary's entry point runs the server).
+        Command::Server => Err(anyhow::anyhow!("`intransit server` takes no arguments")),
         Command::Man => clap_mangen::Man::new(Cli::command())
             .render(&mut io::stdout().lock())
             .map(|()| ExitCode::SUCCESS)

@@ -3,8 +3,10 @@
 //! positions and fixes (`settle`), then apply suppressions, the baseline and severity
 //! overrides. `fixes` repeats the run over fixed texts until nothing changes.
 
+pub mod discover;
 mod fixes;
 mod read;
+pub mod session;
 mod settle;
 
 use std::collections::BTreeMap;
@@ -66,7 +68,7 @@ struct StackTrees {
 
 fn stack_trees(
     inputs: &[Input],
-    results: &[(FileId, FileResult)],
+    results: &[(FileId, &FileResult)],
     settings: &Settings,
 ) -> Option<StackTrees> {
     use crate::cloudformation::nested;
@@ -137,7 +139,9 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
     let mut scanned = scanned.into_inner();
     // Nested stacks: a tree's top gets the model of the whole tree; included templates get
     // none of their own.
-    let mut trees = stack_trees(inputs, &results, settings);
+    let borrowed: Vec<(FileId, &FileResult)> = results.iter().map(|(id, r)| (*id, r)).collect();
+    let mut trees = stack_trees(inputs, &borrowed, settings);
+    drop(borrowed);
     for (id, mut result) in results {
         if let Some(trees) = &mut trees {
             if let Some(model) = trees.models.remove(&id) {
@@ -195,23 +199,42 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
         suppressions.extend(loaded.suppressions);
         findings.extend(loaded.findings);
     }
+    let refs: Vec<&FileModel> = models.iter().collect();
+    conclude(
+        files,
+        &refs,
+        &suppressions,
+        findings,
+        scanned,
+        settings,
+        None,
+    )
+}
+
+/// The end of every run: link and judge all databases, settle positions and fixes (through
+/// `cache` when the run keeps one), apply suppressions, the baseline and severity overrides.
+fn conclude(
+    mut files: BTreeMap<FileId, Arc<SourceFile>>,
+    models: &[&FileModel],
+    suppressions: &[Suppression],
+    mut findings: Vec<Finding>,
+    scanned: usize,
+    settings: &Settings,
+    cache: Option<&mut settle::Cache>,
+) -> Report {
     let databases: Vec<crate::diagnostic::ResourceInfo> = models
         .iter()
         .flat_map(|m| &m.databases)
         .map(|db| rules::resource_info(&db.resource))
         .collect();
-    findings.extend(rules::evaluate(&models, settings.require_explicit));
-    settle::settle(&mut findings, &suppressions, &mut files);
-    let suppressed = suppression::apply(
-        &mut findings,
-        &suppressions,
-        settings.today,
-        |span: Span| {
+    findings.extend(rules::evaluate(models, settings.require_explicit));
+    settle::settle(&mut findings, suppressions, &mut files, cache);
+    let suppressed =
+        suppression::apply(&mut findings, suppressions, settings.today, |span: Span| {
             files
                 .get(&span.file)
                 .map_or(0, |file| file.line_of(span.start))
-        },
-    );
+        });
     // The baseline keys on the file of the resource (else of the finding), as reports show it.
     let suppressed = suppressed
         + settings.baseline.as_ref().map_or(0, |baseline| {

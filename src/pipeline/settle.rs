@@ -69,10 +69,38 @@ fn settle_file(file: &SourceFile, mut needs: Needs, findings: &[Finding]) -> Set
 /// released after lowering, is read once more (in parallel, one file per worker, dropped after)
 /// to turn fix requests into edits and to record the positions reports show. A file that
 /// changed since it was checked gets no fixes and an `io-error` saying why.
+/// What settling each file gave, for a run that settles again after a small change (the
+/// language server): a file whose text and needs are the same is not read again.
+#[derive(Default)]
+pub struct Cache {
+    files: std::collections::HashMap<FileId, Kept>,
+}
+
+/// A file settled: the key of its needs, the file with its positions, and its fixes in the
+/// order of its needs' fixes.
+type Kept = (u64, Arc<SourceFile>, Vec<Option<Fix>>);
+
+/// A file taken from the cache, with its fixes by finding.
+type Reused = (Arc<SourceFile>, Vec<(usize, Fix)>);
+
+/// A key for a file's needs: its text's identity and what is asked of it.
+fn needs_key(file: &SourceFile, needs: &Needs, findings: &[Finding]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    file.path.hash(&mut hasher);
+    file.fingerprint().hash(&mut hasher);
+    needs.offsets.hash(&mut hasher);
+    for &i in &needs.fixes {
+        format!("{:?}", findings[i].fix_request).hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
 pub(super) fn settle(
     findings: &mut Vec<Finding>,
     suppressions: &[Suppression],
     files: &mut BTreeMap<FileId, Arc<SourceFile>>,
+    mut cache: Option<&mut Cache>,
 ) {
     let mut needs: BTreeMap<FileId, Needs> = BTreeMap::new();
     let mut at = |span: Span| {
@@ -97,18 +125,83 @@ pub(super) fn settle(
             needs.entry(anchor.file).or_default().fixes.push(i);
         }
     }
-    let settled: Vec<Settled> = needs
+    for needs in needs.values_mut() {
+        needs.offsets.sort_unstable();
+        needs.offsets.dedup();
+    }
+    // What the cache already holds is reused; the rest is settled in parallel.
+    let mut reused: Vec<Reused> = Vec::new();
+    let mut keys: Vec<(FileId, u64)> = Vec::new();
+    if let Some(cache) = cache.as_deref_mut() {
+        needs.retain(|id, needs| {
+            let Some(file) = files.get(id) else {
+                return true;
+            };
+            let key = needs_key(file, needs, findings);
+            keys.push((*id, key));
+            match cache.files.get(id) {
+                Some((known, settled, fixes)) if *known == key => {
+                    let fixes = needs
+                        .fixes
+                        .iter()
+                        .zip(fixes)
+                        .filter_map(|(&i, fix)| Some((i, fix.clone()?)))
+                        .collect();
+                    reused.push((settled.clone(), fixes));
+                    false
+                }
+                _ => true,
+            }
+        });
+    }
+    let settled: Vec<(FileId, Vec<usize>, Settled)> = needs
         .into_par_iter()
-        .filter_map(|(id, needs)| Some(settle_file(files.get(&id)?, needs, findings)))
+        .filter_map(|(id, needs)| {
+            let order = needs.fixes.clone();
+            Some((id, order, settle_file(files.get(&id)?, needs, findings)))
+        })
         .collect();
-    for settled in settled {
-        if let Some(file) = settled.file {
-            files.insert(file.id, Arc::new(file));
+    for (file, fixes) in reused {
+        files.insert(file.id, file);
+        for (i, fix) in fixes {
+            findings[i].fix = Some(fix);
+        }
+    }
+    for (id, order, settled) in settled {
+        let file = match settled.file {
+            Some(file) => {
+                let file = Arc::new(file);
+                files.insert(file.id, file.clone());
+                Some(file)
+            }
+            None => files.get(&id).cloned(),
+        };
+        if let (Some(cache), Some(file), None) = (cache.as_deref_mut(), &file, &settled.changed) {
+            let key = keys.iter().find(|(k, _)| *k == id).map(|(_, key)| *key);
+            if let Some(key) = key {
+                let by_order = order
+                    .iter()
+                    .map(|i| {
+                        settled
+                            .fixes
+                            .iter()
+                            .find(|(j, _)| j == i)
+                            .map(|(_, f)| f.clone())
+                    })
+                    .collect();
+                cache.files.insert(id, (key, file.clone(), by_order));
+            }
         }
         for (i, fix) in settled.fixes {
             findings[i].fix = Some(fix);
         }
         findings.extend(settled.changed);
+    }
+    // Files no longer asked about are forgotten.
+    if let Some(cache) = cache {
+        cache
+            .files
+            .retain(|id, _| keys.iter().any(|(k, _)| k == id));
     }
 }
 
@@ -144,7 +237,7 @@ mod tests {
 
         let mut files = released(&path, text);
         let mut findings = vec![finding()];
-        settle(&mut findings, &[], &mut files);
+        settle(&mut findings, &[], &mut files, None);
         assert_eq!(findings.len(), 1);
         assert_eq!(files[&FileId(0)].line_col(9), (2, 4));
         assert_eq!(files[&FileId(0)].char_offset(9), 8);
@@ -154,7 +247,7 @@ mod tests {
         std::fs::write(&path, "b: 1\na: é\n").unwrap();
         let mut files = released(&path, text);
         let mut findings = vec![finding()];
-        settle(&mut findings, &[], &mut files);
+        settle(&mut findings, &[], &mut files, None);
         assert_eq!(findings.len(), 2);
         assert_eq!(findings[1].rule, RuleId::IoError);
         assert!(findings[1].message.contains("changed while it was checked"));

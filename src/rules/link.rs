@@ -33,7 +33,7 @@ pub enum GroupLink<'m> {
 }
 
 impl<'m> Index<'m> {
-    pub fn new(models: &'m [FileModel]) -> Index<'m> {
+    pub fn new(models: &[&'m FileModel]) -> Index<'m> {
         let mut index = Index::default();
         for model in models {
             for group in &model.groups {

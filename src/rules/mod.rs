@@ -17,7 +17,7 @@ use verdict::Checker;
 
 pub use message::resource_info;
 
-pub fn evaluate(models: &[FileModel], require_explicit: bool) -> Vec<Finding> {
+pub fn evaluate(models: &[&FileModel], require_explicit: bool) -> Vec<Finding> {
     let index = Index::new(models);
     let mut checker = Checker {
         index: &index,

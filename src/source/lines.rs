@@ -87,6 +87,21 @@ impl LineIndex {
         (line, start, column, found)
     }
 
+    /// 0-based columns of `offset` in UTF-16 code units and in bytes (the language server's
+    /// position encodings).
+    pub fn lsp_columns(&self, offset: usize) -> (usize, usize) {
+        let (_, start, column, found) = self.locate(offset);
+        let offset = offset.min(self.len as usize);
+        match found {
+            Ok(i) => {
+                let text = &self.wide[i].text;
+                let within = floor_char_boundary(text, (offset - start).min(text.len()));
+                (text[..within].encode_utf16().count(), within)
+            }
+            Err(_) => (column, offset - start),
+        }
+    }
+
     /// 1-based line and column; the column counts Unicode scalar values from the line start.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let (line, _, column, _) = self.locate(offset);

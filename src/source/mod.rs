@@ -94,6 +94,9 @@ pub struct Position {
     pub line: u32,
     pub column: u32,
     pub char_offset: u32,
+    /// 0-based column in UTF-16 code units, and in bytes (the language server's encodings).
+    pub utf16_column: u32,
+    pub byte_column: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,6 +141,16 @@ impl SourceFile {
     /// The text while it is kept; empty once released (use `load` after lowering).
     pub fn text(&self) -> &str {
         self.kept.as_deref().unwrap_or("")
+    }
+
+    /// What identifies this file's text: its length and digest (taken when released, or now
+    /// for a kept text).
+    pub fn fingerprint(&self) -> (u32, u64) {
+        match (self.origin, &self.kept) {
+            (Origin::Disk { digest: Some(d) }, _) => (self.len, d),
+            (_, Some(text)) => (self.len, digest(text)),
+            _ => (self.len, 0),
+        }
     }
 
     /// Whether the text is held (not released).
@@ -210,10 +223,13 @@ impl SourceFile {
         if let Some(text) = &self.kept {
             let lines = self.lines.get_or_init(|| Arc::new(LineIndex::new(text)));
             let (line, column) = lines.line_col(offset as usize);
+            let (utf16, bytes) = lines.lsp_columns(offset as usize);
             return Position {
                 line: line as u32,
                 column: column as u32,
                 char_offset: lines.char_offset(offset as usize) as u32,
+                utf16_column: utf16 as u32,
+                byte_column: bytes as u32,
             };
         }
         self.positions
@@ -227,6 +243,8 @@ impl SourceFile {
                 line: 1,
                 column: 1,
                 char_offset: 0,
+                utf16_column: 0,
+                byte_column: 0,
             })
     }
 

@@ -37,6 +37,111 @@ pub struct Loaded {
     pub files: Vec<Arc<SourceFile>>,
 }
 
+/// What one root or Terragrunt config is checked as.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Job {
+    /// A root module directory.
+    Root(PathBuf),
+    /// A `terragrunt.hcl`.
+    Config(PathBuf),
+}
+
+/// The directories and configs of a check, normalized, sorted and without duplicates.
+pub fn normalized(dirs: &[PathBuf], configs: &[PathBuf]) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let mut dirs: Vec<PathBuf> = dirs
+        .iter()
+        .map(|d| normalize(d))
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    dirs.sort();
+    let mut configs: Vec<PathBuf> = configs.iter().map(|c| normalize(c)).collect();
+    configs.sort();
+    configs.dedup();
+    (dirs, configs)
+}
+
+/// The directories a config's checking covers: its local source and its own directory.
+pub fn config_covers(
+    config: &Path,
+    settings: &crate::settings::Settings,
+    texts: &HashMap<PathBuf, Arc<str>>,
+    ids: &AtomicU32,
+) -> Vec<PathBuf> {
+    let mut loader = loader_for(settings, texts, ids);
+    let source =
+        terragrunt::load(&mut loader, config).and_then(|config| terragrunt::local_source(&config));
+    source
+        .into_iter()
+        .chain(config.parent().map(normalize))
+        .collect()
+}
+
+/// Which directories are roots: those no scanned directory calls with a local source and no
+/// config covers, then, for directories only a cycle of calls reaches (`a` calls `../b`, `b`
+/// calls `../a`), the first of each such group. Configs are jobs of their own.
+pub fn jobs(
+    dirs: &[PathBuf],
+    configs: &[PathBuf],
+    calls: &HashMap<PathBuf, Vec<PathBuf>>,
+    covered: &[PathBuf],
+) -> Vec<Job> {
+    let mut called: HashSet<&PathBuf> = calls.values().flatten().collect();
+    called.extend(covered);
+    let mut roots: Vec<&PathBuf> = dirs.iter().filter(|d| !called.contains(d)).collect();
+    let mut reached: HashSet<PathBuf> = HashSet::new();
+    let reach = |from: &PathBuf, reached: &mut HashSet<PathBuf>| {
+        let mut stack = vec![from.clone()];
+        while let Some(dir) = stack.pop() {
+            if reached.insert(dir.clone()) {
+                stack.extend(calls.get(&dir).into_iter().flatten().cloned());
+            }
+        }
+    };
+    for root in &roots {
+        reach(root, &mut reached);
+    }
+    for dir in covered {
+        reach(dir, &mut reached);
+    }
+    for dir in dirs {
+        if !reached.contains(dir) {
+            reach(dir, &mut reached);
+            roots.push(dir);
+        }
+    }
+    roots.sort();
+    roots
+        .into_iter()
+        .map(|d| Job::Root(d.clone()))
+        .chain(configs.iter().map(|c| Job::Config(c.clone())))
+        .collect()
+}
+
+/// Checks one job.
+pub fn run(
+    job: &Job,
+    settings: &crate::settings::Settings,
+    texts: &HashMap<PathBuf, Arc<str>>,
+    ids: &AtomicU32,
+    scope: ScopeId,
+) -> Loaded {
+    match job {
+        Job::Root(dir) => check_root(dir, settings, texts, ids, scope),
+        Job::Config(path) => check_config(path, settings, texts, ids, scope),
+    }
+}
+
+/// Texts that replace files on disk, by normalized path, as the Terraform loaders read them.
+pub fn texts_of(overrides: &HashMap<PathBuf, String>) -> HashMap<PathBuf, Arc<str>> {
+    override_texts(overrides.clone())
+}
+
+/// Directories a module directory calls with a `./` or `../` source (see `local_sources`).
+pub fn local_calls(dir: &Path, texts: &HashMap<PathBuf, Arc<str>>, max_size: u64) -> Vec<PathBuf> {
+    local_sources(dir, texts, max_size)
+}
+
 /// Checks the modules in `dirs` and the Terragrunt configs in `configs`: roots in parallel,
 /// each with its own loader (file ids from `ids`, scopes numbered from `first_scope`). A
 /// directory another scanned directory calls with a `./` or `../` source, or a config uses as
@@ -50,17 +155,8 @@ pub fn check(
     first_scope: u32,
 ) -> Loaded {
     use rayon::prelude::*;
-    let mut dirs: Vec<PathBuf> = dirs
-        .iter()
-        .map(|d| normalize(d))
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    dirs.sort();
+    let (dirs, configs) = normalized(dirs, configs);
     let texts = override_texts(overrides);
-    let mut configs: Vec<PathBuf> = configs.iter().map(|c| normalize(c)).collect();
-    configs.sort();
-    configs.dedup();
     let calls: HashMap<PathBuf, Vec<PathBuf>> = dirs
         .par_iter()
         .map(|dir| {
@@ -68,73 +164,16 @@ pub fn check(
             (dir.clone(), sources)
         })
         .collect();
-    let mut called: HashSet<PathBuf> = calls.values().flatten().cloned().collect();
-    // A config's local source, and its own directory, are checked through the config.
-    let through_configs: Vec<PathBuf> = configs
+    let covered: Vec<PathBuf> = configs
         .par_iter()
-        .flat_map_iter(|path| {
-            let mut loader = loader_for(settings, &texts, ids);
-            let source = terragrunt::load(&mut loader, path)
-                .and_then(|config| terragrunt::local_source(&config));
-            source.into_iter().chain(path.parent().map(normalize))
-        })
+        .flat_map_iter(|path| config_covers(path, settings, &texts, ids))
         .collect();
-    called.extend(through_configs.iter().cloned());
-    let mut roots: Vec<(usize, &PathBuf)> = dirs
-        .iter()
+    let jobs = jobs(&dirs, &configs, &calls, &covered);
+    let results: Vec<Loaded> = jobs
+        .par_iter()
         .enumerate()
-        .filter(|(_, d)| !called.contains(*d))
+        .map(|(i, job)| run(job, settings, &texts, ids, ScopeId(first_scope + i as u32)))
         .collect();
-    // Directories only a cycle of calls reaches (`a` calls `../b`, `b` calls `../a`) would be
-    // checked by nobody: the first of each such group is a root too.
-    let mut reached: HashSet<PathBuf> = HashSet::new();
-    let reach = |from: &PathBuf, reached: &mut HashSet<PathBuf>| {
-        let mut stack = vec![from.clone()];
-        while let Some(dir) = stack.pop() {
-            if reached.insert(dir.clone()) {
-                stack.extend(calls.get(&dir).into_iter().flatten().cloned());
-            }
-        }
-    };
-    for (_, root) in &roots {
-        reach(root, &mut reached);
-    }
-    for dir in &through_configs {
-        reach(dir, &mut reached);
-    }
-    for (i, dir) in dirs.iter().enumerate() {
-        if !reached.contains(dir) {
-            reach(dir, &mut reached);
-            roots.push((i, dir));
-        }
-    }
-    let first_config = first_scope + dirs.len() as u32;
-    let (mut results, configured): (Vec<Loaded>, Vec<Loaded>) = rayon::join(
-        || {
-            roots
-                .par_iter()
-                .map(|(i, dir)| {
-                    check_root(dir, settings, &texts, ids, ScopeId(first_scope + *i as u32))
-                })
-                .collect()
-        },
-        || {
-            configs
-                .par_iter()
-                .enumerate()
-                .map(|(i, path)| {
-                    check_config(
-                        path,
-                        settings,
-                        &texts,
-                        ids,
-                        ScopeId(first_config + i as u32),
-                    )
-                })
-                .collect()
-        },
-    );
-    results.extend(configured);
     let mut loaded = Loaded {
         models: Vec::new(),
         suppressions: Vec::new(),

@@ -14,3 +14,4 @@ mod options;
 mod readme;
 mod registry;
 mod sarif;
+mod session;

@@ -1,4 +1,7 @@
-//! Resolved settings for a run: what the library needs, already merged from flags and config.
+//! Resolved settings for a run: what the library needs, already merged from flags and config
+//! (`config`: `intransit.toml`, which the command line and the language server both read).
+
+pub mod config;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -9,9 +9,9 @@ use anyhow::{bail, Context, Result};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use ignore::WalkBuilder;
 
-use intransit::source::display_path;
-use intransit::source::normalize;
-use intransit::Input;
+use super::Input;
+use crate::source::display_path;
+use crate::source::normalize;
 
 /// Directories never walked.
 const SKIPPED_DIRS: &[&str] = &[".git", ".terraform", ".terragrunt-cache", "node_modules"];

@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use toml::Spanned;
 
-use intransit::diagnostic::{RuleId, Severity};
+use crate::diagnostic::{RuleId, Severity};
 
 pub const FILE_NAME: &str = "intransit.toml";
 
@@ -70,7 +70,7 @@ pub fn load(named: Option<&Path>, cwd: &Path) -> Result<Option<Loaded>> {
             None => return Ok(None),
         },
     };
-    let bytes = intransit::source::read_regular(&path, 1 << 20)
+    let bytes = crate::source::read_regular(&path, 1 << 20)
         .with_context(|| format!("cannot read config `{}`", path.display()))?;
     let text = String::from_utf8(bytes)
         .with_context(|| format!("cannot read config `{}`: not UTF-8", path.display()))?;

@@ -1,0 +1,261 @@
+//! An incremental run for the language server: the same stages as `check`, with what each file
+//! and each Terraform root gave kept between runs. A change (an unsaved buffer, a file saved
+//! or changed on disk) drops only what it can affect: the file's own reading, the Terraform
+//! roots that read it, and what settling it gave; linking and judging run over everything
+//! again, since a change in one file can change the verdict of a database in another.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU32;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::{conclude, is_terraform, read, settle, stack_trees, FileResult, Input};
+use crate::model::{FileModel, ScopeId};
+use crate::report::Report;
+use crate::settings::Settings;
+use crate::source::{self, normalize, FileId, SourceFile};
+use crate::terraform;
+
+/// Terraform files get ids from here on, never reused (a root checked again gets new ones).
+const TERRAFORM_IDS: u32 = 1 << 28;
+
+pub struct Session {
+    inputs: Vec<Input>,
+    /// Normalized input path to index.
+    index: HashMap<PathBuf, usize>,
+    settings: Settings,
+    /// What reading each non-Terraform input gave.
+    reads: Vec<Option<Arc<FileResult>>>,
+    /// The local module calls of each Terraform directory.
+    calls: HashMap<PathBuf, Vec<PathBuf>>,
+    /// What Terragrunt configs cover (their sources and directories), while no config changed.
+    covered: Option<Vec<PathBuf>>,
+    /// Each root or config checked, with its scope and the paths it read.
+    jobs: HashMap<terraform::Job, (ScopeId, Arc<terraform::Loaded>, HashSet<PathBuf>)>,
+    scopes: HashMap<terraform::Job, ScopeId>,
+    ids: AtomicU32,
+    settled: settle::Cache,
+}
+
+impl Session {
+    pub fn new(inputs: Vec<Input>, settings: Settings) -> Session {
+        let index = inputs
+            .iter()
+            .enumerate()
+            .map(|(i, input)| (normalize(&input.path), i))
+            .collect();
+        Session {
+            reads: vec![None; inputs.len()],
+            inputs,
+            index,
+            settings,
+            calls: HashMap::new(),
+            covered: None,
+            jobs: HashMap::new(),
+            scopes: HashMap::new(),
+            ids: AtomicU32::new(TERRAFORM_IDS),
+            settled: settle::Cache::default(),
+        }
+    }
+
+    pub fn inputs(&self) -> &[Input] {
+        &self.inputs
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Whether `path` is one of the files this session checks.
+    pub fn holds(&self, path: &Path) -> bool {
+        self.index.contains_key(&normalize(path))
+    }
+
+    /// The text of an open buffer (`None`: the buffer closed, the file on disk counts again).
+    pub fn set_text(&mut self, path: &Path, text: Option<String>) {
+        let key = normalize(path);
+        let same = self.settings.overrides.get(&key) == text.as_ref();
+        if same {
+            return;
+        }
+        match text {
+            Some(text) => self.settings.overrides.insert(key.clone(), text),
+            None => self.settings.overrides.remove(&key),
+        };
+        self.changed(&key);
+    }
+
+    /// A file changed on disk (saved, or changed by another program).
+    pub fn changed_on_disk(&mut self, path: &Path) {
+        self.changed(&normalize(path));
+    }
+
+    /// Drops what a change of `path` can affect.
+    fn changed(&mut self, path: &Path) {
+        if let Some(&i) = self.index.get(path) {
+            self.reads[i] = None;
+        }
+        let dir = path
+            .parent()
+            .map(normalize)
+            .unwrap_or_else(|| PathBuf::from("."));
+        if terraform::modules::names_module(path) {
+            self.calls.remove(&dir);
+        }
+        if terraform::terragrunt::is_config(path) || terraform::modules::names_module(path) {
+            self.covered = None;
+        }
+        self.jobs.retain(|_, (_, _, read)| {
+            !read.contains(path)
+                && !read
+                    .iter()
+                    .any(|p| p.parent().map(normalize) == Some(dir.clone()))
+        });
+        // Nested stacks read their children again on every run; nothing else to drop.
+    }
+
+    /// Checks every input, reusing what no change affected.
+    pub fn check(&mut self) -> Report {
+        let settings = &self.settings;
+        // Reading: the inputs whose reading was dropped, in parallel.
+        let missing: Vec<usize> = (0..self.inputs.len())
+            .filter(|&i| self.reads[i].is_none() && !is_terraform(&self.inputs[i].path))
+            .collect();
+        let fresh: Vec<(usize, FileResult)> = missing
+            .par_iter()
+            .map(|&i| {
+                (
+                    i,
+                    read::read_file(FileId(i as u32), &self.inputs[i], settings),
+                )
+            })
+            .collect();
+        for (i, result) in fresh {
+            self.reads[i] = Some(Arc::new(result));
+        }
+        let results: Vec<(FileId, Arc<FileResult>)> = self
+            .reads
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| Some((FileId(i as u32), r.clone()?)))
+            .collect();
+
+        let mut files: BTreeMap<FileId, Arc<SourceFile>> = BTreeMap::new();
+        let mut suppressions = Vec::new();
+        let mut findings = Vec::new();
+        let mut scanned = 0;
+        let borrowed: Vec<(FileId, &FileResult)> =
+            results.iter().map(|(id, r)| (*id, r.as_ref())).collect();
+        let trees = stack_trees(&self.inputs, &borrowed, settings);
+        let mut models: Vec<&FileModel> = Vec::new();
+        for (id, result) in &results {
+            scanned += usize::from(result.scanned);
+            if let Some(source) = &result.source {
+                files.insert(source.id, source.clone());
+            }
+            match &trees {
+                Some(trees) if trees.models.contains_key(id) => models.push(&trees.models[id]),
+                Some(trees) if trees.included.contains(id) => {}
+                _ => models.push(&result.model),
+            }
+            suppressions.extend(result.suppressions.iter().cloned());
+            findings.extend(result.findings.iter().cloned());
+        }
+        for source in trees.iter().flat_map(|t| t.sources.iter()) {
+            files.entry(source.id).or_insert_with(|| source.clone());
+        }
+
+        // Terraform: the roots as the calls say now, each checked again only when dropped.
+        let dirs: Vec<PathBuf> = self
+            .inputs
+            .iter()
+            .filter(|input| terraform::modules::names_module(&input.path))
+            .map(|input| match input.path.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+                _ => PathBuf::from("."),
+            })
+            .collect();
+        let configs: Vec<PathBuf> = self
+            .inputs
+            .iter()
+            .filter(|input| terraform::terragrunt::is_config(&input.path))
+            .map(|input| input.path.clone())
+            .collect();
+        let (dirs, configs) = terraform::normalized(&dirs, &configs);
+        let texts = terraform::texts_of(&settings.overrides);
+        let unknown: Vec<&PathBuf> = dirs
+            .iter()
+            .filter(|d| !self.calls.contains_key(*d))
+            .collect();
+        let found: Vec<(PathBuf, Vec<PathBuf>)> = unknown
+            .par_iter()
+            .map(|dir| {
+                let calls = terraform::local_calls(dir, &texts, settings.max_file_size);
+                ((*dir).clone(), calls)
+            })
+            .collect();
+        self.calls.extend(found);
+        let covered = match &self.covered {
+            Some(covered) => covered.clone(),
+            None => configs
+                .par_iter()
+                .flat_map_iter(|path| terraform::config_covers(path, settings, &texts, &self.ids))
+                .collect(),
+        };
+        self.covered = Some(covered.clone());
+        let jobs = terraform::jobs(&dirs, &configs, &self.calls, &covered);
+        for job in &jobs {
+            if !self.scopes.contains_key(job) {
+                let scope = ScopeId(super::TERRAFORM_SCOPES + self.scopes.len() as u32);
+                self.scopes.insert(job.clone(), scope);
+            }
+        }
+        let todo: Vec<(terraform::Job, ScopeId)> = jobs
+            .iter()
+            .filter(|job| !self.jobs.contains_key(*job))
+            .map(|job| (job.clone(), self.scopes[job]))
+            .collect();
+        let ran: Vec<(terraform::Job, ScopeId, terraform::Loaded)> = todo
+            .into_par_iter()
+            .map(|(job, scope)| {
+                let loaded = terraform::run(&job, settings, &texts, &self.ids, scope);
+                (job, scope, loaded)
+            })
+            .collect();
+        for (job, scope, loaded) in ran {
+            let read = loaded.files.iter().map(|f| normalize(&f.path)).collect();
+            self.jobs.insert(job, (scope, Arc::new(loaded), read));
+        }
+        self.jobs.retain(|job, _| jobs.contains(job));
+        for job in &jobs {
+            let (_, loaded, _) = &self.jobs[job];
+            scanned += loaded.files.len();
+            for file in &loaded.files {
+                files.insert(file.id, file.clone());
+            }
+            models.extend(loaded.models.iter());
+            suppressions.extend(loaded.suppressions.iter().cloned());
+            findings.extend(loaded.findings.iter().cloned());
+        }
+        conclude(
+            files,
+            &models,
+            &suppressions,
+            findings,
+            scanned,
+            settings,
+            Some(&mut self.settled),
+        )
+    }
+}
+
+/// The text a session checks for `path`: its open buffer, else the file on disk.
+pub fn text_of(session: &Session, path: &Path) -> Option<String> {
+    if let Some(text) = session.settings.overrides.get(&normalize(path)) {
+        return Some(text.clone());
+    }
+    let bytes = source::read_regular(path, session.settings.max_file_size).ok()?;
+    source::decode(bytes).ok().map(|(text, _)| text)
+}
