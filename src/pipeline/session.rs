@@ -32,11 +32,17 @@ pub struct Session {
     calls: HashMap<PathBuf, Vec<PathBuf>>,
     /// What Terragrunt configs cover (their sources and directories), while no config changed.
     covered: Option<Vec<PathBuf>>,
-    /// Each root or config checked, with its scope and the paths it read.
-    jobs: HashMap<terraform::Job, (ScopeId, Arc<terraform::Loaded>, HashSet<PathBuf>)>,
+    /// Each root or config checked, with its scope and what it read.
+    jobs: HashMap<terraform::Job, (ScopeId, Arc<terraform::Loaded>, Reads)>,
     scopes: HashMap<terraform::Job, ScopeId>,
     ids: AtomicU32,
     settled: settle::Cache,
+}
+
+/// The files a Terraform job read and their directories (a new file in one of them can join it).
+struct Reads {
+    files: HashSet<PathBuf>,
+    dirs: HashSet<PathBuf>,
 }
 
 impl Session {
@@ -107,12 +113,8 @@ impl Session {
         if terraform::terragrunt::is_config(path) || terraform::modules::names_module(path) {
             self.covered = None;
         }
-        self.jobs.retain(|_, (_, _, read)| {
-            !read.contains(path)
-                && !read
-                    .iter()
-                    .any(|p| p.parent().map(normalize) == Some(dir.clone()))
-        });
+        self.jobs
+            .retain(|_, (_, _, read)| !read.files.contains(path) && !read.dirs.contains(&dir));
         // Nested stacks read their children again on every run; nothing else to drop.
     }
 
@@ -225,10 +227,16 @@ impl Session {
             })
             .collect();
         for (job, scope, loaded) in ran {
-            let read = loaded.files.iter().map(|f| normalize(&f.path)).collect();
-            self.jobs.insert(job, (scope, Arc::new(loaded), read));
+            let files: HashSet<PathBuf> = loaded.files.iter().map(|f| normalize(&f.path)).collect();
+            let dirs = files
+                .iter()
+                .filter_map(|p| p.parent().map(normalize))
+                .collect();
+            self.jobs
+                .insert(job, (scope, Arc::new(loaded), Reads { files, dirs }));
         }
-        self.jobs.retain(|job, _| jobs.contains(job));
+        let current: HashSet<&terraform::Job> = jobs.iter().collect();
+        self.jobs.retain(|job, _| current.contains(job));
         for job in &jobs {
             let (_, loaded, _) = &self.jobs[job];
             scanned += loaded.files.len();

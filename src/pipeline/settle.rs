@@ -131,14 +131,14 @@ pub(super) fn settle(
     }
     // What the cache already holds is reused; the rest is settled in parallel.
     let mut reused: Vec<Reused> = Vec::new();
-    let mut keys: Vec<(FileId, u64)> = Vec::new();
+    let mut keys: std::collections::HashMap<FileId, u64> = std::collections::HashMap::new();
     if let Some(cache) = cache.as_deref_mut() {
         needs.retain(|id, needs| {
             let Some(file) = files.get(id) else {
                 return true;
             };
             let key = needs_key(file, needs, findings);
-            keys.push((*id, key));
+            keys.insert(*id, key);
             match cache.files.get(id) {
                 Some((known, settled, fixes)) if *known == key => {
                     let fixes = needs
@@ -177,7 +177,7 @@ pub(super) fn settle(
             None => files.get(&id).cloned(),
         };
         if let (Some(cache), Some(file), None) = (cache.as_deref_mut(), &file, &settled.changed) {
-            let key = keys.iter().find(|(k, _)| *k == id).map(|(_, key)| *key);
+            let key = keys.get(&id).copied();
             if let Some(key) = key {
                 let by_order = order
                     .iter()
@@ -199,9 +199,7 @@ pub(super) fn settle(
     }
     // Files no longer asked about are forgotten.
     if let Some(cache) = cache {
-        cache
-            .files
-            .retain(|id, _| keys.iter().any(|(k, _)| k == id));
+        cache.files.retain(|id, _| keys.contains_key(id));
     }
 }
 

@@ -17,7 +17,7 @@ pub struct Index<'m> {
     databases_by_name: HashMap<String, &'m Database>,
     pub members: Vec<&'m Member>,
     /// Members by the cluster they name (the cluster's address in memory), built once.
-    members_by_cluster: HashMap<*const Database, Vec<&'m Member>>,
+    members_by_cluster: HashMap<usize, Vec<&'m Member>>,
 }
 
 /// Where a database's group reference leads.
@@ -67,7 +67,7 @@ impl<'m> Index<'m> {
                 if let Some(cluster) = index.database(member.resource.scope, target) {
                     let members = index
                         .members_by_cluster
-                        .entry(cluster as *const Database)
+                        .entry(cluster as *const Database as usize)
                         .or_default();
                     if !members.iter().any(|m| std::ptr::eq(*m, member)) {
                         members.push(member);
@@ -126,7 +126,7 @@ impl<'m> Index<'m> {
     /// The members of a cluster (by reference or by literal identifier).
     pub fn members_of(&self, cluster: &Database) -> &[&'m Member] {
         self.members_by_cluster
-            .get(&(cluster as *const Database))
+            .get(&(cluster as *const Database as usize))
             .map_or(&[], Vec::as_slice)
     }
 }

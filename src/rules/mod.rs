@@ -10,27 +10,46 @@ mod verdict;
 use std::collections::HashSet;
 
 use crate::diagnostic::{Finding, Label, RuleId};
-use crate::model::{FileModel, ParameterGroup, Val};
+use crate::model::{FileModel, ParameterGroup, ScopeId, Val};
+use crate::source::Span;
 use engines::{classify, split_family, Lookup, Setting};
 use link::{group_key, GroupLink, Index};
+use rayon::prelude::*;
 use verdict::Checker;
 
 pub use message::resource_info;
 
+/// The groups one model's databases use.
+type Used = HashSet<(ScopeId, Span)>;
+
 pub fn evaluate(models: &[&FileModel], require_explicit: bool) -> Vec<Finding> {
     let index = Index::new(models);
+    // Databases are judged in parallel, each model's in order, so the findings keep one order.
+    let judged: Vec<(Vec<Finding>, Used)> = models
+        .par_iter()
+        .map(|model| {
+            let mut checker = Checker {
+                index: &index,
+                require_explicit,
+                used: HashSet::new(),
+            };
+            let findings = model
+                .databases
+                .iter()
+                .filter_map(|db| Some(message::finding(db, &checker.check(db)?)))
+                .collect();
+            (findings, checker.used)
+        })
+        .collect();
     let mut checker = Checker {
         index: &index,
         require_explicit,
         used: HashSet::new(),
     };
     let mut findings = Vec::new();
-    for model in models {
-        for db in &model.databases {
-            if let Some(verdict) = checker.check(db) {
-                findings.push(message::finding(db, &verdict));
-            }
-        }
+    for (judged, used) in judged {
+        findings.extend(judged);
+        checker.used.extend(used);
     }
     // A member's instance-level group is in use even though it never governs TLS.
     for member in &index.members {

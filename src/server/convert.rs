@@ -107,7 +107,27 @@ pub fn text_range(lines: &LineIndex, start: u32, end: u32, encoding: Encoding) -
 
 /// A finding as a diagnostic in the file of its primary label; related labels become related
 /// information (in whatever file they are).
-pub fn diagnostic(report: &Report, finding: &Finding, encoding: Encoding) -> Diagnostic {
+/// `uri_of`, worked out once per path (a refresh converts every finding of the workspace).
+#[derive(Default)]
+pub struct Uris(std::collections::HashMap<PathBuf, Option<Uri>>);
+
+impl Uris {
+    pub fn get(&mut self, path: &Path) -> Option<Uri> {
+        if let Some(uri) = self.0.get(path) {
+            return uri.clone();
+        }
+        let uri = uri_of(path);
+        self.0.insert(path.to_path_buf(), uri.clone());
+        uri
+    }
+}
+
+pub fn diagnostic(
+    report: &Report,
+    finding: &Finding,
+    encoding: Encoding,
+    uris: &mut Uris,
+) -> Diagnostic {
     let related: Vec<DiagnosticRelatedInformation> = finding
         .related
         .iter()
@@ -115,7 +135,7 @@ pub fn diagnostic(report: &Report, finding: &Finding, encoding: Encoding) -> Dia
             let file = report.file(label.span.file)?;
             Some(DiagnosticRelatedInformation {
                 location: Location {
-                    uri: uri_of(&file.path)?,
+                    uri: uris.get(&file.path)?,
                     range: range(report, label.span, encoding),
                 },
                 message: label.message.clone(),

@@ -47,6 +47,7 @@ pub struct State {
     published: HashMap<String, (Uri, Vec<Diagnostic>)>,
     /// A config error shown once (the run goes on with the defaults).
     config_error: Option<String>,
+    uris: convert::Uris,
 }
 
 impl State {
@@ -77,6 +78,7 @@ impl State {
             report: None,
             published: HashMap::new(),
             config_error: None,
+            uris: convert::Uris::default(),
         };
         state.rebuild();
         state
@@ -272,17 +274,22 @@ impl State {
             let Some(file) = report.file(finding.primary.span.file) else {
                 continue;
             };
-            let Some(uri) = convert::uri_of(&file.path) else {
+            let Some(uri) = self.uris.get(&file.path) else {
                 continue;
             };
             now.entry(uri.as_str().to_string())
                 .or_insert_with(|| (uri, Vec::new()))
                 .1
-                .push(convert::diagnostic(&report, finding, self.encoding));
+                .push(convert::diagnostic(
+                    &report,
+                    finding,
+                    self.encoding,
+                    &mut self.uris,
+                ));
         }
         // Open buffers without findings are told so too, once.
         for path in self.open.keys() {
-            if let Some(uri) = convert::uri_of(path) {
+            if let Some(uri) = self.uris.get(path) {
                 now.entry(uri.as_str().to_string())
                     .or_insert_with(|| (uri, Vec::new()));
             }
@@ -334,7 +341,7 @@ impl State {
             if intransit::source::normalize(&file.path) != path {
                 continue;
             }
-            let diagnostic = convert::diagnostic(report, finding, self.encoding);
+            let diagnostic = convert::diagnostic(report, finding, self.encoding, &mut self.uris);
             if !convert::touches(&diagnostic.range, &params.range) {
                 continue;
             }
