@@ -23,7 +23,30 @@ pub struct Options {
     pub summary: bool,
 }
 
+/// Findings rendered per task; a window of them is rendered in parallel, then written in
+/// order, so the output is the same as one at a time and only a window is held.
+const CHUNK: usize = 64;
+const WINDOW: usize = 32 * CHUNK;
+
 pub fn render(report: &Report, options: &Options, out: &mut dyn Write) -> io::Result<()> {
+    use rayon::prelude::*;
+    for window in report.findings.chunks(WINDOW) {
+        let texts: Vec<io::Result<String>> = window
+            .par_chunks(CHUNK)
+            .map(|chunk| render_chunk(report, options, chunk))
+            .collect();
+        for text in texts {
+            out.write_all(text?.as_bytes())?;
+        }
+    }
+    if options.summary {
+        writeln!(out, "{}", summary_line(report, options.elapsed))?;
+    }
+    Ok(())
+}
+
+/// Consecutive findings, each followed by a blank line.
+fn render_chunk(report: &Report, options: &Options, findings: &[Finding]) -> io::Result<String> {
     let theme = if options.color {
         GraphicalTheme::unicode()
     } else {
@@ -33,21 +56,17 @@ pub fn render(report: &Report, options: &Options, out: &mut dyn Write) -> io::Re
         .with_width(options.width)
         .with_links(false);
     let mut texts = Texts::default();
-    for finding in &report.findings {
+    let mut text = String::new();
+    for finding in findings {
         let adapted = adapt(report, finding, &mut texts);
-        let mut text = String::new();
         for diagnostic in std::iter::once(&adapted).chain(&adapted.elsewhere) {
             handler
                 .render_report(&mut text, diagnostic)
                 .map_err(|_| io::Error::other("cannot render a finding"))?;
         }
-        write!(out, "{text}")?;
-        writeln!(out)?;
+        text.push('\n');
     }
-    if options.summary {
-        writeln!(out, "{}", summary_line(report, options.elapsed))?;
-    }
-    Ok(())
+    Ok(text)
 }
 
 /// "Checked 4 files (3 databases): 2 errors, 1 warning, 1 suppressed in 3 ms."
