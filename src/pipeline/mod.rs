@@ -23,7 +23,7 @@ use crate::report::Report;
 use crate::settings::Settings;
 use crate::source::{self, FileId, SourceFile, Span};
 use crate::suppression::{self, Suppression};
-use crate::{rules, terraform};
+use crate::{model, rules, terraform};
 
 /// Files the Terraform front end reads together (module files, variable files, Terragrunt
 /// configs), not one by one.
@@ -56,6 +56,39 @@ struct FileResult {
     scanned: bool,
     /// Nested stacks with a local template.
     stacks: Vec<crate::cloudformation::nested::StackRef>,
+    /// The verdict, when it was reached as soon as the file was lowered (the model is dropped).
+    judged: Option<Judged>,
+}
+
+/// A template whose databases and groups link only inside it is judged as soon as it is lowered
+/// and its model dropped, so that memory does not grow with the files a run has read: what is
+/// kept is its findings, its databases for the summary, and the literal names by which other
+/// files could link to it. Should another file name one of them, the template is lowered again
+/// and judged with the rest (`check`).
+struct Judged {
+    findings: Vec<Finding>,
+    databases: Vec<crate::diagnostic::ResourceInfo>,
+    /// Its groups' names and its databases' identifiers, as the linker keys them.
+    offered: Vec<String>,
+}
+
+impl Judged {
+    /// The verdict on `models` alone, when nothing in them names something elsewhere.
+    fn of(models: &[&FileModel], settings: &Settings) -> Option<Judged> {
+        if models.iter().all(|m| m.is_empty())
+            || models.iter().any(|m| !rules::wanted_names(m).is_empty())
+        {
+            return None;
+        }
+        Some(Judged {
+            findings: rules::evaluate(models, settings.require_explicit),
+            databases: models.iter().flat_map(|m| infos(m)).collect(),
+            offered: models
+                .iter()
+                .flat_map(|m| rules::offered_names(m))
+                .collect(),
+        })
+    }
 }
 
 /// The stack trees of the scanned templates, when some template includes another.
@@ -118,7 +151,7 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
         .filter(|(_, input)| !is_terraform(&input.path))
         .map(|(i, input)| {
             let id = FileId(i as u32);
-            (id, read::read_file(id, input, settings))
+            (id, read::read_file(id, input, settings, true))
         })
         .filter(|(_, result)| {
             if result.scanned {
@@ -129,53 +162,171 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
                 || !result.suppressions.is_empty()
                 || !result.findings.is_empty()
                 || !result.stacks.is_empty()
+                || result.judged.is_some()
         })
         .collect();
-
-    let mut files: BTreeMap<FileId, Arc<SourceFile>> = BTreeMap::new();
-    let mut models = Vec::new();
-    let mut suppressions = Vec::new();
-    let mut findings = Vec::new();
     let mut scanned = scanned.into_inner();
     // Nested stacks: a tree's top gets the model of the whole tree; included templates get
     // none of their own.
     let borrowed: Vec<(FileId, &FileResult)> = results.iter().map(|(id, r)| (*id, r)).collect();
     let mut trees = stack_trees(inputs, &borrowed, settings);
     drop(borrowed);
+    let mut terraform = TerraformRun::load(inputs, settings);
+
+    // The names the kept models look up; a template judged early that offers one is lowered
+    // again and judged with the rest.
+    let mut wanted: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let tree_models = trees.iter().flat_map(|t| t.models.values());
+    let terraform_models = terraform
+        .iter()
+        .flat_map(|t| &t.jobs)
+        .flat_map(|job| &job.loaded.models);
+    for model in results
+        .iter()
+        .map(|(_, r)| &r.model)
+        .chain(tree_models)
+        .chain(terraform_models)
+    {
+        wanted.extend(rules::wanted_names(model));
+    }
+    if let Some(terraform) = &mut terraform {
+        terraform.reopen(&wanted, settings);
+    }
+    let included = |id: &FileId| trees.as_ref().is_some_and(|t| t.included.contains(id));
+    let mut relowered: std::collections::HashMap<FileId, FileModel> = results
+        .par_iter()
+        .filter(|(id, r)| {
+            !included(id)
+                && r.judged
+                    .as_ref()
+                    .is_some_and(|j| j.offered.iter().any(|n| wanted.contains(n)))
+        })
+        .map(|(id, _)| {
+            (
+                *id,
+                read::read_file(*id, &inputs[id.0 as usize], settings, false).model,
+            )
+        })
+        .collect();
+
+    let mut files: BTreeMap<FileId, Arc<SourceFile>> = BTreeMap::new();
+    let mut models = Vec::new();
+    let mut databases = Vec::new();
+    let mut suppressions = Vec::new();
+    let mut findings = Vec::new();
     for (id, mut result) in results {
         if let Some(trees) = &mut trees {
             if let Some(model) = trees.models.remove(&id) {
                 result.model = model;
             } else if trees.included.contains(&id) {
                 result.model = FileModel::default();
+                result.judged = None;
             }
         }
         if let Some(source) = result.source {
             files.insert(source.id, source);
         }
-        models.push(result.model);
+        match (result.judged, relowered.remove(&id)) {
+            (Some(_), Some(model)) => {
+                databases.extend(infos(&model));
+                models.push(model);
+            }
+            (Some(judged), None) => {
+                databases.extend(judged.databases);
+                findings.extend(judged.findings);
+            }
+            (None, _) => {
+                databases.extend(infos(&result.model));
+                models.push(result.model);
+            }
+        }
         suppressions.extend(result.suppressions);
         findings.extend(result.findings);
     }
-    // Terraform: each directory holding a named or walked `.tf` file is a module; each
-    // `terragrunt.hcl` is a config.
-    let tf_dirs: Vec<PathBuf> = inputs
-        .iter()
-        .filter(|input| terraform::modules::names_module(&input.path))
-        .map(|input| match input.path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-            _ => PathBuf::from("."),
-        })
-        .collect();
-    let configs: Vec<PathBuf> = inputs
-        .iter()
-        .filter(|input| terraform::terragrunt::is_config(&input.path))
-        .map(|input| input.path.clone())
-        .collect();
+    let mut models: Vec<&FileModel> = models.iter().collect();
     for source in trees.into_iter().flat_map(|t| t.sources) {
         files.entry(source.id).or_insert(source);
     }
-    if !tf_dirs.is_empty() || !configs.is_empty() {
+    if let Some(terraform) = &mut terraform {
+        for job in &mut terraform.jobs {
+            let loaded = &mut job.loaded;
+            scanned += loaded.files.len();
+            for file in std::mem::take(&mut loaded.files) {
+                files.insert(file.id, file);
+            }
+            suppressions.append(&mut loaded.suppressions);
+            findings.append(&mut loaded.findings);
+            match job.judged.take() {
+                Some(judged) => {
+                    databases.extend(judged.databases);
+                    findings.extend(judged.findings);
+                }
+                None => databases.extend(loaded.models.iter().flat_map(infos)),
+            }
+        }
+    }
+    models.extend(
+        terraform
+            .iter()
+            .flat_map(|t| &t.jobs)
+            .flat_map(|job| &job.loaded.models),
+    );
+    conclude(
+        Gathered {
+            files,
+            models,
+            databases,
+            suppressions,
+            findings,
+            scanned,
+        },
+        settings,
+        None,
+    )
+}
+
+/// The databases of a model, as the summary and JUnit count them.
+fn infos(model: &FileModel) -> impl Iterator<Item = crate::diagnostic::ResourceInfo> + '_ {
+    model
+        .databases
+        .iter()
+        .map(|db| rules::resource_info(&db.resource))
+}
+
+/// One Terraform job (a root or a Terragrunt config) checked: its models kept for the end, or
+/// judged at once (`Judged`) and dropped.
+struct TerraformJob {
+    loaded: terraform::Loaded,
+    judged: Option<Judged>,
+}
+
+/// Terraform: each directory holding a named or walked `.tf` file is a module; each
+/// `terragrunt.hcl` is a config. Jobs are checked in parallel, each judged as soon as it is
+/// checked when it links only inside itself.
+struct TerraformRun {
+    plan: terraform::Plan,
+    ids: std::sync::atomic::AtomicU32,
+    jobs: Vec<TerraformJob>,
+}
+
+impl TerraformRun {
+    fn load(inputs: &[Input], settings: &Settings) -> Option<TerraformRun> {
+        let tf_dirs: Vec<PathBuf> = inputs
+            .iter()
+            .filter(|input| terraform::modules::names_module(&input.path))
+            .map(|input| match input.path.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+                _ => PathBuf::from("."),
+            })
+            .collect();
+        let configs: Vec<PathBuf> = inputs
+            .iter()
+            .filter(|input| terraform::terragrunt::is_config(&input.path))
+            .map(|input| input.path.clone())
+            .collect();
+        if tf_dirs.is_empty() && configs.is_empty() {
+            return None;
+        }
         // An unsaved buffer (`--stdin-filename main.tf`) replaces that file in its module.
         let mut overrides: std::collections::HashMap<PathBuf, String> = inputs
             .iter()
@@ -183,51 +334,84 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
             .collect();
         overrides.extend(settings.overrides.clone());
         let ids = std::sync::atomic::AtomicU32::new(inputs.len() as u32);
-        let loaded = terraform::check(
-            &tf_dirs,
-            &configs,
-            settings,
-            overrides,
-            &ids,
-            TERRAFORM_SCOPES,
-        );
-        scanned += loaded.files.len();
-        for file in loaded.files {
-            files.insert(file.id, file);
-        }
-        models.extend(loaded.models);
-        suppressions.extend(loaded.suppressions);
-        findings.extend(loaded.findings);
+        let plan = terraform::plan(&tf_dirs, &configs, settings, overrides, &ids);
+        let jobs = (0..plan.jobs.len())
+            .into_par_iter()
+            .map(|i| {
+                let mut loaded = TerraformRun::run(&plan, &ids, i, settings);
+                let models: Vec<&FileModel> = loaded.models.iter().collect();
+                let judged = Judged::of(&models, settings);
+                if judged.is_some() {
+                    loaded.models = Vec::new();
+                }
+                TerraformJob { loaded, judged }
+            })
+            .collect();
+        Some(TerraformRun { plan, ids, jobs })
     }
-    let refs: Vec<&FileModel> = models.iter().collect();
-    conclude(
-        files,
-        &refs,
-        &suppressions,
-        findings,
-        scanned,
-        settings,
-        None,
-    )
+
+    fn run(
+        plan: &terraform::Plan,
+        ids: &std::sync::atomic::AtomicU32,
+        i: usize,
+        settings: &Settings,
+    ) -> terraform::Loaded {
+        let scope = model::ScopeId(TERRAFORM_SCOPES + i as u32);
+        terraform::run(&plan.jobs[i], settings, &plan.texts, ids, scope)
+    }
+
+    /// Checks the judged jobs that offer a name in `wanted` again, keeping their models.
+    fn reopen(&mut self, wanted: &std::collections::HashSet<String>, settings: &Settings) {
+        let reopened: Vec<(usize, terraform::Loaded)> = self
+            .jobs
+            .par_iter()
+            .enumerate()
+            .filter(|(_, job)| {
+                job.judged
+                    .as_ref()
+                    .is_some_and(|j| j.offered.iter().any(|n| wanted.contains(n)))
+            })
+            .map(|(i, _)| (i, TerraformRun::run(&self.plan, &self.ids, i, settings)))
+            .collect();
+        for (i, loaded) in reopened {
+            self.jobs[i] = TerraformJob {
+                loaded,
+                judged: None,
+            };
+        }
+    }
 }
 
-/// The end of every run: link and judge all databases, settle positions and fixes (through
-/// `cache` when the run keeps one), apply suppressions, the baseline and severity overrides.
-fn conclude(
-    mut files: BTreeMap<FileId, Arc<SourceFile>>,
-    models: &[&FileModel],
-    suppressions: &[Suppression],
-    mut findings: Vec<Finding>,
+/// What the stages before the verdict gathered: the files findings can point into, the models
+/// still to be judged, the databases of all (the summary counts them), suppressions, the
+/// findings so far, and how many files were checked.
+struct Gathered<'m> {
+    files: BTreeMap<FileId, Arc<SourceFile>>,
+    models: Vec<&'m FileModel>,
+    databases: Vec<crate::diagnostic::ResourceInfo>,
+    suppressions: Vec<Suppression>,
+    findings: Vec<Finding>,
     scanned: usize,
+}
+
+/// The end of every run: link and judge the databases still to be judged, settle positions and
+/// fixes (through `cache` when the run keeps one), apply suppressions, the baseline and severity
+/// overrides.
+fn conclude(
+    gathered: Gathered<'_>,
     settings: &Settings,
     cache: Option<&mut settle::Cache>,
 ) -> Report {
-    let databases: Vec<crate::diagnostic::ResourceInfo> = models
-        .iter()
-        .flat_map(|m| &m.databases)
-        .map(|db| rules::resource_info(&db.resource))
-        .collect();
-    findings.extend(rules::evaluate(models, settings.require_explicit));
+    let Gathered {
+        mut files,
+        models,
+        databases,
+        suppressions,
+        mut findings,
+        scanned,
+    } = gathered;
+    let suppressions = &suppressions;
+    findings.extend(rules::evaluate(&models, settings.require_explicit));
     settle::settle(&mut findings, suppressions, &mut files, cache);
     let suppressed =
         suppression::apply(&mut findings, suppressions, settings.today, |span: Span| {

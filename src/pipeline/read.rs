@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{FileResult, Input};
+use super::{FileResult, Input, Judged};
 use crate::diagnostic::{Finding, Label, RuleId};
 use crate::model::{self, FileModel};
 use crate::settings::Settings;
@@ -131,7 +131,9 @@ pub(super) fn template(
     Some((source.released(), template))
 }
 
-pub(super) fn read_file(id: FileId, input: &Input, settings: &Settings) -> FileResult {
+/// `judge`: a template that links only inside itself is judged here, as soon as it is lowered,
+/// and its model dropped (see `Judged`); the language server keeps every model instead.
+pub(super) fn read_file(id: FileId, input: &Input, settings: &Settings, judge: bool) -> FileResult {
     let (text, encoding, from_disk) = match text_of(id, input, settings) {
         Ok(text) => text,
         Err(result) => return *result,
@@ -167,13 +169,23 @@ pub(super) fn read_file(id: FileId, input: &Input, settings: &Settings) -> FileR
     // Keep the text only where findings can point.
     let keep =
         !loaded.model.is_empty() || !loaded.findings.is_empty() || !loaded.suppressions.is_empty();
+    let mut model = loaded.model;
+    // A template that includes others is judged with them, as a tree; one that names
+    // something by a literal name may link to another file.
+    let judged = (judge && loaded.stacks.is_empty())
+        .then(|| Judged::of(&[&model], settings))
+        .flatten();
+    if judged.is_some() {
+        model = FileModel::default();
+    }
     FileResult {
         source: keep.then(|| Arc::new(source.released())),
-        model: loaded.model,
+        model,
         suppressions: loaded.suppressions,
         findings: loaded.findings,
         scanned: true,
         stacks: loaded.stacks,
+        judged,
     }
 }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use super::{conclude, is_terraform, read, settle, stack_trees, FileResult, Input};
+use super::{conclude, is_terraform, read, settle, stack_trees, FileResult, Gathered, Input};
 use crate::model::{FileModel, ScopeId};
 use crate::report::Report;
 use crate::settings::Settings;
@@ -130,7 +130,7 @@ impl Session {
             .map(|&i| {
                 (
                     i,
-                    read::read_file(FileId(i as u32), &self.inputs[i], settings),
+                    read::read_file(FileId(i as u32), &self.inputs[i], settings, false),
                 )
             })
             .collect();
@@ -247,12 +247,16 @@ impl Session {
             suppressions.extend(loaded.suppressions.iter().cloned());
             findings.extend(loaded.findings.iter().cloned());
         }
+        let databases = models.iter().flat_map(|m| super::infos(m)).collect();
         conclude(
-            files,
-            &models,
-            &suppressions,
-            findings,
-            scanned,
+            Gathered {
+                files,
+                models,
+                databases,
+                suppressions,
+                findings,
+                scanned,
+            },
             settings,
             Some(&mut self.settled),
         )

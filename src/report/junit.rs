@@ -23,6 +23,12 @@ pub fn render(report: &Report, threshold: Option<Severity>, out: &mut dyn Write)
             )
         })
         .collect();
+    // The first case of each (file, name), as findings join it.
+    let mut index: std::collections::HashMap<(String, String), usize> =
+        std::collections::HashMap::new();
+    for (i, (file, name, _)) in cases.iter().enumerate() {
+        index.entry((file.clone(), name.clone())).or_insert(i);
+    }
     for finding in &report.findings {
         let (file, name) = match &finding.resource {
             Some(resource) => (
@@ -34,9 +40,12 @@ pub fn render(report: &Report, threshold: Option<Severity>, out: &mut dyn Write)
                 (file.clone(), file)
             }
         };
-        match cases.iter_mut().find(|(f, n, _)| *f == file && *n == name) {
-            Some((_, _, findings)) => findings.push(finding),
-            None => cases.push((file, name, vec![finding])),
+        match index.get(&(file.clone(), name.clone())) {
+            Some(&i) => cases[i].2.push(finding),
+            None => {
+                index.insert((file.clone(), name.clone()), cases.len());
+                cases.push((file, name, vec![finding]));
+            }
         }
     }
     let is_error = |f: &&Finding| matches!(f.rule, RuleId::ParseError | RuleId::IoError);

@@ -81,6 +81,14 @@ impl Report {
         };
         findings.sort_by_cached_key(key);
         findings.dedup();
+        // Module instances are lowered in no fixed order: the databases (JUnit's cases) are
+        // put in the order of their files and places, as findings are.
+        let mut databases = databases;
+        databases.sort_by_cached_key(|db| {
+            let display = files.get(&db.header.file).map(|f| f.display.clone());
+            let context = db.context.as_deref().map(str::to_owned);
+            (display, db.header.start, db.name.clone(), context)
+        });
         let count = |severity| findings.iter().filter(|f| f.severity == severity).count();
         let summary = Summary {
             files_scanned,

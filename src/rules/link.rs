@@ -144,3 +144,43 @@ pub fn is_arn(target: &Target) -> bool {
 pub fn group_key(group: &ParameterGroup) -> (ScopeId, Span) {
     (group.resource.scope, group.resource.header)
 }
+
+/// The literal names `model` looks up in other scopes, as the index compares them (trimmed,
+/// lowercase): the groups, replica sources and clusters it names. A `default.` group name
+/// needs no lookup and is not one.
+pub fn wanted_names(model: &FileModel) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut want = |choices: &[crate::model::Choice<Target>], group: bool| {
+        for target in choices.iter().filter_map(|c| c.known()) {
+            if let Target::Name(name) = target {
+                let lower = name.trim().to_ascii_lowercase();
+                if !(group && lower.starts_with("default.")) {
+                    names.push(lower);
+                }
+            }
+        }
+    };
+    for database in &model.databases {
+        want(&database.group, true);
+        want(&database.replica_source, false);
+    }
+    for member in &model.members {
+        want(&member.group, true);
+        want(&member.cluster, false);
+    }
+    names
+}
+
+/// The literal names by which other scopes can link to something in `model`, as the index
+/// keys them: its groups' names and its databases' identifiers.
+pub fn offered_names(model: &FileModel) -> Vec<String> {
+    let groups = model.groups.iter().filter_map(|g| g.name.as_deref());
+    let databases = model
+        .databases
+        .iter()
+        .filter_map(|d| d.identifier.as_deref());
+    groups
+        .chain(databases)
+        .map(str::to_ascii_lowercase)
+        .collect()
+}

@@ -17,6 +17,7 @@ use link::{group_key, GroupLink, Index};
 use rayon::prelude::*;
 use verdict::Checker;
 
+pub use link::{offered_names, wanted_names};
 pub use message::resource_info;
 
 /// The groups one model's databases use.

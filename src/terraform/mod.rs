@@ -142,18 +142,23 @@ pub fn local_calls(dir: &Path, texts: &HashMap<PathBuf, Arc<str>>, max_size: u64
     local_sources(dir, texts, max_size)
 }
 
-/// Checks the modules in `dirs` and the Terragrunt configs in `configs`: roots in parallel,
-/// each with its own loader (file ids from `ids`, scopes numbered from `first_scope`). A
-/// directory another scanned directory calls with a `./` or `../` source, or a config uses as
-/// its local source, is checked through that caller, not as a root.
-pub fn check(
+/// The jobs of a run over the modules in `dirs` and the Terragrunt configs in `configs`, and
+/// the texts that replace files on disk. A directory another scanned directory calls with a
+/// `./` or `../` source, or a config uses as its local source, is checked through that caller,
+/// not as a root. Each job is checked with `run` (the caller runs them in parallel, each with
+/// its own loader and scope).
+pub struct Plan {
+    pub jobs: Vec<Job>,
+    pub texts: HashMap<PathBuf, Arc<str>>,
+}
+
+pub fn plan(
     dirs: &[PathBuf],
     configs: &[PathBuf],
     settings: &crate::settings::Settings,
     overrides: HashMap<PathBuf, String>,
     ids: &AtomicU32,
-    first_scope: u32,
-) -> Loaded {
+) -> Plan {
     use rayon::prelude::*;
     let (dirs, configs) = normalized(dirs, configs);
     let texts = override_texts(overrides);
@@ -169,25 +174,7 @@ pub fn check(
         .flat_map_iter(|path| config_covers(path, settings, &texts, ids))
         .collect();
     let jobs = jobs(&dirs, &configs, &calls, &covered);
-    let results: Vec<Loaded> = jobs
-        .par_iter()
-        .enumerate()
-        .map(|(i, job)| run(job, settings, &texts, ids, ScopeId(first_scope + i as u32)))
-        .collect();
-    let mut loaded = Loaded {
-        models: Vec::new(),
-        suppressions: Vec::new(),
-        findings: Vec::new(),
-        files: Vec::new(),
-    };
-    for result in results {
-        loaded.models.extend(result.models);
-        loaded.suppressions.extend(result.suppressions);
-        loaded.findings.extend(result.findings);
-        loaded.files.extend(result.files);
-    }
-    loaded.files.sort_by_key(|f| f.id);
-    loaded
+    Plan { jobs, texts }
 }
 
 fn loader_for<'c>(
