@@ -173,14 +173,16 @@ pub struct Finding {
     pub primary: Label,
     pub related: Vec<Label>,
     pub help: Option<String>,
-    pub resource: Option<ResourceInfo>,
+    pub resource: Option<Box<ResourceInfo>>,
     pub engine: Option<String>,
     pub engine_version: Option<String>,
     pub parameter: Option<String>,
     pub value: Option<String>,
     /// What a fix should change, from the verdict (resolved into `fix` with the file's text).
-    pub fix_request: Option<fix::FixRequest>,
-    pub fix: Option<fix::Fix>,
+    /// Boxed, as the fix below: most findings of a large run are held until the end, and a
+    /// finding is a third of the size with them out of line.
+    pub fix_request: Option<Box<fix::FixRequest>>,
+    pub fix: Option<Box<fix::Fix>>,
 }
 
 impl Finding {
@@ -217,5 +219,13 @@ impl Finding {
         }
         finding.help = Some("fix the syntax; until then nothing in this file is checked".into());
         finding
+    }
+}
+#[cfg(test)]
+mod size {
+    /// A large run holds every finding until the end: the rarely large parts stay boxed.
+    #[test]
+    fn a_finding_stays_small() {
+        assert!(std::mem::size_of::<super::Finding>() <= 256);
     }
 }

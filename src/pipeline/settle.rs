@@ -25,7 +25,7 @@ struct Needs {
 struct Settled {
     file: Option<SourceFile>,
     fixes: Vec<(usize, Fix)>,
-    changed: Option<Finding>,
+    changed: Option<Box<Finding>>,
 }
 
 const CHANGED: &str =
@@ -42,7 +42,7 @@ fn settle_file(file: &SourceFile, mut needs: Needs, findings: &[Finding]) -> Set
         return Settled {
             file: None,
             fixes: Vec::new(),
-            changed: Some(finding),
+            changed: Some(Box::new(finding)),
         };
     };
     let mut fixes = Vec::new();
@@ -164,7 +164,7 @@ pub(super) fn settle(
     for (file, fixes) in reused {
         files.insert(file.id, file);
         for (i, fix) in fixes {
-            findings[i].fix = Some(fix);
+            findings[i].fix = Some(Box::new(fix));
         }
     }
     for (id, order, settled) in settled {
@@ -193,9 +193,9 @@ pub(super) fn settle(
             }
         }
         for (i, fix) in settled.fixes {
-            findings[i].fix = Some(fix);
+            findings[i].fix = Some(Box::new(fix));
         }
-        findings.extend(settled.changed);
+        findings.extend(settled.changed.map(|f| *f));
     }
     // Files no longer asked about are forgotten.
     if let Some(cache) = cache {

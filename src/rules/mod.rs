@@ -75,7 +75,7 @@ pub fn evaluate(models: &[&FileModel], require_explicit: bool) -> Vec<Finding> {
     if !constraints.is_empty() {
         for finding in &mut findings {
             if let Some(crate::diagnostic::fix::FixRequest::SetValue { span, .. }) =
-                &finding.fix_request
+                finding.fix_request.as_deref()
             {
                 if constraints.iter().any(|c| c.contains(*span)) {
                     finding.fix_request = None;
@@ -132,18 +132,18 @@ fn unused_disabling(group: &ParameterGroup) -> Option<Finding> {
                 "set {} to {enabling}, or delete the group",
                 parameter.name
             ));
-            finding.resource = Some(resource_info(&group.resource));
+            finding.resource = Some(Box::new(resource_info(&group.resource)));
             finding.engine = family
                 .as_deref()
                 .and_then(split_family)
                 .map(|(engine, _)| engine);
             finding.parameter = Some(parameter.name.clone());
             finding.value = Some(value.clone());
-            finding.fix_request = Some(crate::diagnostic::fix::FixRequest::SetValue {
+            finding.fix_request = Some(Box::new(crate::diagnostic::fix::FixRequest::SetValue {
                 span: choice.span,
                 parameter: parameter.name.clone(),
                 enabling: enabling.to_string(),
-            });
+            }));
             return Some(finding);
         }
     }
