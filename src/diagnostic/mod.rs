@@ -186,6 +186,27 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// Gives back what its strings hold beyond their length (formatted messages grow by
+    /// doubling): a large run holds every finding until the report.
+    pub fn shrink(&mut self) {
+        let strings = [
+            Some(&mut self.message),
+            self.help.as_mut(),
+            self.engine.as_mut(),
+            self.engine_version.as_mut(),
+            self.parameter.as_mut(),
+            self.value.as_mut(),
+        ];
+        for string in strings.into_iter().flatten() {
+            string.shrink_to_fit();
+        }
+        self.primary.message.shrink_to_fit();
+        self.related.shrink_to_fit();
+        for label in &mut self.related {
+            label.message.shrink_to_fit();
+        }
+    }
+
     pub fn new(rule: RuleId, message: impl Into<String>, primary: Label) -> Finding {
         Finding {
             rule,

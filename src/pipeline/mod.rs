@@ -209,11 +209,36 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
         })
         .collect();
 
+    // Sized once: a large run holds a finding or two per file, and growing by doubling would
+    // hold two copies at once.
+    let judged_jobs = terraform.iter().flat_map(|t| &t.jobs);
+    let (mut finding_count, mut database_count) = (0, 0);
+    for (_, r) in &results {
+        finding_count += r.findings.len();
+        if let Some(judged) = &r.judged {
+            finding_count += judged.findings.len();
+            database_count += judged.databases.len();
+        }
+        database_count += r.model.databases.len();
+    }
+    for job in judged_jobs {
+        finding_count += job.loaded.findings.len();
+        if let Some(judged) = &job.judged {
+            finding_count += judged.findings.len();
+            database_count += judged.databases.len();
+        }
+        database_count += job
+            .loaded
+            .models
+            .iter()
+            .map(|m| m.databases.len())
+            .sum::<usize>();
+    }
     let mut files: BTreeMap<FileId, Arc<SourceFile>> = BTreeMap::new();
     let mut models = Vec::new();
-    let mut databases = Vec::new();
+    let mut databases = Vec::with_capacity(database_count);
     let mut suppressions = Vec::new();
-    let mut findings = Vec::new();
+    let mut findings = Vec::with_capacity(finding_count);
     for (id, mut result) in results {
         if let Some(trees) = &mut trees {
             if let Some(model) = trees.models.remove(&id) {

@@ -24,7 +24,7 @@ struct Needs {
 /// a finding saying it changed.
 struct Settled {
     file: Option<SourceFile>,
-    fixes: Vec<(usize, Fix)>,
+    fixes: Vec<(usize, Box<Fix>)>,
     changed: Option<Box<Finding>>,
 }
 
@@ -45,7 +45,7 @@ fn settle_file(file: &SourceFile, mut needs: Needs, findings: &[Finding]) -> Set
             changed: Some(Box::new(finding)),
         };
     };
-    let mut fixes = Vec::new();
+    let mut fixes = Vec::with_capacity(needs.fixes.len());
     let fixer = fix::Fixer::new(&loaded);
     for &i in &needs.fixes {
         let Some(request) = &findings[i].fix_request else {
@@ -55,7 +55,7 @@ fn settle_file(file: &SourceFile, mut needs: Needs, findings: &[Finding]) -> Set
             for edit in fix.edits.iter().filter(|e| e.span.file == file.id) {
                 needs.offsets.extend([edit.span.start, edit.span.end]);
             }
-            fixes.push((i, fix));
+            fixes.push((i, Box::new(fix)));
         }
     }
     Settled {
@@ -78,10 +78,10 @@ pub struct Cache {
 
 /// A file settled: the key of its needs, the file with its positions, and its fixes in the
 /// order of its needs' fixes.
-type Kept = (u64, Arc<SourceFile>, Vec<Option<Fix>>);
+type Kept = (u64, Arc<SourceFile>, Vec<Option<Box<Fix>>>);
 
 /// A file taken from the cache, with its fixes by finding.
-type Reused = (Arc<SourceFile>, Vec<(usize, Fix)>);
+type Reused = (Arc<SourceFile>, Vec<(usize, Box<Fix>)>);
 
 /// A key for a file's needs: its text's identity and what is asked of it.
 fn needs_key(file: &SourceFile, needs: &Needs, findings: &[Finding]) -> u64 {
@@ -164,7 +164,7 @@ pub(super) fn settle(
     for (file, fixes) in reused {
         files.insert(file.id, file);
         for (i, fix) in fixes {
-            findings[i].fix = Some(Box::new(fix));
+            findings[i].fix = Some(fix);
         }
     }
     for (id, order, settled) in settled {
@@ -193,7 +193,7 @@ pub(super) fn settle(
             }
         }
         for (i, fix) in settled.fixes {
-            findings[i].fix = Some(Box::new(fix));
+            findings[i].fix = Some(fix);
         }
         findings.extend(settled.changed.map(|f| *f));
     }

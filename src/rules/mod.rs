@@ -83,6 +83,9 @@ pub fn evaluate(models: &[&FileModel], require_explicit: bool) -> Vec<Finding> {
             }
         }
     }
+    for finding in &mut findings {
+        finding.shrink();
+    }
     findings
 }
 
