@@ -139,24 +139,31 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     };
     // A variable file must be a regular file: a FIFO would hang, a directory says nothing.
     // A report or baseline written over a file this run reads would destroy it.
-    let read: Vec<std::path::PathBuf> = inputs
-        .iter()
-        .map(|input| input.path.clone())
-        .chain(var_files.iter().cloned())
-        .chain(args.config.iter().cloned())
-        .filter_map(|path| std::fs::canonicalize(path).ok())
-        .collect();
+    // Compared by device and inode (a symlink or hard link to a template is the template),
+    // and only when the output exists: nothing this run reads can be a file that is not there.
     for (option, output) in [
         ("-o", &args.output),
         ("--write-baseline", &args.write_baseline),
     ] {
-        let Some(output) = output.as_ref().and_then(|o| std::fs::canonicalize(o).ok()) else {
+        use rayon::prelude::*;
+        use std::os::unix::fs::MetadataExt;
+        let Some(output) = output.as_ref() else {
             continue;
         };
-        if read.contains(&output) {
+        let Ok(target) = std::fs::metadata(output) else {
+            continue;
+        };
+        let is_output = |path: &std::path::PathBuf| {
+            std::fs::metadata(path)
+                .is_ok_and(|m| m.dev() == target.dev() && m.ino() == target.ino())
+        };
+        let read = inputs.par_iter().any(|input| is_output(&input.path))
+            || var_files.iter().chain(args.config.iter()).any(is_output);
+        if read {
+            let shown = std::fs::canonicalize(output).unwrap_or_else(|_| output.clone());
             bail!(
                 "{option} `{}` is a file this run reads; write it elsewhere",
-                output.display()
+                shown.display()
             );
         }
     }

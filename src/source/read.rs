@@ -15,13 +15,28 @@ pub enum Limited {
 /// does not wait for a FIFO's writer, and a FIFO, socket or device (`/dev/zero` behind a
 /// symlink) is an error; a file that grows while it is read is still read only up to the limit.
 pub fn read_limited(path: &Path, limit: u64) -> std::io::Result<Limited> {
-    let mut file = open_regular(path)?;
-    let size = file.metadata()?.len();
+    let (mut file, size) = open_regular(path)?;
     if size <= limit {
-        let mut bytes = Vec::with_capacity(size as usize);
-        (&mut file)
-            .take(limit.saturating_add(1))
-            .read_to_end(&mut bytes)?;
+        // One read of the size the file had when opened, and one that finds the end; a file
+        // that grew meanwhile is read on, up to one byte past the limit.
+        let mut bytes = vec![0; size as usize + 1];
+        let mut filled = 0;
+        loop {
+            if filled == bytes.len() {
+                if filled as u64 > limit {
+                    break;
+                }
+                let grown = (bytes.len() * 2).min(limit.saturating_add(1) as usize);
+                bytes.resize(grown.max(filled + 1), 0);
+            }
+            match file.read(&mut bytes[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        bytes.truncate(filled);
         if bytes.len() as u64 <= limit {
             return Ok(Limited::Whole(bytes));
         }
@@ -46,8 +61,8 @@ pub fn read_regular(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     }
 }
 
-/// Opens a regular file without blocking on a FIFO, and refuses anything else.
-fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+/// Opens a regular file without blocking on a FIFO, and refuses anything else; with its size.
+fn open_regular(path: &Path) -> std::io::Result<(std::fs::File, u64)> {
     use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
     // O_NONBLOCK: opening a FIFO for reading returns at once instead of waiting for a writer
     // (reads of a regular file are unaffected). O_NOCTTY: a terminal never becomes ours.
@@ -57,9 +72,10 @@ fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
         .read(true)
         .custom_flags(O_NONBLOCK | O_NOCTTY)
         .open(path)?;
-    let kind = file.metadata()?.file_type();
+    let metadata = file.metadata()?;
+    let kind = metadata.file_type();
     if kind.is_file() {
-        return Ok(file);
+        return Ok((file, metadata.len()));
     }
     let what = if kind.is_fifo() {
         "a FIFO"
@@ -83,4 +99,36 @@ pub fn too_large_message(size: u64, limit: u64) -> String {
         "the file is {size} bytes, over the {limit}-byte limit (`max-file-size` in \
          intransit.toml); it is not read"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_up_to_the_limit_and_the_size_past_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.yaml");
+        for (text, limit, whole) in [
+            ("", 0, true),
+            ("abc", 3, true),
+            ("abcd", 3, false),
+            ("abc", 100, true),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            match read_limited(&path, limit).unwrap() {
+                Limited::Whole(bytes) => {
+                    assert!(whole, "{text:?} within {limit}");
+                    assert_eq!(bytes, text.as_bytes());
+                }
+                Limited::TooLarge { size, head } => {
+                    assert!(!whole, "{text:?} over {limit}");
+                    assert_eq!(size, text.len() as u64);
+                    assert_eq!(head, text.as_bytes());
+                }
+            }
+        }
+        let error = read_limited(dir.path(), 10).err().unwrap();
+        assert!(error.to_string().contains("a directory"), "{error}");
+    }
 }

@@ -214,6 +214,20 @@ fn reports_never_overwrite_inputs_or_follow_planted_links() {
         );
         assert_eq!(std::fs::read_to_string(d.join("db.yaml")).unwrap(), OPEN_DB);
     }
+    // Another name for an input (a hard link, a symlink) is that input.
+    std::fs::hard_link(d.join("db.yaml"), d.join("hard.json")).unwrap();
+    std::os::unix::fs::symlink(d.join("db.yaml"), d.join("soft.json")).unwrap();
+    for alias in ["hard.json", "soft.json"] {
+        let output = run(d, &["check", "db.yaml", "-f", "json", "-o", alias]);
+        assert_eq!(output.status.code(), Some(2), "{alias}");
+        assert!(
+            stderr(&output).contains("is a file this run reads"),
+            "{alias}"
+        );
+        assert_eq!(std::fs::read_to_string(d.join("db.yaml")).unwrap(), OPEN_DB);
+    }
+    std::fs::remove_file(d.join("hard.json")).unwrap();
+    std::fs::remove_file(d.join("soft.json")).unwrap();
     // `-o` onto a symlink replaces the link with the report; its target is untouched.
     write(d, "victim.txt", "precious\n");
     std::os::unix::fs::symlink(d.join("victim.txt"), d.join("report.json")).unwrap();
