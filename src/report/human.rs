@@ -289,7 +289,7 @@ fn adapt(report: &Report, finding: &Finding, texts: &mut Texts) -> Adapted {
 /// moves and nothing reaches the terminal raw.
 fn shown(text: Arc<str>) -> Arc<str> {
     let unsafe_char = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
-    if !text.chars().any(unsafe_char) {
+    if !has_control(&text) {
         return text;
     }
     let replaced: String = text
@@ -313,6 +313,18 @@ fn source(report: &Report, file: FileId, texts: &mut Texts) -> Option<Source> {
         text,
         lines,
     })
+}
+
+/// Whether `text` holds a control character other than tab and line breaks, by bytes (the
+/// check runs over every file a report shows): C0 and DEL are single bytes, and C1 (U+0080 to
+/// U+009F, the rest of `char::is_control`) is 0xC2 followed by 0x80 to 0x9F.
+fn has_control(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let c0 = bytes.iter().fold(false, |found, &b| {
+        found | ((b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) | (b == 0x7f))
+    });
+    c0 || memchr::memchr_iter(0xc2, bytes)
+        .any(|i| bytes.get(i + 1).is_some_and(|b| (0x80..=0x9f).contains(b)))
 }
 
 /// A file's text under its name, whose location header counts columns in characters (as every
@@ -419,5 +431,39 @@ impl Diagnostic for Adapted {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         Some(Box::new(self.labels.iter().cloned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_control;
+    use proptest::prelude::*;
+
+    fn by_chars(text: &str) -> bool {
+        text.chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    }
+
+    #[test]
+    fn controls_by_bytes_are_controls_by_chars() {
+        for text in [
+            "",
+            "a\tb\r\n",
+            "\u{1b}[31m",
+            "\u{7f}",
+            "\u{85}",
+            "\u{9f}",
+            "\u{a0}é€😀",
+            "\u{0}",
+        ] {
+            assert_eq!(has_control(text), by_chars(text), "{text:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn agrees_with_char_is_control(text in "\\PC*|[\\x00-\\x{a0}]{0,40}|.{0,40}") {
+            prop_assert_eq!(has_control(&text), by_chars(&text));
+        }
     }
 }
