@@ -72,6 +72,16 @@ struct Judged {
     offered: Vec<String>,
 }
 
+/// Whether reading judges a template that links only inside itself at once, and whether its
+/// model is kept (the language server judges each file once and keeps the models, since an
+/// edit elsewhere can make another file name it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Early {
+    Never,
+    Keep,
+    Drop,
+}
+
 impl Judged {
     /// The verdict on `models` alone, when nothing in them names something elsewhere.
     fn of(models: &[&FileModel], settings: &Settings) -> Option<Judged> {
@@ -151,7 +161,7 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
         .filter(|(_, input)| !is_terraform(&input.path))
         .map(|(i, input)| {
             let id = FileId(i as u32);
-            (id, read::read_file(id, input, settings, true))
+            (id, read::read_file(id, input, settings, Early::Drop))
         })
         .filter(|(_, result)| {
             if result.scanned {
@@ -204,7 +214,7 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
         .map(|(id, _)| {
             (
                 *id,
-                read::read_file(*id, &inputs[id.0 as usize], settings, false).model,
+                read::read_file(*id, &inputs[id.0 as usize], settings, Early::Never).model,
             )
         })
         .collect();

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{FileResult, Input, Judged};
+use super::{Early, FileResult, Input, Judged};
 use crate::diagnostic::{Finding, Label, RuleId};
 use crate::model::{self, FileModel};
 use crate::settings::Settings;
@@ -131,9 +131,14 @@ pub(super) fn template(
     Some((source.released(), template))
 }
 
-/// `judge`: a template that links only inside itself is judged here, as soon as it is lowered,
-/// and its model dropped (see `Judged`); the language server keeps every model instead.
-pub(super) fn read_file(id: FileId, input: &Input, settings: &Settings, judge: bool) -> FileResult {
+/// `early`: whether a template that links only inside itself is judged here, as soon as it is
+/// lowered (see `Judged`), and whether its model is then dropped.
+pub(super) fn read_file(
+    id: FileId,
+    input: &Input,
+    settings: &Settings,
+    early: Early,
+) -> FileResult {
     let (text, encoding, from_disk) = match text_of(id, input, settings) {
         Ok(text) => text,
         Err(result) => return *result,
@@ -172,10 +177,10 @@ pub(super) fn read_file(id: FileId, input: &Input, settings: &Settings, judge: b
     let mut model = loaded.model;
     // A template that includes others is judged with them, as a tree; one that names
     // something by a literal name may link to another file.
-    let judged = (judge && loaded.stacks.is_empty())
+    let judged = (early != Early::Never && loaded.stacks.is_empty())
         .then(|| Judged::of(&[&model], settings))
         .flatten();
-    if judged.is_some() {
+    if judged.is_some() && early == Early::Drop {
         model = FileModel::default();
     }
     FileResult {

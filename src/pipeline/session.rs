@@ -1,8 +1,10 @@
 //! An incremental run for the language server: the same stages as `check`, with what each file
 //! and each Terraform root gave kept between runs. A change (an unsaved buffer, a file saved
 //! or changed on disk) drops only what it can affect: the file's own reading, the Terraform
-//! roots that read it, and what settling it gave; linking and judging run over everything
-//! again, since a change in one file can change the verdict of a database in another.
+//! roots that read it, and what settling it gave. A file or root that links only inside itself
+//! is judged once, when it is read (`Judged`), and its verdict reused; the rest is linked and
+//! judged again on each run, since a change in one file can change the verdict of a database
+//! in another.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -11,7 +13,10 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use super::{conclude, is_terraform, read, settle, stack_trees, FileResult, Gathered, Input};
+use super::{
+    conclude, infos, is_terraform, read, settle, stack_trees, Early, FileResult, Gathered, Input,
+    Judged,
+};
 use crate::model::{FileModel, ScopeId};
 use crate::report::Report;
 use crate::settings::Settings;
@@ -33,10 +38,19 @@ pub struct Session {
     /// What Terragrunt configs cover (their sources and directories), while no config changed.
     covered: Option<Vec<PathBuf>>,
     /// Each root or config checked, with its scope and what it read.
-    jobs: HashMap<terraform::Job, (ScopeId, Arc<terraform::Loaded>, Reads)>,
+    jobs: HashMap<terraform::Job, Ran>,
     scopes: HashMap<terraform::Job, ScopeId>,
     ids: AtomicU32,
     settled: settle::Cache,
+}
+
+/// A Terraform job checked: what it gave, its verdict when it links only inside itself (see
+/// `Judged`; its models are kept too, for when another file comes to name one of its names),
+/// and what it read.
+struct Ran {
+    loaded: Arc<terraform::Loaded>,
+    judged: Option<Judged>,
+    reads: Reads,
 }
 
 /// The files a Terraform job read and their directories (a new file in one of them can join it).
@@ -114,7 +128,7 @@ impl Session {
             self.covered = None;
         }
         self.jobs
-            .retain(|_, (_, _, read)| !read.files.contains(path) && !read.dirs.contains(&dir));
+            .retain(|_, ran| !ran.reads.files.contains(path) && !ran.reads.dirs.contains(&dir));
         // Nested stacks read their children again on every run; nothing else to drop.
     }
 
@@ -130,7 +144,7 @@ impl Session {
             .map(|&i| {
                 (
                     i,
-                    read::read_file(FileId(i as u32), &self.inputs[i], settings, false),
+                    read::read_file(FileId(i as u32), &self.inputs[i], settings, Early::Keep),
                 )
             })
             .collect();
@@ -151,16 +165,19 @@ impl Session {
         let borrowed: Vec<(FileId, &FileResult)> =
             results.iter().map(|(id, r)| (*id, r.as_ref())).collect();
         let trees = stack_trees(&self.inputs, &borrowed, settings);
-        let mut models: Vec<&FileModel> = Vec::new();
+        // Each file's model (or its tree's), with its verdict when it was judged on its own.
+        let mut candidates: Vec<(&FileModel, Option<&Judged>)> = Vec::new();
         for (id, result) in &results {
             scanned += usize::from(result.scanned);
             if let Some(source) = &result.source {
                 files.insert(source.id, source.clone());
             }
             match &trees {
-                Some(trees) if trees.models.contains_key(id) => models.push(&trees.models[id]),
+                Some(trees) if trees.models.contains_key(id) => {
+                    candidates.push((&trees.models[id], None))
+                }
                 Some(trees) if trees.included.contains(id) => {}
-                _ => models.push(&result.model),
+                _ => candidates.push((&result.model, result.judged.as_ref())),
             }
             suppressions.extend(result.suppressions.iter().cloned());
             findings.extend(result.findings.iter().cloned());
@@ -219,35 +236,67 @@ impl Session {
             .filter(|job| !self.jobs.contains_key(*job))
             .map(|job| (job.clone(), self.scopes[job]))
             .collect();
-        let ran: Vec<(terraform::Job, ScopeId, terraform::Loaded)> = todo
+        let ran: Vec<(terraform::Job, terraform::Loaded, Option<Judged>)> = todo
             .into_par_iter()
             .map(|(job, scope)| {
                 let loaded = terraform::run(&job, settings, &texts, &self.ids, scope);
-                (job, scope, loaded)
+                let models: Vec<&FileModel> = loaded.models.iter().collect();
+                let judged = Judged::of(&models, settings);
+                (job, loaded, judged)
             })
             .collect();
-        for (job, scope, loaded) in ran {
+        for (job, loaded, judged) in ran {
             let files: HashSet<PathBuf> = loaded.files.iter().map(|f| normalize(&f.path)).collect();
             let dirs = files
                 .iter()
                 .filter_map(|p| p.parent().map(normalize))
                 .collect();
-            self.jobs
-                .insert(job, (scope, Arc::new(loaded), Reads { files, dirs }));
+            let ran = Ran {
+                loaded: Arc::new(loaded),
+                judged,
+                reads: Reads { files, dirs },
+            };
+            self.jobs.insert(job, ran);
         }
         let current: HashSet<&terraform::Job> = jobs.iter().collect();
         self.jobs.retain(|job, _| current.contains(job));
         for job in &jobs {
-            let (_, loaded, _) = &self.jobs[job];
-            scanned += loaded.files.len();
-            for file in &loaded.files {
+            let ran = &self.jobs[job];
+            scanned += ran.loaded.files.len();
+            for file in &ran.loaded.files {
                 files.insert(file.id, file.clone());
             }
-            models.extend(loaded.models.iter());
-            suppressions.extend(loaded.suppressions.iter().cloned());
-            findings.extend(loaded.findings.iter().cloned());
+            for model in &ran.loaded.models {
+                candidates.push((model, ran.judged.as_ref()));
+            }
+            suppressions.extend(ran.loaded.suppressions.iter().cloned());
+            findings.extend(ran.loaded.findings.iter().cloned());
         }
-        let databases = models.iter().flat_map(|m| super::infos(m)).collect();
+        // A verdict reached alone stands unless a model judged with the rest names one of the
+        // names it offers; then its models are judged with the rest (as `check` does).
+        let wanted: HashSet<String> = candidates
+            .iter()
+            .filter(|(_, judged)| judged.is_none())
+            .flat_map(|(model, _)| crate::rules::wanted_names(model))
+            .collect();
+        let mut models: Vec<&FileModel> = Vec::new();
+        let mut databases = Vec::new();
+        let mut used: HashSet<*const Judged> = HashSet::new();
+        for (model, judged) in candidates {
+            match judged {
+                Some(judged) if !judged.offered.iter().any(|n| wanted.contains(n)) => {
+                    // A job's models share one verdict: taken once.
+                    if used.insert(judged as *const Judged) {
+                        findings.extend(judged.findings.iter().cloned());
+                        databases.extend(judged.databases.iter().cloned());
+                    }
+                }
+                _ => {
+                    databases.extend(infos(model));
+                    models.push(model);
+                }
+            }
+        }
         conclude(
             Gathered {
                 files,

@@ -14,11 +14,13 @@ fn json_text(report: &Report) -> String {
     String::from_utf8(out).unwrap()
 }
 
-/// An edit that changes verdicts where it can: TLS values flipped, versions lowered.
+/// An edit that changes verdicts where it can: TLS values flipped, versions lowered, a link by
+/// name broken (a template judged on its own stops or starts being named by another).
 fn edited(text: &str) -> String {
     text.replace("\"1\"", "\"0\"")
         .replace("= 1", "= 0")
         .replace("16.4", "14.12")
+        .replace("shared-", "renamed-")
 }
 
 #[test]
