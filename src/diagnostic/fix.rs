@@ -35,7 +35,7 @@ pub struct Fix {
 }
 
 /// Where a parameter can be added to a group.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Slot {
     /// CloudFormation: the group's `Parameters` map.
     Map(Span),
@@ -48,7 +48,7 @@ pub enum Slot {
 }
 
 /// What a fix should do, before it is turned into text.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum FixRequest {
     /// Replace the literal at `span` by the enabling value.
     SetValue {
@@ -74,7 +74,7 @@ pub enum FixRequest {
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NewGroup {
     /// Where the database's group property goes.
     pub database: Slot,

@@ -91,7 +91,7 @@ fn needs_key(file: &SourceFile, needs: &Needs, findings: &[Finding]) -> u64 {
     file.fingerprint().hash(&mut hasher);
     needs.offsets.hash(&mut hasher);
     for &i in &needs.fixes {
-        format!("{:?}", findings[i].fix_request).hash(&mut hasher);
+        findings[i].fix_request.hash(&mut hasher);
     }
     hasher.finish()
 }
