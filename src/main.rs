@@ -4,7 +4,9 @@ mod cli;
 mod server;
 
 /// mimalloc instead of the system allocator: parsing allocates many small nodes on two
-/// threads at once, where glibc's malloc and free took about 15% of a large run.
+/// threads at once, where glibc's malloc and free took about 15% of a large run. The
+/// `system-alloc` feature keeps the system's, for heap profilers that see only malloc.
+#[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
