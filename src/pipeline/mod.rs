@@ -70,6 +70,9 @@ struct Judged {
     databases: Vec<crate::diagnostic::ResourceInfo>,
     /// Its groups' names and its databases' identifiers, as the linker keys them.
     offered: Vec<String>,
+    /// Whether its file was settled with the verdict (`settle::settle_now`): positions and
+    /// fixes of its findings, and of the file's other findings and suppressions.
+    settled: bool,
 }
 
 /// Whether reading judges a template that links only inside itself at once, and whether its
@@ -97,6 +100,7 @@ impl Judged {
                 .iter()
                 .flat_map(|m| rules::offered_names(m))
                 .collect(),
+            settled: false,
         })
     }
 }
@@ -249,6 +253,7 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
     let mut databases = Vec::with_capacity(database_count);
     let mut suppressions = Vec::new();
     let mut findings = Vec::with_capacity(finding_count);
+    let mut settled = std::collections::HashSet::new();
     for (id, mut result) in results {
         if let Some(trees) = &mut trees {
             if let Some(model) = trees.models.remove(&id) {
@@ -267,6 +272,9 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
                 models.push(model);
             }
             (Some(judged), None) => {
+                if judged.settled {
+                    settled.insert(id);
+                }
                 databases.extend(judged.databases);
                 findings.extend(judged.findings);
             }
@@ -314,6 +322,7 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
             suppressions,
             findings,
             scanned,
+            settled,
         },
         settings,
         None,
@@ -427,6 +436,8 @@ struct Gathered<'m> {
     suppressions: Vec<Suppression>,
     findings: Vec<Finding>,
     scanned: usize,
+    /// Files settled already (judged and settled as soon as they were read).
+    settled: std::collections::HashSet<FileId>,
 }
 
 /// The end of every run: link and judge the databases still to be judged, settle positions and
@@ -444,10 +455,11 @@ fn conclude(
         suppressions,
         mut findings,
         scanned,
+        settled,
     } = gathered;
     let suppressions = &suppressions;
     findings.extend(rules::evaluate(&models, settings.require_explicit));
-    settle::settle(&mut findings, suppressions, &mut files, cache);
+    settle::settle(&mut findings, suppressions, &mut files, &settled, cache);
     let suppressed =
         suppression::apply(&mut findings, suppressions, settings.today, |span: Span| {
             files

@@ -177,17 +177,29 @@ pub(super) fn read_file(
     let mut model = loaded.model;
     // A template that includes others is judged with them, as a tree; one that names
     // something by a literal name may link to another file.
-    let judged = (early != Early::Never && loaded.stacks.is_empty())
+    let mut judged = (early != Early::Never && loaded.stacks.is_empty())
         .then(|| Judged::of(&[&model], settings))
         .flatten();
-    if judged.is_some() && early == Early::Drop {
+    let mut findings = loaded.findings;
+    let mut released = None;
+    if let (Some(judged), Early::Drop) = (&mut judged, early) {
         model = FileModel::default();
+        // Settled now, with the text in hand: the end of the run need not read it again.
+        let own = findings.len();
+        findings.append(&mut judged.findings);
+        released = Some(super::settle::settle_now(
+            &source,
+            &mut findings,
+            &loaded.suppressions,
+        ));
+        judged.findings = findings.split_off(own);
+        judged.settled = true;
     }
     FileResult {
-        source: keep.then(|| Arc::new(source.released())),
+        source: keep.then(|| Arc::new(released.unwrap_or_else(|| source.released()))),
         model,
         suppressions: loaded.suppressions,
-        findings: loaded.findings,
+        findings,
         scanned: true,
         stacks: loaded.stacks,
         judged,

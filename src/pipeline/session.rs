@@ -305,6 +305,7 @@ impl Session {
                 suppressions,
                 findings,
                 scanned,
+                settled: HashSet::new(),
             },
             settings,
             Some(&mut self.settled),

@@ -65,6 +65,57 @@ fn settle_file(file: &SourceFile, mut needs: Needs, findings: &[Finding]) -> Set
     }
 }
 
+/// Settles a template judged as soon as it was lowered, while its text is still held: the
+/// positions its findings and suppressions point at are recorded and its fix requests resolved,
+/// so that the end of the run need not read it again. Returns the file released, with those
+/// positions. Its findings point only into it (it links to no other file).
+pub(super) fn settle_now(
+    source: &SourceFile,
+    findings: &mut [Finding],
+    suppressions: &[Suppression],
+) -> SourceFile {
+    let mut offsets = Vec::new();
+    let mut at = |span: Span| {
+        if span.file == source.id {
+            offsets.extend([span.start, span.end]);
+        }
+    };
+    for finding in findings.iter() {
+        at(finding.primary.span);
+        finding.related.iter().for_each(|label| at(label.span));
+        if let Some(resource) = &finding.resource {
+            at(resource.header);
+        }
+    }
+    for suppression in suppressions {
+        at(suppression.span);
+        if let Some(owner) = &suppression.owner {
+            at(owner.header);
+        }
+    }
+    let fixer = fix::Fixer::new(source);
+    for finding in findings.iter_mut() {
+        let Some(request) = &finding.fix_request else {
+            continue;
+        };
+        if request
+            .anchor()
+            .is_none_or(|anchor| anchor.file != source.id)
+        {
+            continue;
+        }
+        if let Some(fix) = fixer.resolve(request) {
+            for edit in fix.edits.iter().filter(|e| e.span.file == source.id) {
+                offsets.extend([edit.span.start, edit.span.end]);
+            }
+            finding.fix = Some(Box::new(fix));
+        }
+    }
+    offsets.sort_unstable();
+    offsets.dedup();
+    source.with_positions(&offsets)
+}
+
 /// The end of a run: each file that findings or suppressions point into, and whose text was
 /// released after lowering, is read once more (in parallel, one file per worker, dropped after)
 /// to turn fix requests into edits and to record the positions reports show. A file that
@@ -100,6 +151,7 @@ pub(super) fn settle(
     findings: &mut Vec<Finding>,
     suppressions: &[Suppression],
     files: &mut BTreeMap<FileId, Arc<SourceFile>>,
+    settled_already: &std::collections::HashSet<FileId>,
     mut cache: Option<&mut Cache>,
 ) {
     let mut needs: BTreeMap<FileId, Needs> = BTreeMap::new();
@@ -125,6 +177,8 @@ pub(super) fn settle(
             needs.entry(anchor.file).or_default().fixes.push(i);
         }
     }
+    // Templates settled when they were judged (`settle_now`) are not read again.
+    needs.retain(|id, _| !settled_already.contains(id));
     for needs in needs.values_mut() {
         needs.offsets.sort_unstable();
         needs.offsets.dedup();
@@ -235,7 +289,7 @@ mod tests {
 
         let mut files = released(&path, text);
         let mut findings = vec![finding()];
-        settle(&mut findings, &[], &mut files, None);
+        settle(&mut findings, &[], &mut files, &Default::default(), None);
         assert_eq!(findings.len(), 1);
         assert_eq!(files[&FileId(0)].line_col(9), (2, 4));
         assert_eq!(files[&FileId(0)].char_offset(9), 8);
@@ -245,7 +299,7 @@ mod tests {
         std::fs::write(&path, "b: 1\na: é\n").unwrap();
         let mut files = released(&path, text);
         let mut findings = vec![finding()];
-        settle(&mut findings, &[], &mut files, None);
+        settle(&mut findings, &[], &mut files, &Default::default(), None);
         assert_eq!(findings.len(), 2);
         assert_eq!(findings[1].rule, RuleId::IoError);
         assert!(findings[1].message.contains("changed while it was checked"));
