@@ -159,13 +159,18 @@ fn stack_trees(
 pub fn check(inputs: &[Input], settings: &Settings) -> Report {
     // Files that contribute nothing (most of a large tree) are counted, not kept.
     let scanned = std::sync::atomic::AtomicUsize::new(0);
+    let early = if settings.early_verdicts {
+        Early::Drop
+    } else {
+        Early::Never
+    };
     let results: Vec<(FileId, FileResult)> = inputs
         .par_iter()
         .enumerate()
         .filter(|(_, input)| !is_terraform(&input.path))
         .map(|(i, input)| {
             let id = FileId(i as u32);
-            (id, read::read_file(id, input, settings, Early::Drop))
+            (id, read::read_file(id, input, settings, early))
         })
         .filter(|(_, result)| {
             if result.scanned {
@@ -384,7 +389,10 @@ impl TerraformRun {
             .map(|i| {
                 let mut loaded = TerraformRun::run(&plan, &ids, i, settings);
                 let models: Vec<&FileModel> = loaded.models.iter().collect();
-                let judged = Judged::of(&models, settings);
+                let judged = settings
+                    .early_verdicts
+                    .then(|| Judged::of(&models, settings))
+                    .flatten();
                 if judged.is_some() {
                     loaded.models = Vec::new();
                 }

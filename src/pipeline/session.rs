@@ -135,6 +135,11 @@ impl Session {
     /// Checks every input, reusing what no change affected.
     pub fn check(&mut self) -> Report {
         let settings = &self.settings;
+        let early = if settings.early_verdicts {
+            Early::Keep
+        } else {
+            Early::Never
+        };
         // Reading: the inputs whose reading was dropped, in parallel.
         let missing: Vec<usize> = (0..self.inputs.len())
             .filter(|&i| self.reads[i].is_none() && !is_terraform(&self.inputs[i].path))
@@ -144,7 +149,7 @@ impl Session {
             .map(|&i| {
                 (
                     i,
-                    read::read_file(FileId(i as u32), &self.inputs[i], settings, Early::Keep),
+                    read::read_file(FileId(i as u32), &self.inputs[i], settings, early),
                 )
             })
             .collect();
@@ -241,7 +246,10 @@ impl Session {
             .map(|(job, scope)| {
                 let loaded = terraform::run(&job, settings, &texts, &self.ids, scope);
                 let models: Vec<&FileModel> = loaded.models.iter().collect();
-                let judged = Judged::of(&models, settings);
+                let judged = settings
+                    .early_verdicts
+                    .then(|| Judged::of(&models, settings))
+                    .flatten();
                 (job, loaded, judged)
             })
             .collect();

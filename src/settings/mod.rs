@@ -32,6 +32,10 @@ pub struct Settings {
     /// Parse only what the verdict reads (the default); `false` parses every block, which the
     /// tests use to prove both give the same report.
     pub targeted_parsing: bool,
+    /// Judge a template or Terraform root that links only inside itself as soon as it is
+    /// lowered (the default, see `pipeline::Judged`); `false` judges every database together
+    /// at the end, the reference the tests hold the early verdicts to.
+    pub early_verdicts: bool,
 }
 
 /// 10 MiB: far above any real template, far below what would strain memory per worker.
@@ -52,6 +56,7 @@ impl Default for Settings {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             max_nesting: DEFAULT_MAX_NESTING,
             targeted_parsing: true,
+            early_verdicts: true,
         }
     }
 }

@@ -113,3 +113,41 @@ fn targeted_and_full_parsing_agree() {
         }
     }
 }
+
+/// Early verdicts (a template or root that links only inside itself judged as soon as it is
+/// read, and settled then) must give the report of judging every database together: on each
+/// fixture, and on every fixture of a dialect in one run, where names link across fixtures.
+#[test]
+fn early_verdicts_agree_with_judging_everything_together() {
+    for dialect in ["cloudformation", "terraform"] {
+        let mut all = Vec::new();
+        let mut base = None;
+        for scenario in scenarios(dialect) {
+            let (inputs, settings) = inputs_and_settings(&scenario);
+            let late = intransit::Settings {
+                early_verdicts: false,
+                ..settings.clone()
+            };
+            let (a, b) = (check(&inputs, &settings), check(&inputs, &late));
+            assert_eq!(json_text(&a), json_text(&b), "{}", scenario.display());
+            all.extend(inputs);
+            base.get_or_insert(settings);
+        }
+        let settings = base.unwrap();
+        let late = intransit::Settings {
+            early_verdicts: false,
+            ..settings.clone()
+        };
+        let (a, b) = (check(&all, &settings), check(&all, &late));
+        assert!(
+            a.findings.len() > 50,
+            "{dialect}: {} findings",
+            a.findings.len()
+        );
+        assert_eq!(
+            json_text(&a),
+            json_text(&b),
+            "every {dialect} fixture at once"
+        );
+    }
+}
