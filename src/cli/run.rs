@@ -106,12 +106,21 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     });
     let inputs = match &args.stdin_filename {
         Some(path) => {
-            // Decoded as a file on disk is (UTF-8, with a BOM, UTF-16 with a BOM).
+            // Decoded as a file on disk is (UTF-8, with a BOM, UTF-16 with a BOM), and bounded
+            // by the same `max-file-size`: a text cut at the bound would be checked wrongly.
+            let limit = file
+                .max_file_size
+                .unwrap_or(intransit::settings::DEFAULT_MAX_FILE_SIZE);
             let mut bytes = Vec::new();
             io::stdin()
-                .take(intransit::settings::DEFAULT_MAX_FILE_SIZE + 1)
+                .take(limit.saturating_add(1))
                 .read_to_end(&mut bytes)
                 .context("cannot read the file's text from stdin")?;
+            if bytes.len() as u64 > limit {
+                bail!(
+                    "the text on stdin is over the {limit}-byte limit (`max-file-size` in intransit.toml)"
+                );
+            }
             let text = match intransit::source::decode(bytes) {
                 Ok((text, _)) => text,
                 Err((_, at)) => bail!(

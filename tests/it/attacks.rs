@@ -197,6 +197,30 @@ fn stdin_is_decoded_as_a_file_is() {
         let output = child.wait_with_output().unwrap();
         assert_eq!(output.status.code(), code, "{}", stderr(&output));
     }
+    // Bounded like a file on disk: over `max-file-size`, said, never checked cut short.
+    write(dir.path(), "intransit.toml", "max-file-size = 64\n");
+    assert!(OPEN_DB.len() > 64);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_intransit"))
+        .args(["check", "-f", "concise", "--stdin-filename", "db.yaml"])
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(OPEN_DB.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("over the 64-byte limit"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
