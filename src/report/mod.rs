@@ -73,21 +73,35 @@ impl Report {
         databases: Vec<ResourceInfo>,
         suppressed: usize,
     ) -> Report {
+        // Findings sort by the path shown (a file with none shows as ""), line, column and rule:
+        // each file's path is ranked once, so the keys hold no copies of paths.
+        let mut shown: Vec<&str> = files.values().map(|f| f.display.as_str()).collect();
+        shown.push("");
+        shown.sort_unstable();
+        shown.dedup();
+        let rank = |display: &str| shown.binary_search(&display).unwrap_or(0);
+        let ranks: BTreeMap<FileId, usize> = files
+            .iter()
+            .map(|(id, f)| (*id, rank(&f.display)))
+            .collect();
+        let unnamed = rank("");
         let key = |finding: &Finding| {
-            let file = files.get(&finding.primary.span.file);
-            let display = file.map(|f| f.display.clone()).unwrap_or_default();
+            let id = finding.primary.span.file;
+            let file = files.get(&id);
             let (line, column) = file.map_or((0, 0), |f| f.line_col(finding.primary.span.start));
-            (display, line, column, finding.rule)
+            let rank = ranks.get(&id).copied().unwrap_or(unnamed);
+            (rank, line, column, finding.rule)
         };
         findings.sort_by_cached_key(key);
         findings.dedup();
         // Module instances are lowered in no fixed order: the databases (JUnit's cases) are
-        // put in the order of their files and places, as findings are.
+        // put in the order of their files and places, as findings are (a database whose file
+        // is not known first).
         let mut databases = databases;
         databases.sort_by_cached_key(|db| {
-            let display = files.get(&db.header.file).map(|f| f.display.clone());
+            let rank = ranks.get(&db.header.file).map_or(0, |r| r + 1);
             let context = db.context.as_deref().map(str::to_owned);
-            (display, db.header.start, db.name.clone(), context)
+            (rank, db.header.start, db.name.clone(), context)
         });
         let count = |severity| findings.iter().filter(|f| f.severity == severity).count();
         let summary = Summary {
