@@ -171,7 +171,7 @@ impl Session {
             results.iter().map(|(id, r)| (*id, r.as_ref())).collect();
         let trees = stack_trees(&self.inputs, &borrowed, settings);
         // Each file's model (or its tree's), with its verdict when it was judged on its own.
-        let mut candidates: Vec<(&FileModel, Option<&Judged>)> = Vec::new();
+        let mut candidates: Vec<(Option<FileId>, &FileModel, Option<&Judged>)> = Vec::new();
         for (id, result) in &results {
             scanned += usize::from(result.scanned);
             if let Some(source) = &result.source {
@@ -179,10 +179,10 @@ impl Session {
             }
             match &trees {
                 Some(trees) if trees.models.contains_key(id) => {
-                    candidates.push((&trees.models[id], None))
+                    candidates.push((None, &trees.models[id], None))
                 }
                 Some(trees) if trees.included.contains(id) => {}
-                _ => candidates.push((&result.model, result.judged.as_ref())),
+                _ => candidates.push((Some(*id), &result.model, result.judged.as_ref())),
             }
             suppressions.extend(result.suppressions.iter().cloned());
             findings.extend(result.findings.iter().cloned());
@@ -275,7 +275,7 @@ impl Session {
                 files.insert(file.id, file.clone());
             }
             for model in &ran.loaded.models {
-                candidates.push((model, ran.judged.as_ref()));
+                candidates.push((None, model, ran.judged.as_ref()));
             }
             suppressions.extend(ran.loaded.suppressions.iter().cloned());
             findings.extend(ran.loaded.findings.iter().cloned());
@@ -284,19 +284,24 @@ impl Session {
         // names it offers; then its models are judged with the rest (as `check` does).
         let wanted: HashSet<String> = candidates
             .iter()
-            .filter(|(_, judged)| judged.is_none())
-            .flat_map(|(model, _)| crate::rules::wanted_names(model))
+            .filter(|(_, _, judged)| judged.is_none())
+            .flat_map(|(_, model, _)| crate::rules::wanted_names(model))
             .collect();
         let mut models: Vec<&FileModel> = Vec::new();
         let mut databases = Vec::new();
         let mut used: HashSet<*const Judged> = HashSet::new();
-        for (model, judged) in candidates {
+        let mut settled = HashSet::new();
+        for (id, model, judged) in candidates {
             match judged {
                 Some(judged) if !judged.offered.iter().any(|n| wanted.contains(n)) => {
                     // A job's models share one verdict: taken once.
                     if used.insert(judged as *const Judged) {
                         findings.extend(judged.findings.iter().cloned());
                         databases.extend(judged.databases.iter().cloned());
+                    }
+                    // A template settled when it was read is not settled again.
+                    if let (true, Some(id)) = (judged.settled, id) {
+                        settled.insert(id);
                     }
                 }
                 _ => {
@@ -313,7 +318,7 @@ impl Session {
                 suppressions,
                 findings,
                 scanned,
-                settled: HashSet::new(),
+                settled,
             },
             settings,
             Some(&mut self.settled),
