@@ -239,7 +239,7 @@ pub fn build(
             message,
             Label::new(span, "this suppression"),
         );
-        finding.resource = owner.clone().map(Box::new);
+        finding.resource = owner.clone().map(std::sync::Arc::new);
         finding.help =
             Some("name rules as `intransit rules` lists them, and dates as YYYY-MM-DD".into());
         problems.push(finding);
@@ -312,7 +312,7 @@ pub fn apply(
                 message,
                 Label::new(suppression.span, "this suppression"),
             );
-            finding.resource = suppression.owner.clone().map(Box::new);
+            finding.resource = suppression.owner.clone().map(std::sync::Arc::new);
             finding.help = Some(help.to_string());
             finding
         };

@@ -173,16 +173,17 @@ pub struct Finding {
     pub primary: Label,
     pub related: Vec<Label>,
     pub help: Option<String>,
-    pub resource: Option<Box<ResourceInfo>>,
+    pub resource: Option<std::sync::Arc<ResourceInfo>>,
     pub engine: Option<String>,
     pub engine_version: Option<String>,
     pub parameter: Option<String>,
     pub value: Option<String>,
     /// What a fix should change, from the verdict (resolved into `fix` with the file's text).
-    /// Boxed, as the fix below: most findings of a large run are held until the end, and a
-    /// finding is a third of the size with them out of line.
-    pub fix_request: Option<Box<fix::FixRequest>>,
-    pub fix: Option<Box<fix::Fix>>,
+    /// Out of line, as the fix and the resource: most findings of a large run are held until
+    /// the end, and a finding is a third of the size with them behind a pointer; shared, so
+    /// that the language server's runs copy a finding cheaply.
+    pub fix_request: Option<std::sync::Arc<fix::FixRequest>>,
+    pub fix: Option<std::sync::Arc<fix::Fix>>,
 }
 
 impl Finding {

@@ -24,7 +24,7 @@ struct Needs {
 /// a finding saying it changed.
 struct Settled {
     file: Option<SourceFile>,
-    fixes: Vec<(usize, Box<Fix>)>,
+    fixes: Vec<(usize, Arc<Fix>)>,
     changed: Option<Box<Finding>>,
 }
 
@@ -55,7 +55,7 @@ fn settle_file(file: &SourceFile, mut needs: Needs, findings: &[Finding]) -> Set
             for edit in fix.edits.iter().filter(|e| e.span.file == file.id) {
                 needs.offsets.extend([edit.span.start, edit.span.end]);
             }
-            fixes.push((i, Box::new(fix)));
+            fixes.push((i, Arc::new(fix)));
         }
     }
     Settled {
@@ -108,7 +108,7 @@ pub(super) fn settle_now(
             for edit in fix.edits.iter().filter(|e| e.span.file == source.id) {
                 offsets.extend([edit.span.start, edit.span.end]);
             }
-            finding.fix = Some(Box::new(fix));
+            finding.fix = Some(Arc::new(fix));
         }
     }
     offsets.sort_unstable();
@@ -129,10 +129,10 @@ pub struct Cache {
 
 /// A file settled: the key of its needs, the file with its positions, and its fixes in the
 /// order of its needs' fixes.
-type Kept = (u64, Arc<SourceFile>, Vec<Option<Box<Fix>>>);
+type Kept = (u64, Arc<SourceFile>, Vec<Option<Arc<Fix>>>);
 
 /// A file taken from the cache, with its fixes by finding.
-type Reused = (Arc<SourceFile>, Vec<(usize, Box<Fix>)>);
+type Reused = (Arc<SourceFile>, Vec<(usize, Arc<Fix>)>);
 
 /// A key for a file's needs: its text's identity and what is asked of it.
 fn needs_key(file: &SourceFile, needs: &Needs, findings: &[Finding]) -> u64 {

@@ -193,7 +193,7 @@ pub fn finding(db: &Database, verdict: &Verdict<'_>) -> Finding {
     let mut finding = Finding::new(rule, message, primary);
     finding.related = related;
     finding.help = Some(help);
-    finding.resource = Some(Box::new(resource_info(&db.resource)));
+    finding.resource = Some(std::sync::Arc::new(resource_info(&db.resource)));
     finding.engine = facts.engine.as_ref().map(|(_, name)| name.clone());
     finding.engine_version = facts.version.clone();
     finding.parameter = facts
@@ -201,7 +201,7 @@ pub fn finding(db: &Database, verdict: &Verdict<'_>) -> Finding {
         .as_ref()
         .and_then(|(row, _)| row.parameter.map(str::to_string));
     finding.value = value;
-    finding.fix_request = fix_request(db, verdict).map(Box::new);
+    finding.fix_request = fix_request(db, verdict).map(std::sync::Arc::new);
     finding
 }
 

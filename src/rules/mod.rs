@@ -135,18 +135,20 @@ fn unused_disabling(group: &ParameterGroup) -> Option<Finding> {
                 "set {} to {enabling}, or delete the group",
                 parameter.name
             ));
-            finding.resource = Some(Box::new(resource_info(&group.resource)));
+            finding.resource = Some(std::sync::Arc::new(resource_info(&group.resource)));
             finding.engine = family
                 .as_deref()
                 .and_then(split_family)
                 .map(|(engine, _)| engine);
             finding.parameter = Some(parameter.name.clone());
             finding.value = Some(value.clone());
-            finding.fix_request = Some(Box::new(crate::diagnostic::fix::FixRequest::SetValue {
-                span: choice.span,
-                parameter: parameter.name.clone(),
-                enabling: enabling.to_string(),
-            }));
+            finding.fix_request = Some(std::sync::Arc::new(
+                crate::diagnostic::fix::FixRequest::SetValue {
+                    span: choice.span,
+                    parameter: parameter.name.clone(),
+                    enabling: enabling.to_string(),
+                },
+            ));
             return Some(finding);
         }
     }
