@@ -65,6 +65,24 @@ fn settle_file(file: &SourceFile, mut needs: Needs, findings: &[Finding]) -> Set
     }
 }
 
+/// Every span a report shows of these findings and suppressions (the positions settling
+/// records).
+fn spans_used(findings: &[Finding], suppressions: &[Suppression], at: &mut impl FnMut(Span)) {
+    for finding in findings.iter() {
+        at(finding.primary.span);
+        finding.related.iter().for_each(|label| at(label.span));
+        if let Some(resource) = &finding.resource {
+            at(resource.header);
+        }
+    }
+    for suppression in suppressions {
+        at(suppression.span);
+        if let Some(owner) = &suppression.owner {
+            at(owner.header);
+        }
+    }
+}
+
 /// Settles a template judged as soon as it was lowered, while its text is still held: the
 /// positions its findings and suppressions point at are recorded and its fix requests resolved,
 /// so that the end of the run need not read it again. Returns the file released, with those
@@ -80,19 +98,7 @@ pub(super) fn settle_now(
             offsets.extend([span.start, span.end]);
         }
     };
-    for finding in findings.iter() {
-        at(finding.primary.span);
-        finding.related.iter().for_each(|label| at(label.span));
-        if let Some(resource) = &finding.resource {
-            at(resource.header);
-        }
-    }
-    for suppression in suppressions {
-        at(suppression.span);
-        if let Some(owner) = &suppression.owner {
-            at(owner.header);
-        }
-    }
+    spans_used(findings, suppressions, &mut at);
     let fixer = fix::Fixer::new(source);
     for finding in findings.iter_mut() {
         let Some(request) = &finding.fix_request else {
@@ -159,19 +165,7 @@ pub(super) fn settle(
         let offsets = &mut needs.entry(span.file).or_default().offsets;
         offsets.extend([span.start, span.end]);
     };
-    for finding in findings.iter() {
-        at(finding.primary.span);
-        finding.related.iter().for_each(|label| at(label.span));
-        if let Some(resource) = &finding.resource {
-            at(resource.header);
-        }
-    }
-    for suppression in suppressions {
-        at(suppression.span);
-        if let Some(owner) = &suppression.owner {
-            at(owner.header);
-        }
-    }
+    spans_used(findings, suppressions, &mut at);
     for (i, finding) in findings.iter().enumerate() {
         if let Some(anchor) = finding.fix_request.as_ref().and_then(|r| r.anchor()) {
             needs.entry(anchor.file).or_default().fixes.push(i);
