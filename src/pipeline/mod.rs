@@ -331,6 +331,7 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
         },
         settings,
         None,
+        true,
     )
 }
 
@@ -437,6 +438,7 @@ impl TerraformRun {
 /// What the stages before the verdict gathered: the files findings can point into, the models
 /// still to be judged, the databases of all (the summary counts them), suppressions, the
 /// findings so far, and how many files were checked.
+#[derive(Default)]
 struct Gathered<'m> {
     files: BTreeMap<FileId, Arc<SourceFile>>,
     models: Vec<&'m FileModel>,
@@ -449,12 +451,13 @@ struct Gathered<'m> {
 }
 
 /// The end of every run: link and judge the databases still to be judged, settle positions and
-/// fixes (through `cache` when the run keeps one), apply suppressions, the baseline and severity
-/// overrides.
+/// fixes (through `cache` when the run keeps one), apply suppressions, the `baseline` (unless
+/// the caller applies it to several parts together) and severity overrides.
 fn conclude(
     gathered: Gathered<'_>,
     settings: &Settings,
     cache: Option<&mut settle::Cache>,
+    baseline: bool,
 ) -> Report {
     let Gathered {
         mut files,
@@ -474,21 +477,12 @@ fn conclude(
                 .get(&span.file)
                 .map_or(0, |file| file.line_of(span.start))
         });
-    // The baseline keys on the file of the resource (else of the finding), as reports show it.
     let suppressed = suppressed
-        + settings.baseline.as_ref().map_or(0, |baseline| {
-            let file_of = |finding: &Finding| {
-                let span = finding
-                    .resource
-                    .as_ref()
-                    .map_or(finding.primary.span, |r| r.header);
-                files
-                    .get(&span.file)
-                    .map(|f| f.display.clone())
-                    .unwrap_or_default()
-            };
-            baseline.hide(&mut findings, &file_of)
-        });
+        + if baseline {
+            hide_baselined(&mut findings, &files, settings)
+        } else {
+            0
+        };
     findings.retain_mut(|finding| match settings.severity.get(&finding.rule) {
         Some(None) => false,
         Some(Some(severity)) => {
@@ -498,4 +492,26 @@ fn conclude(
         None => true,
     });
     Report::new(files, findings, scanned, databases, suppressed)
+}
+
+/// Hides the findings the baseline lists, keyed on the file of the resource (else of the
+/// finding), as reports show it; returns how many.
+fn hide_baselined(
+    findings: &mut Vec<Finding>,
+    files: &BTreeMap<FileId, Arc<SourceFile>>,
+    settings: &Settings,
+) -> usize {
+    settings.baseline.as_ref().map_or(0, |baseline| {
+        let file_of = |finding: &Finding| {
+            let span = finding
+                .resource
+                .as_ref()
+                .map_or(finding.primary.span, |r| r.header);
+            files
+                .get(&span.file)
+                .map(|f| f.display.clone())
+                .unwrap_or_default()
+        };
+        baseline.hide(findings, &file_of)
+    })
 }

@@ -1,26 +1,31 @@
 //! An incremental run for the language server: the same stages as `check`, with what each file
 //! and each Terraform root gave kept between runs. A change (an unsaved buffer, a file saved
 //! or changed on disk) drops only what it can affect: the file's own reading, the Terraform
-//! roots that read it, and what settling it gave. A file or root that links only inside itself
-//! is judged once, when it is read (`Judged`), and its verdict reused; the rest is linked and
-//! judged again on each run, since a change in one file can change the verdict of a database
-//! in another.
+//! roots that read it, and what settling it gave.
+//!
+//! A run's findings come in parts (`Outcome`): the files and roots whose databases and groups
+//! link to each other by name (a group in one template, the database in another) are judged
+//! together, as one part, and every other file or root is a part of its own. A part whose
+//! members are the same readings as in the last run is the same `Arc` as then, so that an edit
+//! judges, settles and sorts again only the part it touches, and the server converts and
+//! publishes only what changed. Joined into one report (`Outcome::report`), the parts give
+//! what `check` gives.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicU32;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use super::{
     conclude, infos, is_terraform, read, settle, stack_trees, Early, FileResult, Gathered, Input,
-    Judged,
+    Judged, StackTrees,
 };
 use crate::model::{FileModel, ScopeId};
 use crate::report::Report;
 use crate::settings::Settings;
-use crate::source::{self, normalize, FileId, SourceFile};
+use crate::source::{self, normalize, FileId};
 use crate::terraform;
 
 /// Terraform files get ids from here on, never reused (a root checked again gets new ones).
@@ -32,31 +37,237 @@ pub struct Session {
     index: HashMap<PathBuf, usize>,
     settings: Settings,
     /// What reading each non-Terraform input gave.
-    reads: Vec<Option<Arc<FileResult>>>,
+    reads: Vec<Option<Arc<Read>>>,
+    /// The Terraform module directories and Terragrunt configs among the inputs (normalized).
+    terraform_inputs: Option<(Vec<PathBuf>, Vec<PathBuf>)>,
     /// The local module calls of each Terraform directory.
     calls: HashMap<PathBuf, Vec<PathBuf>>,
+    /// Directories whose calls may have changed (a module file in them changed).
+    stale_calls: HashSet<PathBuf>,
     /// What Terragrunt configs cover (their sources and directories), while no config changed.
     covered: Option<Vec<PathBuf>>,
+    /// The Terraform jobs, while no call and no cover changed.
+    plan: Option<Vec<terraform::Job>>,
     /// Each root or config checked, with its scope and what it read.
-    jobs: HashMap<terraform::Job, Ran>,
+    jobs: HashMap<terraform::Job, Arc<Ran>>,
     scopes: HashMap<terraform::Job, ScopeId>,
     ids: AtomicU32,
+    /// Each reading and job gets a serial; a part is known by its members' serials.
+    serials: AtomicU64,
+    /// The parts of the last run, by their members' serials.
+    parts: HashMap<Vec<u64>, Arc<Report>>,
     settled: settle::Cache,
+}
+
+/// What reading one input gave, with the names by which it links to other files.
+struct Read {
+    serial: u64,
+    result: FileResult,
+    links: Links,
 }
 
 /// A Terraform job checked: what it gave, its verdict when it links only inside itself (see
 /// `Judged`; its models are kept too, for when another file comes to name one of its names),
 /// and what it read.
 struct Ran {
-    loaded: Arc<terraform::Loaded>,
+    serial: u64,
+    loaded: terraform::Loaded,
     judged: Option<Judged>,
+    links: Links,
     reads: Reads,
+}
+
+/// The names a reading looks up in other files (none when it was judged alone) and those by
+/// which others can find something in it (as the linker keys them).
+#[derive(Default)]
+struct Links {
+    wanted: Vec<String>,
+    offered: Vec<String>,
+}
+
+impl Links {
+    fn of<'m>(models: impl Iterator<Item = &'m FileModel>, judged: Option<&Judged>) -> Links {
+        if let Some(judged) = judged {
+            return Links {
+                wanted: Vec::new(),
+                offered: judged.offered.clone(),
+            };
+        }
+        let mut links = Links::default();
+        for model in models {
+            links.wanted.extend(crate::rules::wanted_names(model));
+            links.offered.extend(crate::rules::offered_names(model));
+        }
+        links
+    }
 }
 
 /// The files a Terraform job read and their directories (a new file in one of them can join it).
 struct Reads {
     files: HashSet<PathBuf>,
     dirs: HashSet<PathBuf>,
+}
+
+/// What one run gives: its parts (each a report of its own files and findings, without the
+/// summary's count of files scanned), in the order of their first file or root.
+pub struct Outcome {
+    pub parts: Vec<Arc<Report>>,
+    pub files_scanned: usize,
+}
+
+impl Outcome {
+    /// The parts joined into one report, as `check` gives it (the baseline, which counts
+    /// findings across files, is applied here).
+    pub fn report(&self, settings: &Settings) -> Report {
+        let mut files = BTreeMap::new();
+        let mut findings = Vec::new();
+        let mut databases = Vec::new();
+        let mut suppressed = 0;
+        for part in &self.parts {
+            files.extend(part.files.iter().map(|(id, f)| (*id, f.clone())));
+            findings.extend(part.findings.iter().cloned());
+            databases.extend(part.databases.iter().cloned());
+            suppressed += part.summary.suppressed;
+        }
+        suppressed += super::hide_baselined(&mut findings, &files, settings);
+        Report::new(files, findings, self.files_scanned, databases, suppressed)
+    }
+}
+
+/// One member of a part: a file read, the stack trees, or a Terraform job.
+enum Unit<'a> {
+    File(FileId, &'a Read),
+    Trees(TreesUnit<'a>),
+    Job(&'a Ran),
+}
+
+/// Every template of the run's stack trees, judged as one (a tree's findings point into its
+/// templates, and templates can be in several trees).
+struct TreesUnit<'a> {
+    key: u64,
+    members: Vec<&'a Read>,
+    trees: &'a StackTrees,
+    links: Links,
+}
+
+impl Unit<'_> {
+    fn key(&self) -> u64 {
+        match self {
+            Unit::File(_, read) => read.serial,
+            Unit::Trees(trees) => trees.key,
+            Unit::Job(ran) => ran.serial,
+        }
+    }
+
+    fn links(&self) -> &Links {
+        match self {
+            Unit::File(_, read) => &read.links,
+            Unit::Trees(trees) => &trees.links,
+            Unit::Job(ran) => &ran.links,
+        }
+    }
+
+    fn judged(&self) -> Option<&Judged> {
+        match self {
+            Unit::File(_, read) => read.result.judged.as_ref(),
+            Unit::Trees(_) => None,
+            Unit::Job(ran) => ran.judged.as_ref(),
+        }
+    }
+
+    /// The ids of the files it holds (what settling it may have cached).
+    fn file_ids(&self) -> Vec<FileId> {
+        match self {
+            Unit::File(_, read) => read.result.source.iter().map(|s| s.id).collect(),
+            Unit::Trees(trees) => trees
+                .members
+                .iter()
+                .filter_map(|r| r.result.source.as_ref())
+                .chain(&trees.trees.sources)
+                .map(|s| s.id)
+                .collect(),
+            Unit::Job(ran) => ran.loaded.files.iter().map(|f| f.id).collect(),
+        }
+    }
+
+    /// Adds what it gives to a part: its verdict when it is judged `alone`, else its models.
+    fn gather<'a>(&'a self, into: &mut Gathered<'a>, alone: bool) {
+        let verdict = if alone { self.judged() } else { None };
+        let mut models: Vec<&'a FileModel> = Vec::new();
+        match self {
+            Unit::File(id, read) => {
+                let result = &read.result;
+                if let Some(source) = &result.source {
+                    into.files.insert(source.id, source.clone());
+                }
+                into.suppressions
+                    .extend(result.suppressions.iter().cloned());
+                into.findings.extend(result.findings.iter().cloned());
+                if verdict.is_some_and(|j| j.settled) {
+                    into.settled.insert(*id);
+                }
+                models.push(&result.model);
+            }
+            Unit::Trees(trees) => {
+                for read in &trees.members {
+                    let result = &read.result;
+                    if let Some(source) = &result.source {
+                        into.files.insert(source.id, source.clone());
+                    }
+                    into.suppressions
+                        .extend(result.suppressions.iter().cloned());
+                    into.findings.extend(result.findings.iter().cloned());
+                }
+                for source in &trees.trees.sources {
+                    into.files
+                        .entry(source.id)
+                        .or_insert_with(|| source.clone());
+                }
+                models.extend(trees.trees.models.values());
+            }
+            Unit::Job(ran) => {
+                for file in &ran.loaded.files {
+                    into.files.insert(file.id, file.clone());
+                }
+                into.suppressions
+                    .extend(ran.loaded.suppressions.iter().cloned());
+                into.findings.extend(ran.loaded.findings.iter().cloned());
+                models.extend(&ran.loaded.models);
+            }
+        }
+        match verdict {
+            Some(judged) => {
+                into.findings.extend(judged.findings.iter().cloned());
+                into.databases.extend(judged.databases.iter().cloned());
+            }
+            None => {
+                for model in models {
+                    into.databases.extend(infos(model));
+                    into.models.push(model);
+                }
+            }
+        }
+    }
+}
+
+/// Finds the sets of units that link to each other (union-find over indexes).
+struct Sets(Vec<usize>);
+
+impl Sets {
+    fn find(&mut self, mut i: usize) -> usize {
+        while self.0[i] != i {
+            self.0[i] = self.0[self.0[i]];
+            i = self.0[i];
+        }
+        i
+    }
+
+    fn join(&mut self, a: usize, b: usize) {
+        let (a, b) = (self.find(a), self.find(b));
+        if a != b {
+            self.0[a.max(b)] = a.min(b);
+        }
+    }
 }
 
 impl Session {
@@ -71,11 +282,16 @@ impl Session {
             inputs,
             index,
             settings,
+            terraform_inputs: None,
             calls: HashMap::new(),
+            stale_calls: HashSet::new(),
             covered: None,
+            plan: None,
             jobs: HashMap::new(),
             scopes: HashMap::new(),
             ids: AtomicU32::new(TERRAFORM_IDS),
+            serials: AtomicU64::new(0),
+            parts: HashMap::new(),
             settled: settle::Cache::default(),
         }
     }
@@ -122,7 +338,7 @@ impl Session {
             .map(normalize)
             .unwrap_or_else(|| PathBuf::from("."));
         if terraform::modules::names_module(path) {
-            self.calls.remove(&dir);
+            self.stale_calls.insert(dir.clone());
         }
         if terraform::terragrunt::is_config(path) || terraform::modules::names_module(path) {
             self.covered = None;
@@ -132,86 +348,67 @@ impl Session {
         // Nested stacks read their children again on every run; nothing else to drop.
     }
 
-    /// Checks every input, reusing what no change affected.
-    pub fn check(&mut self) -> Report {
+    fn serial(&self) -> u64 {
+        self.serials.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Reads the inputs whose reading was dropped, in parallel.
+    fn read_missing(&mut self) {
         let settings = &self.settings;
         let early = if settings.early_verdicts {
             Early::Keep
         } else {
             Early::Never
         };
-        // Reading: the inputs whose reading was dropped, in parallel.
         let missing: Vec<usize> = (0..self.inputs.len())
             .filter(|&i| self.reads[i].is_none() && !is_terraform(&self.inputs[i].path))
             .collect();
         let fresh: Vec<(usize, FileResult)> = missing
             .par_iter()
             .map(|&i| {
-                (
-                    i,
-                    read::read_file(FileId(i as u32), &self.inputs[i], settings, early),
-                )
+                let id = FileId(i as u32);
+                (i, read::read_file(id, &self.inputs[i], settings, early))
             })
             .collect();
         for (i, result) in fresh {
-            self.reads[i] = Some(Arc::new(result));
+            let links = Links::of(std::iter::once(&result.model), result.judged.as_ref());
+            self.reads[i] = Some(Arc::new(Read {
+                serial: self.serial(),
+                result,
+                links,
+            }));
         }
-        let results: Vec<(FileId, Arc<FileResult>)> = self
-            .reads
-            .iter()
-            .enumerate()
-            .filter_map(|(i, r)| Some((FileId(i as u32), r.clone()?)))
-            .collect();
+    }
 
-        let mut files: BTreeMap<FileId, Arc<SourceFile>> = BTreeMap::new();
-        let mut suppressions = Vec::new();
-        let mut findings = Vec::new();
-        let mut scanned = 0;
-        let borrowed: Vec<(FileId, &FileResult)> =
-            results.iter().map(|(id, r)| (*id, r.as_ref())).collect();
-        let trees = stack_trees(&self.inputs, &borrowed, settings);
-        // Each file's model (or its tree's), with its verdict when it was judged on its own.
-        let mut candidates: Vec<(Option<FileId>, &FileModel, Option<&Judged>)> = Vec::new();
-        for (id, result) in &results {
-            scanned += usize::from(result.scanned);
-            if let Some(source) = &result.source {
-                files.insert(source.id, source.clone());
-            }
-            match &trees {
-                Some(trees) if trees.models.contains_key(id) => {
-                    candidates.push((None, &trees.models[id], None))
-                }
-                Some(trees) if trees.included.contains(id) => {}
-                _ => candidates.push((Some(*id), &result.model, result.judged.as_ref())),
-            }
-            suppressions.extend(result.suppressions.iter().cloned());
-            findings.extend(result.findings.iter().cloned());
+    /// The Terraform jobs as the calls say now, each checked again only when dropped.
+    fn run_terraform(&mut self) -> Vec<terraform::Job> {
+        let settings = &self.settings;
+        let inputs = &self.inputs;
+        let (dirs, configs) = self.terraform_inputs.get_or_insert_with(|| {
+            let dirs: Vec<PathBuf> = inputs
+                .iter()
+                .filter(|input| terraform::modules::names_module(&input.path))
+                .map(|input| match input.path.parent() {
+                    Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+                    _ => PathBuf::from("."),
+                })
+                .collect();
+            let configs: Vec<PathBuf> = inputs
+                .iter()
+                .filter(|input| terraform::terragrunt::is_config(&input.path))
+                .map(|input| input.path.clone())
+                .collect();
+            terraform::normalized(&dirs, &configs)
+        });
+        if dirs.is_empty() && configs.is_empty() {
+            return Vec::new();
         }
-        for source in trees.iter().flat_map(|t| t.sources.iter()) {
-            files.entry(source.id).or_insert_with(|| source.clone());
-        }
-
-        // Terraform: the roots as the calls say now, each checked again only when dropped.
-        let dirs: Vec<PathBuf> = self
-            .inputs
-            .iter()
-            .filter(|input| terraform::modules::names_module(&input.path))
-            .map(|input| match input.path.parent() {
-                Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-                _ => PathBuf::from("."),
-            })
-            .collect();
-        let configs: Vec<PathBuf> = self
-            .inputs
-            .iter()
-            .filter(|input| terraform::terragrunt::is_config(&input.path))
-            .map(|input| input.path.clone())
-            .collect();
-        let (dirs, configs) = terraform::normalized(&dirs, &configs);
         let texts = terraform::texts_of(&settings.overrides);
+        // Calls found again where a module file changed; the plan stands if they are the same.
+        let stale: Vec<PathBuf> = self.stale_calls.drain().collect();
         let unknown: Vec<&PathBuf> = dirs
             .iter()
-            .filter(|d| !self.calls.contains_key(*d))
+            .filter(|d| !self.calls.contains_key(*d) || stale.contains(d))
             .collect();
         let found: Vec<(PathBuf, Vec<PathBuf>)> = unknown
             .par_iter()
@@ -220,16 +417,33 @@ impl Session {
                 ((*dir).clone(), calls)
             })
             .collect();
-        self.calls.extend(found);
+        for (dir, calls) in found {
+            if self.calls.get(&dir) != Some(&calls) {
+                self.calls.insert(dir, calls);
+                self.plan = None;
+            }
+        }
         let covered = match &self.covered {
             Some(covered) => covered.clone(),
-            None => configs
-                .par_iter()
-                .flat_map_iter(|path| terraform::config_covers(path, settings, &texts, &self.ids))
-                .collect(),
+            None => {
+                let covered: Vec<PathBuf> = configs
+                    .par_iter()
+                    .flat_map_iter(|path| {
+                        terraform::config_covers(path, settings, &texts, &self.ids)
+                    })
+                    .collect();
+                if self.plan.is_some() && self.covered.as_ref() != Some(&covered) {
+                    self.plan = None;
+                }
+                covered
+            }
         };
         self.covered = Some(covered.clone());
-        let jobs = terraform::jobs(&dirs, &configs, &self.calls, &covered);
+        let jobs = match &self.plan {
+            Some(jobs) => jobs.clone(),
+            None => terraform::jobs(dirs, configs, &self.calls, &covered),
+        };
+        self.plan = Some(jobs.clone());
         for job in &jobs {
             if !self.scopes.contains_key(job) {
                 let scope = ScopeId(super::TERRAFORM_SCOPES + self.scopes.len() as u32);
@@ -259,70 +473,166 @@ impl Session {
                 .iter()
                 .filter_map(|p| p.parent().map(normalize))
                 .collect();
+            let links = Links::of(loaded.models.iter(), judged.as_ref());
             let ran = Ran {
-                loaded: Arc::new(loaded),
+                serial: self.serial(),
+                loaded,
                 judged,
+                links,
                 reads: Reads { files, dirs },
             };
-            self.jobs.insert(job, ran);
+            self.jobs.insert(job, Arc::new(ran));
         }
         let current: HashSet<&terraform::Job> = jobs.iter().collect();
         self.jobs.retain(|job, _| current.contains(job));
-        for job in &jobs {
-            let ran = &self.jobs[job];
-            scanned += ran.loaded.files.len();
-            for file in &ran.loaded.files {
-                files.insert(file.id, file.clone());
-            }
-            for model in &ran.loaded.models {
-                candidates.push((None, model, ran.judged.as_ref()));
-            }
-            suppressions.extend(ran.loaded.suppressions.iter().cloned());
-            findings.extend(ran.loaded.findings.iter().cloned());
-        }
-        // A verdict reached alone stands unless a model judged with the rest names one of the
-        // names it offers; then its models are judged with the rest (as `check` does).
-        let wanted: HashSet<String> = candidates
+        jobs
+    }
+
+    /// Checks every input, reusing what no change affected.
+    pub fn check(&mut self) -> Outcome {
+        self.read_missing();
+        let jobs = self.run_terraform();
+        let settings = &self.settings;
+        let reads: Vec<(FileId, Arc<Read>)> = self
+            .reads
             .iter()
-            .filter(|(_, _, judged)| judged.is_none())
-            .flat_map(|(_, model, _)| crate::rules::wanted_names(model))
+            .enumerate()
+            .filter_map(|(i, r)| Some((FileId(i as u32), r.clone()?)))
             .collect();
-        let mut models: Vec<&FileModel> = Vec::new();
-        let mut databases = Vec::new();
-        let mut used: HashSet<*const Judged> = HashSet::new();
-        let mut settled = HashSet::new();
-        for (id, model, judged) in candidates {
-            match judged {
-                Some(judged) if !judged.offered.iter().any(|n| wanted.contains(n)) => {
-                    // A job's models share one verdict: taken once.
-                    if used.insert(judged as *const Judged) {
-                        findings.extend(judged.findings.iter().cloned());
-                        databases.extend(judged.databases.iter().cloned());
+        let rans: Vec<Arc<Ran>> = jobs.iter().map(|job| self.jobs[job].clone()).collect();
+        let mut files_scanned = 0;
+
+        // The units: each file read that gives something, the stack trees, each job.
+        let borrowed: Vec<(FileId, &FileResult)> =
+            reads.iter().map(|(id, r)| (*id, &r.result)).collect();
+        let trees = stack_trees(&self.inputs, &borrowed, settings);
+        let mut units: Vec<Unit> = Vec::with_capacity(reads.len() + rans.len() + 1);
+        let mut in_trees: Vec<&Read> = Vec::new();
+        for (id, read) in &reads {
+            let result = &read.result;
+            files_scanned += usize::from(result.scanned);
+            let in_tree = trees
+                .as_ref()
+                .is_some_and(|t| t.models.contains_key(id) || t.included.contains(id));
+            if in_tree {
+                in_trees.push(read);
+            } else if result.source.is_some()
+                || !result.model.is_empty()
+                || !result.suppressions.is_empty()
+                || !result.findings.is_empty()
+                || result.judged.is_some()
+            {
+                units.push(Unit::File(*id, read));
+            }
+        }
+        if let Some(trees) = &trees {
+            use std::hash::{Hash, Hasher};
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            for read in &in_trees {
+                read.serial.hash(&mut hasher);
+            }
+            units.push(Unit::Trees(TreesUnit {
+                key: hasher.finish() | 1 << 63,
+                members: in_trees,
+                links: Links::of(trees.models.values(), None),
+                trees,
+            }));
+        }
+        for ran in &rans {
+            files_scanned += ran.loaded.files.len();
+            units.push(Unit::Job(ran));
+        }
+
+        // Units that link by a name some unit looks up are judged together.
+        let wanted: HashSet<&str> = units
+            .iter()
+            .flat_map(|u| u.links().wanted.iter().map(String::as_str))
+            .collect();
+        let mut sets = Sets((0..units.len()).collect());
+        if !wanted.is_empty() {
+            let mut first: HashMap<&str, usize> = HashMap::new();
+            for (i, unit) in units.iter().enumerate() {
+                let links = unit.links();
+                for name in links.wanted.iter().chain(&links.offered) {
+                    if let Some(name) = wanted.get(name.as_str()) {
+                        let j = *first.entry(name).or_insert(i);
+                        sets.join(i, j);
                     }
-                    // A template settled when it was read is not settled again.
-                    if let (true, Some(id)) = (judged.settled, id) {
-                        settled.insert(id);
-                    }
-                }
-                _ => {
-                    databases.extend(infos(model));
-                    models.push(model);
                 }
             }
         }
-        conclude(
-            Gathered {
-                files,
-                models,
-                databases,
-                suppressions,
-                findings,
-                scanned,
-                settled,
-            },
-            settings,
-            Some(&mut self.settled),
-        )
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        let mut group_of: HashMap<usize, usize> = HashMap::new();
+        for i in 0..units.len() {
+            let root = sets.find(i);
+            let g = *group_of.entry(root).or_insert_with(|| {
+                groups.push(Vec::new());
+                groups.len() - 1
+            });
+            groups[g].push(i);
+        }
+
+        // Parts: the same members as in the last run give the same part; the rest are judged
+        // and settled again, in parallel, each settling its own files.
+        let keys: Vec<Vec<u64>> = groups
+            .iter()
+            .map(|g| g.iter().map(|&i| units[i].key()).collect())
+            .collect();
+        let todo: Vec<(usize, settle::Cache)> = (0..groups.len())
+            .filter(|&g| !self.parts.contains_key(&keys[g]))
+            .map(|g| {
+                let ids = groups[g].iter().flat_map(|&i| units[i].file_ids());
+                (g, self.settled.take(ids))
+            })
+            .collect();
+        let made: Vec<(usize, Report, settle::Cache)> = todo
+            .into_par_iter()
+            .map(|(g, mut cache)| {
+                let members = &groups[g];
+                let alone = members.len() == 1;
+                let mut gathered = Gathered::default();
+                for &i in members {
+                    units[i].gather(&mut gathered, alone);
+                }
+                (
+                    g,
+                    conclude(gathered, settings, Some(&mut cache), false),
+                    cache,
+                )
+            })
+            .collect();
+        let mut fresh_ids: HashSet<FileId> = HashSet::new();
+        let mut parts: HashMap<Vec<u64>, Arc<Report>> = HashMap::with_capacity(groups.len());
+        for (g, report, cache) in made {
+            fresh_ids.extend(report.files.keys().copied());
+            self.settled.merge(cache);
+            parts.insert(keys[g].clone(), Arc::new(report));
+        }
+        let mut ordered = Vec::with_capacity(groups.len());
+        for key in keys {
+            let part = match parts.get(&key) {
+                Some(part) => part.clone(),
+                None => {
+                    let part = self
+                        .parts
+                        .remove(&key)
+                        .expect("a part kept from the last run");
+                    parts.insert(key, part.clone());
+                    part
+                }
+            };
+            ordered.push(part);
+        }
+        // What settling the parts no longer in the run gave is forgotten.
+        for part in self.parts.values() {
+            let gone = part.files.keys().filter(|id| !fresh_ids.contains(id));
+            self.settled.forget(gone.copied());
+        }
+        self.parts = parts;
+        Outcome {
+            parts: ordered,
+            files_scanned,
+        }
     }
 }
 

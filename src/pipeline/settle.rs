@@ -133,6 +133,29 @@ pub struct Cache {
     files: std::collections::HashMap<FileId, Kept>,
 }
 
+impl Cache {
+    /// The entries of `ids`, taken out: a part of a run settles its own files with them.
+    pub(super) fn take(&mut self, ids: impl IntoIterator<Item = FileId>) -> Cache {
+        let files = ids
+            .into_iter()
+            .filter_map(|id| Some((id, self.files.remove(&id)?)))
+            .collect();
+        Cache { files }
+    }
+
+    /// Puts back what a part's settling left.
+    pub(super) fn merge(&mut self, other: Cache) {
+        self.files.extend(other.files);
+    }
+
+    /// Forgets the files of parts no longer in the run.
+    pub(super) fn forget(&mut self, ids: impl IntoIterator<Item = FileId>) {
+        for id in ids {
+            self.files.remove(&id);
+        }
+    }
+}
+
 /// A file settled: the key of its needs, the file with its positions, and its fixes in the
 /// order of its needs' fixes.
 type Kept = (u64, Arc<SourceFile>, Vec<Option<Arc<Fix>>>);

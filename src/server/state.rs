@@ -1,8 +1,9 @@
 //! The server's state: the workspace's folders, the open buffers, the session that checks
 //! them, and what was last published, so only changed diagnostics are sent.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use lsp_server::{Connection, Message, Notification};
 use lsp_types::notification::{
@@ -34,6 +35,12 @@ struct Options {
     config_file: Option<PathBuf>,
 }
 
+/// A part of a run (`session::Outcome`) as converted for the protocol.
+struct Shown {
+    part: Arc<Report>,
+    by_uri: HashMap<String, (Uri, Vec<Diagnostic>)>,
+}
+
 pub struct State {
     encoding: Encoding,
     /// The workspace folders; the first is where paths are shown from.
@@ -42,7 +49,10 @@ pub struct State {
     /// Open buffers, by path, with their texts.
     open: HashMap<PathBuf, String>,
     session: Session,
-    report: Option<Report>,
+    /// The parts of the last run, by their address, with their diagnostics by URI text.
+    shown: HashMap<usize, Shown>,
+    /// The parts whose findings point into each file, by URI text.
+    touching: HashMap<String, Vec<usize>>,
     /// What each file was last sent, by URI text.
     published: HashMap<String, (Uri, Vec<Diagnostic>)>,
     /// A config error shown once (the run goes on with the defaults).
@@ -75,7 +85,8 @@ impl State {
             options,
             open: HashMap::new(),
             session: Session::new(Vec::new(), Settings::default()),
-            report: None,
+            shown: HashMap::new(),
+            touching: HashMap::new(),
             published: HashMap::new(),
             config_error: None,
             uris: convert::Uris::default(),
@@ -260,7 +271,8 @@ impl State {
         true
     }
 
-    /// Checks and publishes what changed.
+    /// Checks and publishes what changed: only the parts of the run that are new are
+    /// converted, and only the files they touch (or touched) are published again.
     pub fn refresh(&mut self, connection: &Connection) {
         if let Some(error) = self.config_error.take() {
             super::log(
@@ -268,32 +280,85 @@ impl State {
                 &format!("intransit: {error}; using the defaults"),
             );
         }
-        let report = self.session.check();
-        let mut now: HashMap<String, (Uri, Vec<Diagnostic>)> = HashMap::new();
-        for finding in &report.findings {
-            let Some(file) = report.file(finding.primary.span.file) else {
+        let outcome = self.session.check();
+        let mut old = std::mem::take(&mut self.shown);
+        let mut affected: HashSet<String> = HashSet::new();
+        for part in &outcome.parts {
+            let key = Arc::as_ptr(part) as usize;
+            if let Some(shown) = old.remove(&key) {
+                self.shown.insert(key, shown);
                 continue;
-            };
-            let Some(uri) = self.uris.get(&file.path) else {
-                continue;
-            };
-            now.entry(uri.as_str().to_string())
-                .or_insert_with(|| (uri, Vec::new()))
-                .1
-                .push(convert::diagnostic(
-                    &report,
-                    finding,
-                    self.encoding,
-                    &mut self.uris,
-                ));
+            }
+            let mut by_uri: HashMap<String, (Uri, Vec<Diagnostic>)> = HashMap::new();
+            for finding in &part.findings {
+                let Some(file) = part.file(finding.primary.span.file) else {
+                    continue;
+                };
+                let Some(uri) = self.uris.get(&file.path) else {
+                    continue;
+                };
+                by_uri
+                    .entry(uri.as_str().to_string())
+                    .or_insert_with(|| (uri, Vec::new()))
+                    .1
+                    .push(convert::diagnostic(
+                        part,
+                        finding,
+                        self.encoding,
+                        &mut self.uris,
+                    ));
+            }
+            for uri in by_uri.keys() {
+                affected.insert(uri.clone());
+                self.touching.entry(uri.clone()).or_default().push(key);
+            }
+            self.shown.insert(
+                key,
+                Shown {
+                    part: part.clone(),
+                    by_uri,
+                },
+            );
         }
-        // Open buffers without findings are told so too, once.
-        for path in self.open.keys() {
-            if let Some(uri) = self.uris.get(path) {
-                now.entry(uri.as_str().to_string())
-                    .or_insert_with(|| (uri, Vec::new()));
+        // Parts gone: the files they touched are published again.
+        for (key, shown) in old {
+            for uri in shown.by_uri.keys() {
+                affected.insert(uri.clone());
+                if let Some(parts) = self.touching.get_mut(uri) {
+                    parts.retain(|p| *p != key);
+                    if parts.is_empty() {
+                        self.touching.remove(uri);
+                    }
+                }
             }
         }
+        // Open buffers without findings are told so too, once; closed ones are forgotten.
+        let mut open: HashMap<String, Uri> = HashMap::new();
+        for path in self.open.keys() {
+            if let Some(uri) = self.uris.get(path) {
+                open.insert(uri.as_str().to_string(), uri);
+            }
+        }
+        for (key, (_, diagnostics)) in &self.published {
+            if diagnostics.is_empty() && !open.contains_key(key) {
+                affected.insert(key.clone());
+            }
+        }
+        affected.extend(
+            open.keys()
+                .filter(|k| !self.published.contains_key(*k))
+                .cloned(),
+        );
+        // A file several parts touch lists theirs in the order of the run's parts.
+        let order: HashMap<usize, usize> = if affected
+            .iter()
+            .any(|k| self.touching.get(k).is_some_and(|p| p.len() > 1))
+        {
+            let parts = outcome.parts.iter().enumerate();
+            parts.map(|(i, p)| (Arc::as_ptr(p) as usize, i)).collect()
+        } else {
+            HashMap::new()
+        };
         let send = |uri: &Uri, diagnostics: &[Diagnostic]| {
             let params = PublishDiagnosticsParams {
                 uri: uri.clone(),
@@ -307,34 +372,60 @@ impl State {
                     params,
                 )));
         };
-        for (key, (uri, diagnostics)) in &now {
-            if self.published.get(key).map(|(_, d)| d) != Some(diagnostics) {
-                send(uri, diagnostics);
+        let mut affected: Vec<String> = affected.into_iter().collect();
+        affected.sort_unstable();
+        for key in affected {
+            let mut parts: Vec<usize> = self.touching.get(&key).cloned().unwrap_or_default();
+            parts.sort_by_key(|p| order.get(p).copied().unwrap_or(0));
+            let mut now: Option<(Uri, Vec<Diagnostic>)> = None;
+            for part in parts {
+                if let Some((uri, diagnostics)) = self.shown[&part].by_uri.get(&key) {
+                    now.get_or_insert_with(|| (uri.clone(), Vec::new()))
+                        .1
+                        .extend(diagnostics.iter().cloned());
+                }
+            }
+            let now = now.or_else(|| Some((open.get(&key)?.clone(), Vec::new())));
+            match now {
+                Some((uri, diagnostics)) => {
+                    if self.published.get(&key).map(|(_, d)| d) != Some(&diagnostics) {
+                        send(&uri, &diagnostics);
+                    }
+                    self.published.insert(key, (uri, diagnostics));
+                }
+                None => {
+                    // Diagnostics gone, and the file is not open: cleared.
+                    if let Some((uri, _)) = self.published.remove(&key) {
+                        send(&uri, &[]);
+                    }
+                }
             }
         }
-        // Files whose diagnostics are gone are cleared.
-        for (key, (uri, _)) in &self.published {
-            if !now.contains_key(key) {
-                send(uri, &[]);
-            }
-        }
-        self.published = now;
-        self.report = Some(report);
+    }
+
+    /// The parts whose findings point into `path`.
+    fn parts_of(&mut self, path: &Path) -> Vec<Arc<Report>> {
+        let Some(uri) = self.uris.get(path) else {
+            return Vec::new();
+        };
+        let parts = self.touching.get(uri.as_str()).into_iter().flatten();
+        parts.map(|p| self.shown[p].part.clone()).collect()
     }
 
     /// Quick fixes for the findings in the requested range.
     pub fn code_actions(&mut self, params: CodeActionParams) -> serde_json::Value {
-        let Some(report) = &self.report else {
-            return serde_json::Value::Null;
-        };
         let Some(path) = convert::path_of(&params.text_document.uri) else {
             return serde_json::Value::Null;
         };
         let path = intransit::source::normalize(&path);
+        let parts = self.parts_of(&path);
         let session = &self.session;
         let text = |p: &Path| session::text_of(session, p);
         let mut actions = Vec::new();
-        for finding in &report.findings {
+        for (report, finding) in parts
+            .iter()
+            .flat_map(|r: &Arc<Report>| r.findings.iter().map(move |f| (r, f)))
+        {
             let Some(file) = report.file(finding.primary.span.file) else {
                 continue;
             };
@@ -375,21 +466,22 @@ impl State {
 
     /// The finding under the cursor, with its rule's page.
     pub fn hover(&mut self, params: HoverParams) -> serde_json::Value {
-        let Some(report) = &self.report else {
-            return serde_json::Value::Null;
-        };
         let at = params.text_document_position_params;
         let Some(path) = convert::path_of(&at.text_document.uri) else {
             return serde_json::Value::Null;
         };
         let path = intransit::source::normalize(&path);
+        let found = self.parts_of(&path);
         let here = lsp_types::Range {
             start: at.position,
             end: at.position,
         };
         let mut parts = Vec::new();
         let mut rules = Vec::new();
-        for finding in &report.findings {
+        for (report, finding) in found
+            .iter()
+            .flat_map(|r: &Arc<Report>| r.findings.iter().map(move |f| (r, f)))
+        {
             let Some(file) = report.file(finding.primary.span.file) else {
                 continue;
             };

@@ -32,7 +32,7 @@ fn incremental_runs_match_whole_runs() {
             let mut session = Session::new(inputs.clone(), settings.clone());
             let name = scenario.display().to_string();
             assert_eq!(
-                json_text(&session.check()),
+                json_text(&session.check().report(session.settings())),
                 json_text(&check(&inputs, &settings)),
                 "{name}: first run"
             );
@@ -51,14 +51,14 @@ fn incremental_runs_match_whole_runs() {
                     .overrides
                     .insert(intransit::source::normalize(&input.path), changed);
                 assert_eq!(
-                    json_text(&session.check()),
+                    json_text(&session.check().report(session.settings())),
                     json_text(&check(&inputs, &expected)),
                     "{name}: after editing {}",
                     input.display
                 );
                 session.set_text(&input.path, None);
                 assert_eq!(
-                    json_text(&session.check()),
+                    json_text(&session.check().report(session.settings())),
                     json_text(&check(&inputs, &settings)),
                     "{name}: after closing {}",
                     input.display

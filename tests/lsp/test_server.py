@@ -162,6 +162,82 @@ async def test_an_edit_in_one_terraform_file_changes_another(client: LanguageCli
 
 
 @pytest.mark.asyncio
+async def test_a_module_two_roots_call_shows_both_and_follows_each(client: LanguageClient, workspace):
+    # Each root is judged on its own; the module file shows the findings of both, in the
+    # order of the roots, and an edit in one root changes only its own.
+    module = workspace / "modules" / "db" / "main.tf"
+    module.parent.mkdir(parents=True)
+    module.write_text(
+        'variable "engine_version" {}\n'
+        'resource "aws_db_instance" "db" {\n'
+        '  engine         = "postgres"\n'
+        "  engine_version = var.engine_version\n"
+        "}\n"
+    )
+    call = 'module "db" {\n  source         = "../modules/db"\n  engine_version = "14.12"\n}\n'
+    for root in ["a", "b"]:
+        (workspace / root).mkdir()
+        (workspace / root / "main.tf").write_text(call)
+    root_a = workspace / "a" / "main.tf"
+    open_document(client, root_a, call, "terraform")
+    diagnostics = await settle(client, module.as_uri(), lambda d: len(d) == 2)
+    assert ["in `a`" in d.message for d in diagnostics] == [True, False]
+    assert "in `b`" in diagnostics[1].message
+    change(client, root_a, call.replace("14.12", "16.4"), 2)
+    diagnostics = await settle(client, module.as_uri(), lambda d: len(d) == 1)
+    assert "in `b`" in diagnostics[0].message
+    change(client, root_a, call, 3)
+    diagnostics = await settle(client, module.as_uri(), lambda d: len(d) == 2)
+    assert "in `a`" in diagnostics[0].message and "in `b`" in diagnostics[1].message
+
+
+@pytest.mark.asyncio
+async def test_templates_linked_by_a_group_name_are_judged_together(client: LanguageClient, workspace):
+    # The group is in one template, the database that names it in another (not open): an
+    # edit of the group changes the verdict, and a rename that breaks the link changes it again.
+    groups = workspace / "groups.yaml"
+    database = workspace / "db.yaml"
+    group = (
+        "Resources:\n"
+        "  Params:\n"
+        "    Type: AWS::RDS::DBParameterGroup\n"
+        "    Properties:\n"
+        "      DBParameterGroupName: shared-params\n"
+        "      Family: postgres14\n"
+        "      Description: shared\n"
+        '      Parameters: {rds.force_ssl: "1"}\n'
+    )
+    database.write_text(
+        "Resources:\n"
+        "  Db:\n"
+        "    Type: AWS::RDS::DBInstance\n"
+        "    Properties:\n"
+        "      Engine: postgres\n"
+        '      EngineVersion: "14.12"\n'
+        "      DBParameterGroupName: shared-params\n"
+    )
+    open_document(client, groups, group)
+    await settle(client, groups.as_uri(), lambda d: len(d) == 0)
+    change(client, groups, group.replace('"1"', '"0"'), 2)
+    diagnostics = await settle(client, groups.as_uri(), lambda d: len(d) == 1)
+    assert diagnostics[0].code == "rds-tls-disabled"
+    related = diagnostics[0].related_information or []
+    assert database.as_uri() in [r.location.uri for r in related]
+    # Renamed: the database names a group no file declares, and the group is used by none.
+    change(client, groups, group.replace('"1"', '"0"').replace("shared-", "other-"), 3)
+    unused = await settle(
+        client,
+        groups.as_uri(),
+        lambda d: len(d) == 1 and "no scanned database" in d[0].related_information[0].message,
+    )
+    assert unused[0].code == "rds-tls-disabled"
+    await settle(client, database.as_uri(), lambda d: len(d) == 1)
+    change(client, groups, group, 4)
+    await settle(client, groups.as_uri(), lambda d: len(d) == 0)
+    await settle(client, database.as_uri(), lambda d: len(d) == 0)
+
+
+@pytest.mark.asyncio
 async def test_half_typed_buffers_get_a_parse_diagnostic(client: LanguageClient, workspace):
     path = workspace / "db.yaml"
     open_document(client, path, TEMPLATE)
