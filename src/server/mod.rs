@@ -8,7 +8,6 @@ mod convert;
 mod state;
 
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
 use lsp_types::notification::Notification as _;
@@ -22,9 +21,6 @@ use lsp_types::{
 
 use convert::Encoding;
 use state::State;
-
-/// How long after the last change a check waits for the next keystroke.
-const DEBOUNCE: Duration = Duration::from_millis(15);
 
 pub fn main() -> ExitCode {
     match serve() {
@@ -94,25 +90,26 @@ fn main_loop(
     connection: &Connection,
     state: &mut State,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let mut due: Option<Instant> = None;
+    // A change schedules a check, run as soon as no message is waiting: changes already queued
+    // (a burst of keystrokes) are taken first and checked once, and a lone change is checked
+    // at once (an edit costs milliseconds, less than the time between keystrokes).
+    let mut due = false;
     loop {
-        let message = match due {
-            Some(at) => {
-                let wait = at.saturating_duration_since(Instant::now());
-                match connection.receiver.recv_timeout(wait) {
-                    Ok(message) => Some(message),
-                    Err(crossbeam_timeout) if crossbeam_timeout.is_timeout() => None,
-                    Err(_) => return Ok(()),
-                }
+        let message = if due {
+            match connection.receiver.try_recv() {
+                Ok(message) => Some(message),
+                Err(error) if error.is_empty() => None,
+                Err(_) => return Ok(()),
             }
-            None => match connection.receiver.recv() {
+        } else {
+            match connection.receiver.recv() {
                 Ok(message) => Some(message),
                 Err(_) => return Ok(()),
-            },
+            }
         };
         let Some(message) = message else {
-            // Quiet for `DEBOUNCE` after a change: check and publish.
-            due = None;
+            // Nothing waiting after a change: check and publish.
+            due = false;
             guarded(connection, state, "checking", |state, connection| {
                 state.refresh(connection)
             });
@@ -147,7 +144,7 @@ fn main_loop(
                     return Ok(());
                 }
                 // A request answers from fresh results.
-                if due.take().is_some() {
+                if std::mem::take(&mut due) {
                     guarded(connection, state, "checking", |state, connection| {
                         state.refresh(connection)
                     });
@@ -163,9 +160,7 @@ fn main_loop(
                 guarded(connection, state, &method, |state, connection| {
                     schedule = state.notify(connection, notification);
                 });
-                if schedule {
-                    due = Some(Instant::now() + DEBOUNCE);
-                }
+                due |= schedule;
             }
             Message::Response(_) => {}
         }
