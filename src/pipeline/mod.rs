@@ -75,14 +75,12 @@ struct Judged {
     settled: bool,
 }
 
-/// Whether reading judges a template that links only inside itself at once, and whether its
-/// model is kept (the language server judges each file once and keeps the models, since an
-/// edit elsewhere can make another file name it).
+/// Whether reading judges a template that links only inside itself at once (and drops its
+/// model: should another file come to name it, it is read again).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Early {
     Never,
-    Keep,
-    Drop,
+    Judge,
 }
 
 impl Judged {
@@ -160,7 +158,7 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
     // Files that contribute nothing (most of a large tree) are counted, not kept.
     let scanned = std::sync::atomic::AtomicUsize::new(0);
     let early = if settings.early_verdicts {
-        Early::Drop
+        Early::Judge
     } else {
         Early::Never
     };

@@ -183,9 +183,7 @@ pub(super) fn read_file(
     let mut findings = loaded.findings;
     let mut released = None;
     if let Some(judged) = &mut judged {
-        if early == Early::Drop {
-            model = FileModel::default();
-        }
+        model = FileModel::default();
         // Settled now, with the text in hand: the end of the run need not read it again.
         let own = findings.len();
         findings.append(&mut judged.findings);

@@ -1,7 +1,8 @@
 //! An incremental run for the language server: the same stages as `check`, with what each file
 //! and each Terraform root gave kept between runs. A change (an unsaved buffer, a file saved
 //! or changed on disk) drops only what it can affect: the file's own reading, the Terraform
-//! roots that read it, and what settling it gave.
+//! roots that read it, and what settling it gave. A file or root that links only inside itself
+//! is judged as soon as it is read and keeps no model, as in `check`.
 //!
 //! A run's findings come in parts (`Outcome`): the files and roots whose databases and groups
 //! link to each other by name (a group in one template, the database in another) are judged
@@ -67,8 +68,8 @@ struct Read {
 }
 
 /// A Terraform job checked: what it gave, its verdict when it links only inside itself (see
-/// `Judged`; its models are kept too, for when another file comes to name one of its names),
-/// and what it read.
+/// `Judged`; its models are then dropped, and it is run again should another file come to
+/// name one of its names), and what it read.
 struct Ran {
     serial: u64,
     loaded: terraform::Loaded,
@@ -190,9 +191,10 @@ impl Unit<'_> {
         }
     }
 
-    /// Adds what it gives to a part: its verdict when it is judged `alone`, else its models.
-    fn gather<'a>(&'a self, into: &mut Gathered<'a>, alone: bool) {
-        let verdict = if alone { self.judged() } else { None };
+    /// Adds what it gives to a part: its verdict when it is judged alone, else its models
+    /// (a unit judged alone is in a part of its own: one that others name is reopened first).
+    fn gather<'a>(&'a self, into: &mut Gathered<'a>) {
+        let verdict = self.judged();
         let mut models: Vec<&'a FileModel> = Vec::new();
         match self {
             Unit::File(id, read) => {
@@ -356,7 +358,7 @@ impl Session {
     fn read_missing(&mut self) {
         let settings = &self.settings;
         let early = if settings.early_verdicts {
-            Early::Keep
+            Early::Judge
         } else {
             Early::Never
         };
@@ -458,29 +460,20 @@ impl Session {
         let ran: Vec<(terraform::Job, terraform::Loaded, Option<Judged>)> = todo
             .into_par_iter()
             .map(|(job, scope)| {
-                let loaded = terraform::run(&job, settings, &texts, &self.ids, scope);
+                let mut loaded = terraform::run(&job, settings, &texts, &self.ids, scope);
                 let models: Vec<&FileModel> = loaded.models.iter().collect();
                 let judged = settings
                     .early_verdicts
                     .then(|| Judged::of(&models, settings))
                     .flatten();
+                if judged.is_some() {
+                    loaded.models = Vec::new();
+                }
                 (job, loaded, judged)
             })
             .collect();
         for (job, loaded, judged) in ran {
-            let files: HashSet<PathBuf> = loaded.files.iter().map(|f| normalize(&f.path)).collect();
-            let dirs = files
-                .iter()
-                .filter_map(|p| p.parent().map(normalize))
-                .collect();
-            let links = Links::of(loaded.models.iter(), judged.as_ref());
-            let ran = Ran {
-                serial: self.serial(),
-                loaded,
-                judged,
-                links,
-                reads: Reads { files, dirs },
-            };
+            let ran = self.ran(loaded, judged);
             self.jobs.insert(job, Arc::new(ran));
         }
         let current: HashSet<&terraform::Job> = jobs.iter().collect();
@@ -488,10 +481,99 @@ impl Session {
         jobs
     }
 
+    fn ran(&self, loaded: terraform::Loaded, judged: Option<Judged>) -> Ran {
+        let files: HashSet<PathBuf> = loaded.files.iter().map(|f| normalize(&f.path)).collect();
+        let dirs = files
+            .iter()
+            .filter_map(|p| p.parent().map(normalize))
+            .collect();
+        let links = Links::of(loaded.models.iter(), judged.as_ref());
+        Ran {
+            serial: self.serial(),
+            loaded,
+            judged,
+            links,
+            reads: Reads { files, dirs },
+        }
+    }
+
+    /// A file or job judged alone keeps no model; when another comes to name one of the names
+    /// it offers, it is read (or run) again, keeping its model, to be judged with that one.
+    fn reopen(&mut self, jobs: &[terraform::Job], wanted: &HashSet<String>) {
+        let offers = |judged: &Option<Judged>| {
+            judged
+                .as_ref()
+                .is_some_and(|j| j.offered.iter().any(|n| wanted.contains(n)))
+        };
+        let settings = &self.settings;
+        let files: Vec<usize> = (0..self.reads.len())
+            .filter(|&i| {
+                self.reads[i]
+                    .as_ref()
+                    .is_some_and(|r| offers(&r.result.judged))
+            })
+            .collect();
+        let read: Vec<(usize, FileResult)> = files
+            .par_iter()
+            .map(|&i| {
+                let id = FileId(i as u32);
+                (
+                    i,
+                    read::read_file(id, &self.inputs[i], settings, Early::Never),
+                )
+            })
+            .collect();
+        for (i, result) in read {
+            let links = Links::of(std::iter::once(&result.model), None);
+            self.reads[i] = Some(Arc::new(Read {
+                serial: self.serial(),
+                result,
+                links,
+            }));
+        }
+        let texts = terraform::texts_of(&settings.overrides);
+        let todo: Vec<(terraform::Job, ScopeId)> = jobs
+            .iter()
+            .filter(|job| offers(&self.jobs[*job].judged))
+            .map(|job| (job.clone(), self.scopes[job]))
+            .collect();
+        let ran: Vec<(terraform::Job, terraform::Loaded)> = todo
+            .into_par_iter()
+            .map(|(job, scope)| {
+                let loaded = terraform::run(&job, settings, &texts, &self.ids, scope);
+                (job, loaded)
+            })
+            .collect();
+        for (job, loaded) in ran {
+            let ran = self.ran(loaded, None);
+            self.jobs.insert(job, Arc::new(ran));
+        }
+    }
+
     /// Checks every input, reusing what no change affected.
     pub fn check(&mut self) -> Outcome {
         self.read_missing();
         let jobs = self.run_terraform();
+        // The names the files, trees and jobs not judged alone look up: a file or job judged
+        // alone that offers one is read again with its model.
+        let trees = {
+            let borrowed: Vec<(FileId, &FileResult)> = (self.reads.iter().enumerate())
+                .filter_map(|(i, r)| Some((FileId(i as u32), &r.as_ref()?.result)))
+                .collect();
+            stack_trees(&self.inputs, &borrowed, &self.settings)
+        };
+        let mut wanted: HashSet<String> = HashSet::new();
+        let reads_wanted = self.reads.iter().flatten().map(|r| &r.links.wanted);
+        let jobs_wanted = jobs.iter().map(|job| &self.jobs[job].links.wanted);
+        for names in reads_wanted.chain(jobs_wanted) {
+            wanted.extend(names.iter().cloned());
+        }
+        for model in trees.iter().flat_map(|t| t.models.values()) {
+            wanted.extend(crate::rules::wanted_names(model));
+        }
+        if !wanted.is_empty() {
+            self.reopen(&jobs, &wanted);
+        }
         let settings = &self.settings;
         let reads: Vec<(FileId, Arc<Read>)> = self
             .reads
@@ -503,9 +585,6 @@ impl Session {
         let mut files_scanned = 0;
 
         // The units: each file read that gives something, the stack trees, each job.
-        let borrowed: Vec<(FileId, &FileResult)> =
-            reads.iter().map(|(id, r)| (*id, &r.result)).collect();
-        let trees = stack_trees(&self.inputs, &borrowed, settings);
         let mut units: Vec<Unit> = Vec::with_capacity(reads.len() + rans.len() + 1);
         let mut in_trees: Vec<&Read> = Vec::new();
         for (id, read) in &reads {
@@ -544,18 +623,14 @@ impl Session {
         }
 
         // Units that link by a name some unit looks up are judged together.
-        let wanted: HashSet<&str> = units
-            .iter()
-            .flat_map(|u| u.links().wanted.iter().map(String::as_str))
-            .collect();
         let mut sets = Sets((0..units.len()).collect());
         if !wanted.is_empty() {
             let mut first: HashMap<&str, usize> = HashMap::new();
             for (i, unit) in units.iter().enumerate() {
                 let links = unit.links();
                 for name in links.wanted.iter().chain(&links.offered) {
-                    if let Some(name) = wanted.get(name.as_str()) {
-                        let j = *first.entry(name).or_insert(i);
+                    if let Some(name) = wanted.get(name) {
+                        let j = *first.entry(name.as_str()).or_insert(i);
                         sets.join(i, j);
                     }
                 }
@@ -589,10 +664,12 @@ impl Session {
             .into_par_iter()
             .map(|(g, mut cache)| {
                 let members = &groups[g];
-                let alone = members.len() == 1;
+                debug_assert!(
+                    members.len() == 1 || members.iter().all(|&i| units[i].judged().is_none())
+                );
                 let mut gathered = Gathered::default();
                 for &i in members {
-                    units[i].gather(&mut gathered, alone);
+                    units[i].gather(&mut gathered);
                 }
                 (
                     g,

@@ -35,10 +35,35 @@ struct Options {
     config_file: Option<PathBuf>,
 }
 
-/// A part of a run (`session::Outcome`) as converted for the protocol.
+/// A part of a run (`session::Outcome`) as converted for the protocol: its diagnostics by
+/// URI text (most parts point into one file).
 struct Shown {
     part: Arc<Report>,
-    by_uri: HashMap<String, (Uri, Vec<Diagnostic>)>,
+    by_uri: Vec<(String, Uri, Vec<Diagnostic>)>,
+}
+
+impl Shown {
+    fn of(&self, key: &str) -> Option<&(String, Uri, Vec<Diagnostic>)> {
+        self.by_uri.iter().find(|(k, _, _)| k == key)
+    }
+}
+
+/// What a file was last sent: its URI, and a digest of the diagnostics (the parts hold them;
+/// a second copy of every diagnostic is not kept), and whether there were none.
+struct Published {
+    uri: Uri,
+    digest: u64,
+    empty: bool,
+}
+
+/// A digest of a file's diagnostics as they are sent.
+fn digest(diagnostics: &[Diagnostic]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    serde_json::to_string(diagnostics)
+        .unwrap_or_default()
+        .hash(&mut hasher);
+    hasher.finish()
 }
 
 pub struct State {
@@ -54,7 +79,7 @@ pub struct State {
     /// The parts whose findings point into each file, by URI text.
     touching: HashMap<String, Vec<usize>>,
     /// What each file was last sent, by URI text.
-    published: HashMap<String, (Uri, Vec<Diagnostic>)>,
+    published: HashMap<String, Published>,
     /// A config error shown once (the run goes on with the defaults).
     config_error: Option<String>,
     uris: convert::Uris,
@@ -289,7 +314,7 @@ impl State {
                 self.shown.insert(key, shown);
                 continue;
             }
-            let mut by_uri: HashMap<String, (Uri, Vec<Diagnostic>)> = HashMap::new();
+            let mut by_uri: Vec<(String, Uri, Vec<Diagnostic>)> = Vec::new();
             for finding in &part.findings {
                 let Some(file) = part.file(finding.primary.span.file) else {
                     continue;
@@ -297,18 +322,13 @@ impl State {
                 let Some(uri) = self.uris.get(&file.path) else {
                     continue;
                 };
-                by_uri
-                    .entry(uri.as_str().to_string())
-                    .or_insert_with(|| (uri, Vec::new()))
-                    .1
-                    .push(convert::diagnostic(
-                        part,
-                        finding,
-                        self.encoding,
-                        &mut self.uris,
-                    ));
+                let diagnostic = convert::diagnostic(part, finding, self.encoding, &mut self.uris);
+                match by_uri.iter_mut().find(|(k, _, _)| k == uri.as_str()) {
+                    Some((_, _, diagnostics)) => diagnostics.push(diagnostic),
+                    None => by_uri.push((uri.as_str().to_string(), uri, vec![diagnostic])),
+                }
             }
-            for uri in by_uri.keys() {
+            for (uri, _, _) in &by_uri {
                 affected.insert(uri.clone());
                 self.touching.entry(uri.clone()).or_default().push(key);
             }
@@ -322,7 +342,7 @@ impl State {
         }
         // Parts gone: the files they touched are published again.
         for (key, shown) in old {
-            for uri in shown.by_uri.keys() {
+            for (uri, _, _) in &shown.by_uri {
                 affected.insert(uri.clone());
                 if let Some(parts) = self.touching.get_mut(uri) {
                     parts.retain(|p| *p != key);
@@ -339,8 +359,8 @@ impl State {
                 open.insert(uri.as_str().to_string(), uri);
             }
         }
-        for (key, (_, diagnostics)) in &self.published {
-            if diagnostics.is_empty() && !open.contains_key(key) {
+        for (key, published) in &self.published {
+            if published.empty && !open.contains_key(key) {
                 affected.insert(key.clone());
             }
         }
@@ -359,10 +379,10 @@ impl State {
         } else {
             HashMap::new()
         };
-        let send = |uri: &Uri, diagnostics: &[Diagnostic]| {
+        let send = |uri: &Uri, diagnostics: Vec<Diagnostic>| {
             let params = PublishDiagnosticsParams {
                 uri: uri.clone(),
-                diagnostics: diagnostics.to_vec(),
+                diagnostics,
                 version: None,
             };
             let _ = connection
@@ -379,7 +399,7 @@ impl State {
             parts.sort_by_key(|p| order.get(p).copied().unwrap_or(0));
             let mut now: Option<(Uri, Vec<Diagnostic>)> = None;
             for part in parts {
-                if let Some((uri, diagnostics)) = self.shown[&part].by_uri.get(&key) {
+                if let Some((_, uri, diagnostics)) = self.shown[&part].of(&key) {
                     now.get_or_insert_with(|| (uri.clone(), Vec::new()))
                         .1
                         .extend(diagnostics.iter().cloned());
@@ -388,15 +408,18 @@ impl State {
             let now = now.or_else(|| Some((open.get(&key)?.clone(), Vec::new())));
             match now {
                 Some((uri, diagnostics)) => {
-                    if self.published.get(&key).map(|(_, d)| d) != Some(&diagnostics) {
-                        send(&uri, &diagnostics);
+                    let digest = digest(&diagnostics);
+                    let empty = diagnostics.is_empty();
+                    if self.published.get(&key).map(|p| p.digest) != Some(digest) {
+                        send(&uri, diagnostics);
                     }
-                    self.published.insert(key, (uri, diagnostics));
+                    let published = Published { uri, digest, empty };
+                    self.published.insert(key, published);
                 }
                 None => {
                     // Diagnostics gone, and the file is not open: cleared.
-                    if let Some((uri, _)) = self.published.remove(&key) {
-                        send(&uri, &[]);
+                    if let Some(published) = self.published.remove(&key) {
+                        send(&published.uri, Vec::new());
                     }
                 }
             }
