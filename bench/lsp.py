@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Language-server benchmark: `intransit server` on a workspace of generated files (by default
-10,000 from examples/gen_corpus.rs). Measures the first publication of every file's
-diagnostics, then, for one template and one Terraform module file, the time from a
-`didChange` to that file's next `publishDiagnostics` (median and worst of N edits that flip a
-verdict back and forth), and the server's peak memory. Reported, never asserted.
+10,000 from examples/gen_corpus.rs, plus `linked/`: one template with a parameter group that
+--linked templates name, each with a database). Measures the first publication of every file's
+diagnostics, then, for one template, one Terraform module file, one of the linked templates and
+the template with their group, the time from a `didChange` to that file's next
+`publishDiagnostics` (median and worst of N edits that flip a verdict back and forth), and the
+server's peak memory. Reported, never asserted.
 
-    bench/lsp.py [--files 10000] [--edits 20] [--binary target/release/intransit]
+    bench/lsp.py [--files 10000] [--linked 500] [--edits 20] [--binary target/release/intransit]
 """
 
 import argparse
@@ -93,6 +95,7 @@ def edit_times(client, path, text, flip, edits):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", type=int, default=10_000)
+    parser.add_argument("--linked", type=int, default=500)
     parser.add_argument("--edits", type=int, default=20)
     parser.add_argument("--binary", default=str(ROOT / "target" / "release" / "intransit"))
     args = parser.parse_args()
@@ -107,6 +110,21 @@ def main():
             [str(ROOT / "target/release/examples/gen_corpus"), str(args.files), str(corpus)],
             check=True, stdout=subprocess.DEVNULL,
         )
+    # Templates linked by a group name are judged together: an edit in one judges them all.
+    linked = corpus / f"linked-{args.linked}"
+    if args.linked and not linked.exists():
+        linked.mkdir()
+        (linked / "groups.yaml").write_text(
+            "Resources:\n  Params:\n    Type: AWS::RDS::DBParameterGroup\n    Properties:\n"
+            "      DBParameterGroupName: bench-shared\n      Family: postgres14\n"
+            "      Description: shared\n      Parameters:\n        rds.force_ssl: \"1\"\n"
+        )
+        for i in range(args.linked):
+            (linked / f"db-{i:04}.yaml").write_text(
+                f"Resources:\n  Db{i}:\n    Type: AWS::RDS::DBInstance\n    Properties:\n"
+                "      Engine: postgres\n      EngineVersion: \"14.12\"\n"
+                "      DBParameterGroupName: bench-shared\n"
+            )
     client = Client(args.binary, corpus)
     start = time.perf_counter()
     client.request(
@@ -114,7 +132,7 @@ def main():
         {"processId": os.getpid(), "rootUri": corpus.resolve().as_uri(), "capabilities": {}},
     )
     client.notify("initialized", {})
-    # The first check publishes every file with findings; count them until a quiet second.
+    # The first check publishes every file with findings.
     published = 0
     truth = sum(1 for _ in open(corpus / "truth.tsv")) - 1
     files_with_findings = len({line.split("\t")[0] for line in list(open(corpus / "truth.tsv"))[1:]})
@@ -138,13 +156,26 @@ def main():
     )
     yaml_times = edit_times(client, template, template.read_text(), flip_yaml, args.edits)
     tf_times = edit_times(client, module, module.read_text(), flip_tf, args.edits)
+    measured = [("template", yaml_times), ("module file", tf_times)]
+    if args.linked:
+        member = linked / "db-0000.yaml"
+        measured.append(
+            (f"one of {args.linked} linked templates",
+             edit_times(client, member, member.read_text(), flip_yaml, args.edits))
+        )
+        groups = linked / "groups.yaml"
+        flip_group = lambda t: t.replace('rds.force_ssl: "1"', 'rds.force_ssl: "0"')
+        measured.append(
+            (f"the group {args.linked} templates name",
+             edit_times(client, groups, groups.read_text(), flip_group, args.edits))
+        )
     peak = client.peak_mb()
     client.request("shutdown", None)
     client.notify("exit", None)
     client.proc.wait()
     print(f"workspace: {args.files} files, {truth} findings in {files_with_findings} files")
     print(f"first publication of every file: {first:.2f} s")
-    for name, times in [("template", yaml_times), ("module file", tf_times)]:
+    for name, times in measured:
         print(
             f"didChange -> publishDiagnostics, {name}: median {statistics.median(times):.1f} ms, "
             f"worst {max(times):.1f} ms ({len(times)} edits)"
