@@ -117,6 +117,9 @@ fn stack_trees(
     settings: &Settings,
 ) -> Option<StackTrees> {
     use crate::cloudformation::nested;
+    if results.iter().all(|(_, r)| r.stacks.is_empty()) {
+        return None;
+    }
     let by_path: std::collections::HashMap<PathBuf, usize> = inputs
         .iter()
         .enumerate()

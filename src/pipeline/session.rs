@@ -47,16 +47,23 @@ pub struct Session {
     stale_calls: HashSet<PathBuf>,
     /// What Terragrunt configs cover (their sources and directories), while no config changed.
     covered: Option<Vec<PathBuf>>,
-    /// The Terraform jobs, while no call and no cover changed.
-    plan: Option<Vec<terraform::Job>>,
-    /// Each root or config checked, with its scope and what it read.
-    jobs: HashMap<terraform::Job, Arc<Ran>>,
-    scopes: HashMap<terraform::Job, ScopeId>,
+    /// The Terraform jobs (by number), while no call and no cover changed.
+    plan: Option<Vec<usize>>,
+    /// Every job seen, numbered in order (its scope follows from its number).
+    job_numbers: HashMap<terraform::Job, usize>,
+    job_list: Vec<terraform::Job>,
+    /// What each job gave when it was last checked, by number (`None`: dropped).
+    jobs: Vec<Option<Arc<Ran>>>,
+    /// The jobs that read each file, and those that read a file in each directory.
+    readers: HashMap<PathBuf, Vec<usize>>,
+    dir_readers: HashMap<PathBuf, Vec<usize>>,
     ids: AtomicU32,
     /// Each reading and job gets a serial; a part is known by its members' serials.
     serials: AtomicU64,
-    /// The parts of the last run, by their members' serials.
-    parts: HashMap<Vec<u64>, Arc<Report>>,
+    /// The parts of the last run, by their members' serials, with the run that last had each.
+    parts: HashMap<Box<[u64]>, (Arc<Report>, u64)>,
+    /// Runs so far.
+    run: u64,
     settled: settle::Cache,
 }
 
@@ -252,6 +259,11 @@ impl Unit<'_> {
     }
 }
 
+/// The scope of job number `job` (a job keeps its number, so its scope, for the session).
+fn job_scope(job: usize) -> ScopeId {
+    ScopeId(super::TERRAFORM_SCOPES + job as u32)
+}
+
 /// Finds the sets of units that link to each other (union-find over indexes).
 struct Sets(Vec<usize>);
 
@@ -289,11 +301,15 @@ impl Session {
             stale_calls: HashSet::new(),
             covered: None,
             plan: None,
-            jobs: HashMap::new(),
-            scopes: HashMap::new(),
+            job_numbers: HashMap::new(),
+            job_list: Vec::new(),
+            jobs: Vec::new(),
+            readers: HashMap::new(),
+            dir_readers: HashMap::new(),
             ids: AtomicU32::new(TERRAFORM_IDS),
             serials: AtomicU64::new(0),
             parts: HashMap::new(),
+            run: 0,
             settled: settle::Cache::default(),
         }
     }
@@ -345,8 +361,14 @@ impl Session {
         if terraform::terragrunt::is_config(path) || terraform::modules::names_module(path) {
             self.covered = None;
         }
-        self.jobs
-            .retain(|_, ran| !ran.reads.files.contains(path) && !ran.reads.dirs.contains(&dir));
+        let readers = self.readers.get(path).into_iter().flatten();
+        let dropped: Vec<usize> = readers
+            .chain(self.dir_readers.get(&dir).into_iter().flatten())
+            .copied()
+            .collect();
+        for job in dropped {
+            self.set_ran(job, None);
+        }
         // Nested stacks read their children again on every run; nothing else to drop.
     }
 
@@ -383,7 +405,7 @@ impl Session {
     }
 
     /// The Terraform jobs as the calls say now, each checked again only when dropped.
-    fn run_terraform(&mut self) -> Vec<terraform::Job> {
+    fn run_terraform(&mut self) -> Vec<usize> {
         let settings = &self.settings;
         let inputs = &self.inputs;
         let (dirs, configs) = self.terraform_inputs.get_or_insert_with(|| {
@@ -443,24 +465,41 @@ impl Session {
         self.covered = Some(covered.clone());
         let jobs = match &self.plan {
             Some(jobs) => jobs.clone(),
-            None => terraform::jobs(dirs, configs, &self.calls, &covered),
+            None => {
+                let found = terraform::jobs(dirs, configs, &self.calls, &covered);
+                let mut numbers = Vec::with_capacity(found.len());
+                for job in found {
+                    let next = self.job_list.len();
+                    let number = *self.job_numbers.entry(job.clone()).or_insert(next);
+                    if number == next {
+                        self.job_list.push(job);
+                        self.jobs.push(None);
+                    }
+                    numbers.push(number);
+                }
+                // Jobs no longer in the plan are forgotten.
+                let current: HashSet<usize> = numbers.iter().copied().collect();
+                for job in 0..self.jobs.len() {
+                    if !current.contains(&job) {
+                        self.set_ran(job, None);
+                    }
+                }
+                numbers
+            }
         };
         self.plan = Some(jobs.clone());
-        for job in &jobs {
-            if !self.scopes.contains_key(job) {
-                let scope = ScopeId(super::TERRAFORM_SCOPES + self.scopes.len() as u32);
-                self.scopes.insert(job.clone(), scope);
-            }
-        }
-        let todo: Vec<(terraform::Job, ScopeId)> = jobs
+        let settings = &self.settings;
+        let todo: Vec<usize> = jobs
             .iter()
-            .filter(|job| !self.jobs.contains_key(*job))
-            .map(|job| (job.clone(), self.scopes[job]))
+            .copied()
+            .filter(|&job| self.jobs[job].is_none())
             .collect();
-        let ran: Vec<(terraform::Job, terraform::Loaded, Option<Judged>)> = todo
+        let ran: Vec<(usize, terraform::Loaded, Option<Judged>)> = todo
             .into_par_iter()
-            .map(|(job, scope)| {
-                let mut loaded = terraform::run(&job, settings, &texts, &self.ids, scope);
+            .map(|job| {
+                let scope = job_scope(job);
+                let mut loaded =
+                    terraform::run(&self.job_list[job], settings, &texts, &self.ids, scope);
                 let models: Vec<&FileModel> = loaded.models.iter().collect();
                 let judged = settings
                     .early_verdicts
@@ -474,11 +513,45 @@ impl Session {
             .collect();
         for (job, loaded, judged) in ran {
             let ran = self.ran(loaded, judged);
-            self.jobs.insert(job, Arc::new(ran));
+            self.set_ran(job, Some(Arc::new(ran)));
         }
-        let current: HashSet<&terraform::Job> = jobs.iter().collect();
-        self.jobs.retain(|job, _| current.contains(job));
         jobs
+    }
+
+    /// Records what job `job` gave (or that it was dropped), with the files it read.
+    fn set_ran(&mut self, job: usize, ran: Option<Arc<Ran>>) {
+        fn unlist(map: &mut HashMap<PathBuf, Vec<usize>>, path: &PathBuf, job: usize) {
+            if let Some(jobs) = map.get_mut(path) {
+                jobs.retain(|j| *j != job);
+                if jobs.is_empty() {
+                    map.remove(path);
+                }
+            }
+        }
+        if let Some(old) = self.jobs[job].take() {
+            for file in &old.reads.files {
+                unlist(&mut self.readers, file, job);
+            }
+            for dir in &old.reads.dirs {
+                unlist(&mut self.dir_readers, dir, job);
+            }
+        }
+        if let Some(ran) = &ran {
+            for file in &ran.reads.files {
+                self.readers.entry(file.clone()).or_default().push(job);
+            }
+            for dir in &ran.reads.dirs {
+                self.dir_readers.entry(dir.clone()).or_default().push(job);
+            }
+        }
+        self.jobs[job] = ran;
+    }
+
+    /// What job `job` gave in this run.
+    fn ran_of(&self, job: usize) -> &Arc<Ran> {
+        self.jobs[job]
+            .as_ref()
+            .expect("every job of the plan is checked")
     }
 
     fn ran(&self, loaded: terraform::Loaded, judged: Option<Judged>) -> Ran {
@@ -499,7 +572,7 @@ impl Session {
 
     /// A file or job judged alone keeps no model; when another comes to name one of the names
     /// it offers, it is read (or run) again, keeping its model, to be judged with that one.
-    fn reopen(&mut self, jobs: &[terraform::Job], wanted: &HashSet<String>) {
+    fn reopen(&mut self, jobs: &[usize], wanted: &HashSet<String>) {
         let offers = |judged: &Option<Judged>| {
             judged
                 .as_ref()
@@ -532,21 +605,23 @@ impl Session {
             }));
         }
         let texts = terraform::texts_of(&settings.overrides);
-        let todo: Vec<(terraform::Job, ScopeId)> = jobs
+        let todo: Vec<usize> = jobs
             .iter()
-            .filter(|job| offers(&self.jobs[*job].judged))
-            .map(|job| (job.clone(), self.scopes[job]))
+            .copied()
+            .filter(|&job| offers(&self.ran_of(job).judged))
             .collect();
-        let ran: Vec<(terraform::Job, terraform::Loaded)> = todo
+        let ran: Vec<(usize, terraform::Loaded)> = todo
             .into_par_iter()
-            .map(|(job, scope)| {
-                let loaded = terraform::run(&job, settings, &texts, &self.ids, scope);
+            .map(|job| {
+                let scope = job_scope(job);
+                let loaded =
+                    terraform::run(&self.job_list[job], settings, &texts, &self.ids, scope);
                 (job, loaded)
             })
             .collect();
         for (job, loaded) in ran {
             let ran = self.ran(loaded, None);
-            self.jobs.insert(job, Arc::new(ran));
+            self.set_ran(job, Some(Arc::new(ran)));
         }
     }
 
@@ -564,7 +639,7 @@ impl Session {
         };
         let mut wanted: HashSet<String> = HashSet::new();
         let reads_wanted = self.reads.iter().flatten().map(|r| &r.links.wanted);
-        let jobs_wanted = jobs.iter().map(|job| &self.jobs[job].links.wanted);
+        let jobs_wanted = jobs.iter().map(|&job| &self.ran_of(job).links.wanted);
         for names in reads_wanted.chain(jobs_wanted) {
             wanted.extend(names.iter().cloned());
         }
@@ -581,7 +656,7 @@ impl Session {
             .enumerate()
             .filter_map(|(i, r)| Some((FileId(i as u32), r.clone()?)))
             .collect();
-        let rans: Vec<Arc<Ran>> = jobs.iter().map(|job| self.jobs[job].clone()).collect();
+        let rans: Vec<Arc<Ran>> = jobs.iter().map(|&job| self.ran_of(job).clone()).collect();
         let mut files_scanned = 0;
 
         // The units: each file read that gives something, the stack trees, each job.
@@ -636,34 +711,51 @@ impl Session {
                 }
             }
         }
-        let mut groups: Vec<Vec<usize>> = Vec::new();
-        let mut group_of: HashMap<usize, usize> = HashMap::new();
-        for i in 0..units.len() {
-            let root = sets.find(i);
-            let g = *group_of.entry(root).or_insert_with(|| {
-                groups.push(Vec::new());
-                groups.len() - 1
-            });
-            groups[g].push(i);
+        // A set's root is its first unit: the parts come in the order of their first unit, and
+        // each part's units in theirs (so its key is the same while its members are).
+        let n = units.len();
+        let roots: Vec<usize> = (0..n).map(|i| sets.find(i)).collect();
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by_key(|&i| roots[i]);
+        let mut groups: Vec<&[usize]> = Vec::new();
+        let mut rest = order.as_slice();
+        while let Some(&first) = rest.first() {
+            let len = rest
+                .iter()
+                .take_while(|&&i| roots[i] == roots[first])
+                .count();
+            let (group, tail) = rest.split_at(len);
+            groups.push(group);
+            rest = tail;
         }
+        let flat: Vec<u64> = order.iter().map(|&i| units[i].key()).collect();
+        let mut at = 0;
+        let keys: Vec<&[u64]> = groups
+            .iter()
+            .map(|g| {
+                at += g.len();
+                &flat[at - g.len()..at]
+            })
+            .collect();
 
         // Parts: the same members as in the last run give the same part; the rest are judged
         // and settled again, in parallel, each settling its own files.
-        let keys: Vec<Vec<u64>> = groups
-            .iter()
-            .map(|g| g.iter().map(|&i| units[i].key()).collect())
-            .collect();
-        let todo: Vec<(usize, settle::Cache)> = (0..groups.len())
-            .filter(|&g| !self.parts.contains_key(&keys[g]))
-            .map(|g| {
-                let ids = groups[g].iter().flat_map(|&i| units[i].file_ids());
-                (g, self.settled.take(ids))
-            })
-            .collect();
+        self.run += 1;
+        let run = self.run;
+        let mut todo: Vec<(usize, settle::Cache)> = Vec::new();
+        for (g, key) in keys.iter().enumerate() {
+            match self.parts.get_mut(*key) {
+                Some((_, seen)) => *seen = run,
+                None => {
+                    let ids = groups[g].iter().flat_map(|&i| units[i].file_ids());
+                    todo.push((g, self.settled.take(ids)));
+                }
+            }
+        }
         let made: Vec<(usize, Report, settle::Cache)> = todo
             .into_par_iter()
             .map(|(g, mut cache)| {
-                let members = &groups[g];
+                let members = groups[g];
                 debug_assert!(
                     members.len() == 1 || members.iter().all(|&i| units[i].judged().is_none())
                 );
@@ -679,35 +771,23 @@ impl Session {
             })
             .collect();
         let mut fresh_ids: HashSet<FileId> = HashSet::new();
-        let mut parts: HashMap<Vec<u64>, Arc<Report>> = HashMap::with_capacity(groups.len());
         for (g, report, cache) in made {
             fresh_ids.extend(report.files.keys().copied());
             self.settled.merge(cache);
-            parts.insert(keys[g].clone(), Arc::new(report));
-        }
-        let mut ordered = Vec::with_capacity(groups.len());
-        for key in keys {
-            let part = match parts.get(&key) {
-                Some(part) => part.clone(),
-                None => {
-                    let part = self
-                        .parts
-                        .remove(&key)
-                        .expect("a part kept from the last run");
-                    parts.insert(key, part.clone());
-                    part
-                }
-            };
-            ordered.push(part);
+            self.parts.insert(keys[g].into(), (Arc::new(report), run));
         }
         // What settling the parts no longer in the run gave is forgotten.
-        for part in self.parts.values() {
-            let gone = part.files.keys().filter(|id| !fresh_ids.contains(id));
-            self.settled.forget(gone.copied());
-        }
-        self.parts = parts;
+        let settled = &mut self.settled;
+        self.parts.retain(|_, (part, seen)| {
+            if *seen != run {
+                let gone = part.files.keys().filter(|id| !fresh_ids.contains(id));
+                settled.forget(gone.copied());
+            }
+            *seen == run
+        });
+        let parts = keys.iter().map(|key| self.parts[*key].0.clone()).collect();
         Outcome {
-            parts: ordered,
+            parts,
             files_scanned,
         }
     }
