@@ -185,14 +185,12 @@ pub(super) fn read_file(
     if let Some(judged) = &mut judged {
         model = FileModel::default();
         // Settled now, with the text in hand: the end of the run need not read it again.
-        let own = findings.len();
-        findings.append(&mut judged.findings);
         released = Some(super::settle::settle_now(
             &source,
             &mut findings,
+            &mut judged.findings,
             &loaded.suppressions,
         ));
-        judged.findings = findings.split_off(own);
         judged.settled = true;
     }
     FileResult {

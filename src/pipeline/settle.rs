@@ -83,13 +83,14 @@ fn spans_used(findings: &[Finding], suppressions: &[Suppression], at: &mut impl 
     }
 }
 
-/// Settles a template judged as soon as it was lowered, while its text is still held: the
-/// positions its findings and suppressions point at are recorded and its fix requests resolved,
+/// Settles a template judged as soon as it was lowered, while its text is still held (its
+/// own findings, and the verdict's): the positions its findings and suppressions point at are recorded and its fix requests resolved,
 /// so that the end of the run need not read it again. Returns the file released, with those
 /// positions. Its findings point only into it (it links to no other file).
 pub(super) fn settle_now(
     source: &SourceFile,
-    findings: &mut [Finding],
+    own: &mut [Finding],
+    judged: &mut [Finding],
     suppressions: &[Suppression],
 ) -> SourceFile {
     let mut offsets = Vec::new();
@@ -98,9 +99,10 @@ pub(super) fn settle_now(
             offsets.extend([span.start, span.end]);
         }
     };
-    spans_used(findings, suppressions, &mut at);
+    spans_used(own, suppressions, &mut at);
+    spans_used(judged, &[], &mut at);
     let fixer = fix::Fixer::new(source);
-    for finding in findings.iter_mut() {
+    for finding in own.iter_mut().chain(judged.iter_mut()) {
         let Some(request) = &finding.fix_request else {
             continue;
         };
