@@ -225,6 +225,8 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
             .unwrap_or(intransit::settings::DEFAULT_MAX_NESTING),
         var_files,
         base: cwd.clone(),
+        // Only JUnit lists each database (passing ones as cases); the others show a count.
+        list_databases: args.format == Format::Junit,
         ..Settings::default()
     };
     let run = Run {

@@ -68,6 +68,8 @@ struct FileResult {
 struct Judged {
     findings: Vec<Finding>,
     databases: Vec<crate::diagnostic::ResourceInfo>,
+    /// How many databases it holds (`databases` lists them when `Settings::list_databases`).
+    database_count: usize,
     /// Its groups' names and its databases' identifiers, as the linker keys them.
     offered: Vec<String>,
     /// Whether its file was settled with the verdict (`settle::settle_now`): positions and
@@ -93,7 +95,14 @@ impl Judged {
         }
         Some(Judged {
             findings: rules::evaluate(models, settings.require_explicit),
-            databases: models.iter().flat_map(|m| infos(m)).collect(),
+            databases: if settings.list_databases {
+                let mut databases: Vec<_> = models.iter().flat_map(|m| infos(m)).collect();
+                databases.shrink_to_fit();
+                databases
+            } else {
+                Vec::new()
+            },
+            database_count: models.iter().map(|m| m.databases.len()).sum(),
             offered: models
                 .iter()
                 .flat_map(|m| rules::offered_names(m))
@@ -232,22 +241,22 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
     // Sized once: a large run holds a finding or two per file, and growing by doubling would
     // hold two copies at once.
     let judged_jobs = terraform.iter().flat_map(|t| &t.jobs);
-    let (mut finding_count, mut database_count) = (0, 0);
+    let (mut finding_count, mut listed_count) = (0, 0);
     for (_, r) in &results {
         finding_count += r.findings.len();
         if let Some(judged) = &r.judged {
             finding_count += judged.findings.len();
-            database_count += judged.databases.len();
+            listed_count += judged.databases.len();
         }
-        database_count += r.model.databases.len();
+        listed_count += r.model.databases.len();
     }
     for job in judged_jobs {
         finding_count += job.loaded.findings.len();
         if let Some(judged) = &job.judged {
             finding_count += judged.findings.len();
-            database_count += judged.databases.len();
+            listed_count += judged.databases.len();
         }
-        database_count += job
+        listed_count += job
             .loaded
             .models
             .iter()
@@ -256,7 +265,15 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
     }
     let mut files: BTreeMap<FileId, Arc<SourceFile>> = BTreeMap::new();
     let mut models = Vec::new();
-    let mut databases = Vec::with_capacity(database_count);
+    let list = settings.list_databases;
+    let mut databases = Vec::with_capacity(if list { listed_count } else { 0 });
+    let mut database_count = 0;
+    let count = |databases: &mut Vec<_>, database_count: &mut usize, model: &FileModel| {
+        *database_count += model.databases.len();
+        if list {
+            databases.extend(infos(model));
+        }
+    };
     let mut suppressions = Vec::new();
     let mut findings = Vec::with_capacity(finding_count);
     let mut settled = std::collections::HashSet::new();
@@ -274,18 +291,19 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
         }
         match (result.judged, relowered.remove(&id)) {
             (Some(_), Some(model)) => {
-                databases.extend(infos(&model));
+                count(&mut databases, &mut database_count, &model);
                 models.push(model);
             }
             (Some(judged), None) => {
                 if judged.settled {
                     settled.insert(id);
                 }
+                database_count += judged.database_count;
                 databases.extend(judged.databases);
                 findings.extend(judged.findings);
             }
             (None, _) => {
-                databases.extend(infos(&result.model));
+                count(&mut databases, &mut database_count, &result.model);
                 models.push(result.model);
             }
         }
@@ -307,10 +325,15 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
             findings.append(&mut loaded.findings);
             match job.judged.take() {
                 Some(judged) => {
+                    database_count += judged.database_count;
                     databases.extend(judged.databases);
                     findings.extend(judged.findings);
                 }
-                None => databases.extend(loaded.models.iter().flat_map(infos)),
+                None => {
+                    for model in &loaded.models {
+                        count(&mut databases, &mut database_count, model);
+                    }
+                }
             }
         }
     }
@@ -325,6 +348,7 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
             files,
             models,
             databases,
+            database_count,
             suppressions,
             findings,
             scanned,
@@ -444,6 +468,8 @@ struct Gathered<'m> {
     files: BTreeMap<FileId, Arc<SourceFile>>,
     models: Vec<&'m FileModel>,
     databases: Vec<crate::diagnostic::ResourceInfo>,
+    /// How many databases were checked (`databases` lists them when asked to).
+    database_count: usize,
     suppressions: Vec<Suppression>,
     findings: Vec<Finding>,
     scanned: usize,
@@ -464,6 +490,7 @@ fn conclude(
         mut files,
         models,
         databases,
+        database_count,
         suppressions,
         mut findings,
         scanned,
@@ -492,7 +519,14 @@ fn conclude(
         }
         None => true,
     });
-    Report::new(files, findings, scanned, databases, suppressed)
+    Report::new(
+        files,
+        findings,
+        scanned,
+        databases,
+        database_count,
+        suppressed,
+    )
 }
 
 /// Hides the findings the baseline lists, keyed on the file of the resource (else of the

@@ -131,14 +131,24 @@ impl Outcome {
         let mut findings = Vec::new();
         let mut databases = Vec::new();
         let mut suppressed = 0;
+        let mut database_count = 0;
         for part in &self.parts {
+            database_count += part.summary.databases;
             files.extend(part.files.iter().map(|(id, f)| (*id, f.clone())));
             findings.extend(part.findings.iter().cloned());
             databases.extend(part.databases.iter().cloned());
             suppressed += part.summary.suppressed;
         }
         suppressed += super::hide_baselined(&mut findings, &files, settings);
-        Report::new(files, findings, self.files_scanned, databases, suppressed)
+        let scanned = self.files_scanned;
+        Report::new(
+            files,
+            findings,
+            scanned,
+            databases,
+            database_count,
+            suppressed,
+        )
     }
 }
 
@@ -200,7 +210,7 @@ impl Unit<'_> {
 
     /// Adds what it gives to a part: its verdict when it is judged alone, else its models
     /// (a unit judged alone is in a part of its own: one that others name is reopened first).
-    fn gather<'a>(&'a self, into: &mut Gathered<'a>) {
+    fn gather<'a>(&'a self, into: &mut Gathered<'a>, list: bool) {
         let verdict = self.judged();
         let mut models: Vec<&'a FileModel> = Vec::new();
         match self {
@@ -248,10 +258,14 @@ impl Unit<'_> {
             Some(judged) => {
                 into.findings.extend(judged.findings.iter().cloned());
                 into.databases.extend(judged.databases.iter().cloned());
+                into.database_count += judged.database_count;
             }
             None => {
                 for model in models {
-                    into.databases.extend(infos(model));
+                    into.database_count += model.databases.len();
+                    if list {
+                        into.databases.extend(infos(model));
+                    }
                     into.models.push(model);
                 }
             }
@@ -761,7 +775,7 @@ impl Session {
                 );
                 let mut gathered = Gathered::default();
                 for &i in members {
-                    units[i].gather(&mut gathered);
+                    units[i].gather(&mut gathered, settings.list_databases);
                 }
                 (
                     g,

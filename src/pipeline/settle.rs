@@ -118,6 +118,8 @@ pub(super) fn settle_now(
             }
             finding.fix = Some(Arc::new(fix));
         }
+        // Resolved, or it cannot be: the request is not needed again.
+        finding.fix_request = None;
     }
     offsets.sort_unstable();
     offsets.dedup();
@@ -269,6 +271,11 @@ pub(super) fn settle(
             findings[i].fix = Some(fix);
         }
         findings.extend(settled.changed.map(|f| *f));
+    }
+    // Every request is resolved now, or cannot be: none is needed again (a large run holds its
+    // findings until the report).
+    for finding in findings.iter_mut() {
+        finding.fix_request = None;
     }
     // Files no longer asked about are forgotten.
     if let Some(cache) = cache {

@@ -71,6 +71,7 @@ impl Report {
         mut findings: Vec<Finding>,
         files_scanned: usize,
         databases: Vec<ResourceInfo>,
+        database_count: usize,
         suppressed: usize,
     ) -> Report {
         // Findings sort by the path shown (a file with none shows as ""), line, column and rule:
@@ -106,7 +107,7 @@ impl Report {
         let count = |severity| findings.iter().filter(|f| f.severity == severity).count();
         let summary = Summary {
             files_scanned,
-            databases: databases.len(),
+            databases: database_count,
             findings: findings.len(),
             errors: count(Severity::Error),
             warnings: count(Severity::Warning),

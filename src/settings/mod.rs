@@ -36,6 +36,9 @@ pub struct Settings {
     /// lowered (the default, see `pipeline::Judged`); `false` judges every database together
     /// at the end, the reference the tests hold the early verdicts to.
     pub early_verdicts: bool,
+    /// Keep every database checked in the report (JUnit lists the passing ones as cases);
+    /// `false` keeps only their count, for formats that show no more.
+    pub list_databases: bool,
 }
 
 /// 10 MiB: far above any real template, far below what would strain memory per worker.
@@ -57,6 +60,7 @@ impl Default for Settings {
             max_nesting: DEFAULT_MAX_NESTING,
             targeted_parsing: true,
             early_verdicts: true,
+            list_databases: true,
         }
     }
 }

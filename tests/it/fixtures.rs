@@ -151,3 +151,31 @@ fn early_verdicts_agree_with_judging_everything_together() {
         );
     }
 }
+
+/// Keeping only the count of databases (every format but JUnit) changes nothing a report
+/// shows but the list JUnit reads: on each fixture, with early verdicts and without.
+#[test]
+fn counting_databases_gives_the_report_of_listing_them() {
+    let mut databases = 0;
+    for dialect in ["cloudformation", "terraform"] {
+        for scenario in scenarios(dialect) {
+            let (inputs, settings) = inputs_and_settings(&scenario);
+            for early_verdicts in [true, false] {
+                let listed = intransit::Settings {
+                    early_verdicts,
+                    ..settings.clone()
+                };
+                let counted = intransit::Settings {
+                    list_databases: false,
+                    ..listed.clone()
+                };
+                let (a, b) = (check(&inputs, &listed), check(&inputs, &counted));
+                assert_eq!(json_text(&a), json_text(&b), "{}", scenario.display());
+                assert_eq!(a.databases.len(), b.summary.databases);
+                assert!(b.databases.is_empty());
+                databases += b.summary.databases;
+            }
+        }
+    }
+    assert!(databases > 100, "only {databases} databases counted");
+}
