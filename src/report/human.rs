@@ -114,8 +114,6 @@ struct Adapted {
 #[derive(Default)]
 struct Texts {
     recent: Vec<(FileId, Option<Arc<str>>)>,
-    /// The line starts of the texts held.
-    starts: Vec<(FileId, Arc<Vec<usize>>)>,
 }
 
 impl Texts {
@@ -131,21 +129,6 @@ impl Texts {
         }
         self.recent.push((file, text.clone()));
         text
-    }
-
-    /// Where the lines of `text` (the text of `file`) start, worked out once.
-    fn lines(&mut self, file: FileId, text: &str) -> Arc<Vec<usize>> {
-        if let Some((_, lines)) = self.starts.iter().find(|(id, _)| *id == file) {
-            return lines.clone();
-        }
-        let mut lines = vec![0];
-        lines.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
-        let lines = Arc::new(lines);
-        if self.starts.len() == Self::HELD {
-            self.starts.remove(0);
-        }
-        self.starts.push((file, lines.clone()));
-        lines
     }
 }
 
@@ -163,7 +146,7 @@ struct Snippet {
 }
 
 fn snippet(report: &Report, file: FileId, labels: &[(&Label, bool)], texts: &mut Texts) -> Snippet {
-    let source = source(report, file, texts);
+    let source = source(report, file, labels, texts);
     let too_long = source.as_ref().is_some_and(|source| {
         labels.iter().any(|(label, _)| {
             let text = source.text.as_bytes();
@@ -305,13 +288,25 @@ fn shown(text: Arc<str>) -> Arc<str> {
 
 /// The file's text for snippets; none when the file changed since it was checked (the
 /// message and help still show, without the snippet).
-fn source(report: &Report, file: FileId, texts: &mut Texts) -> Option<Source> {
+fn source(
+    report: &Report,
+    file: FileId,
+    labels: &[(&Label, bool)],
+    texts: &mut Texts,
+) -> Option<Source> {
     let text = texts.get(report, file)?;
-    let lines = texts.lines(file, &text);
-    report.file(file).map(|f| Source {
+    let f = report.file(file)?;
+    // The lines of the labels' starts were recorded when the file was settled: snippets count
+    // lines from there, not from the start of the text.
+    let mut anchors: Vec<(usize, usize)> = labels
+        .iter()
+        .filter_map(|(label, _)| Some((label.span.start as usize, f.known_line(label.span.start)?)))
+        .collect();
+    anchors.sort_unstable();
+    Some(Source {
         name: super::printable(&f.display).into_owned(),
         text,
-        lines,
+        anchors,
     })
 }
 
@@ -335,8 +330,23 @@ fn has_control(text: &str) -> bool {
 struct Source {
     name: String,
     text: Arc<str>,
-    /// Where each line starts.
-    lines: Arc<Vec<usize>>,
+    /// Offsets whose 0-based lines are known (the labels' starts), sorted: a span's line is
+    /// counted from the nearest one before it.
+    anchors: Vec<(usize, usize)>,
+}
+
+impl Source {
+    /// The 0-based line of `offset`.
+    fn line_of(&self, offset: usize) -> usize {
+        let i = self.anchors.partition_point(|&(at, _)| at <= offset);
+        let (at, line) = i.checked_sub(1).map_or((0, 0), |i| self.anchors[i]);
+        line + memchr::memchr_iter(b'\n', &self.text.as_bytes()[at..offset]).count()
+    }
+
+    /// Where the line holding `offset` starts.
+    fn line_start(&self, offset: usize) -> usize {
+        memchr::memrchr(b'\n', &self.text.as_bytes()[..offset]).map_or(0, |i| i + 1)
+    }
 }
 
 impl miette::SourceCode for Source {
@@ -351,12 +361,15 @@ impl miette::SourceCode for Source {
         let offset = span.offset().min(text.len());
         let end = (span.offset() + span.len()).min(text.len());
         // The window: whole lines from a few before the span to a few after it.
-        let line = self
-            .lines
-            .partition_point(|&s| s <= offset)
-            .saturating_sub(1);
-        let first = line.saturating_sub(context_lines_before + 1);
-        let window_start = self.lines.get(first).copied().unwrap_or(0);
+        let mut first = self.line_of(offset);
+        let mut window_start = self.line_start(offset);
+        for _ in 0..=context_lines_before {
+            if window_start == 0 {
+                break;
+            }
+            window_start = self.line_start(window_start - 1);
+            first -= 1;
+        }
         let mut window_end = end;
         for _ in 0..=context_lines_after + 1 {
             match memchr::memchr(b'\n', &bytes[window_end.min(bytes.len())..]) {
@@ -371,10 +384,7 @@ impl miette::SourceCode for Source {
         let inner = miette::SourceSpan::new((offset - window_start).into(), end - offset);
         let contents = window.read_span(&inner, context_lines_before, context_lines_after)?;
         let data_start = contents.span().offset() + window_start;
-        let line_start = self.lines[self
-            .lines
-            .partition_point(|&s| s <= data_start)
-            .saturating_sub(1)];
+        let line_start = self.line_start(data_start);
         let column = text
             .get(line_start..data_start)
             .map_or(contents.column(), |s| s.chars().count());

@@ -254,6 +254,17 @@ impl SourceFile {
         (at.line as usize, at.column as usize)
     }
 
+    /// 0-based line of a byte offset, when it is known: the text is kept, or the offset's
+    /// position was recorded.
+    pub fn known_line(&self, offset: u32) -> Option<usize> {
+        if self.kept.is_some() {
+            return Some(self.line_of(offset));
+        }
+        let positions = self.positions.as_ref()?;
+        let i = positions.binary_search_by_key(&offset, |e| e.0).ok()?;
+        Some(positions[i].1.line as usize - 1)
+    }
+
     /// 0-based line of a byte offset.
     pub fn line_of(&self, offset: u32) -> usize {
         self.line_col(offset).0 - 1
