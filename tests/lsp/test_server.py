@@ -238,6 +238,22 @@ async def test_templates_linked_by_a_group_name_are_judged_together(client: Lang
 
 
 @pytest.mark.asyncio
+async def test_closing_an_unsaved_buffer_goes_back_to_the_file_on_disk(client: LanguageClient, workspace):
+    # The disk holds the compliant text; the buffer's unsaved edit has a finding, which goes
+    # when the buffer is closed without saving.
+    path = workspace / "db.yaml"
+    compliant = TEMPLATE.replace('"0"', '"1"')
+    open_document(client, path, compliant)
+    await settle(client, path.as_uri(), lambda d: len(d) == 0)
+    change(client, path, TEMPLATE, 2)
+    await settle(client, path.as_uri(), lambda d: len(d) == 1)
+    client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=path.as_uri()))
+    )
+    await settle(client, path.as_uri(), lambda d: len(d) == 0)
+
+
+@pytest.mark.asyncio
 async def test_half_typed_buffers_get_a_parse_diagnostic(client: LanguageClient, workspace):
     path = workspace / "db.yaml"
     open_document(client, path, TEMPLATE)
