@@ -368,6 +368,25 @@ fn infos(model: &FileModel) -> impl Iterator<Item = crate::diagnostic::ResourceI
         .map(|db| rules::resource_info(&db.resource))
 }
 
+/// The directories of the inputs that are Terraform module files, and the inputs that are
+/// Terragrunt configs.
+fn terraform_inputs(inputs: &[Input]) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let dirs = inputs
+        .iter()
+        .filter(|input| terraform::modules::names_module(&input.path))
+        .map(|input| match input.path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        })
+        .collect();
+    let configs = inputs
+        .iter()
+        .filter(|input| terraform::terragrunt::is_config(&input.path))
+        .map(|input| input.path.clone())
+        .collect();
+    (dirs, configs)
+}
+
 /// One Terraform job (a root or a Terragrunt config) checked: its models kept for the end, or
 /// judged at once (`Judged`) and dropped.
 struct TerraformJob {
@@ -386,19 +405,7 @@ struct TerraformRun {
 
 impl TerraformRun {
     fn load(inputs: &[Input], settings: &Settings) -> Option<TerraformRun> {
-        let tf_dirs: Vec<PathBuf> = inputs
-            .iter()
-            .filter(|input| terraform::modules::names_module(&input.path))
-            .map(|input| match input.path.parent() {
-                Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-                _ => PathBuf::from("."),
-            })
-            .collect();
-        let configs: Vec<PathBuf> = inputs
-            .iter()
-            .filter(|input| terraform::terragrunt::is_config(&input.path))
-            .map(|input| input.path.clone())
-            .collect();
+        let (tf_dirs, configs) = terraform_inputs(inputs);
         if tf_dirs.is_empty() && configs.is_empty() {
             return None;
         }

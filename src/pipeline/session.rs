@@ -216,12 +216,7 @@ impl Unit<'_> {
         match self {
             Unit::File(id, read) => {
                 let result = &read.result;
-                if let Some(source) = &result.source {
-                    into.files.insert(source.id, source.clone());
-                }
-                into.suppressions
-                    .extend(result.suppressions.iter().cloned());
-                into.findings.extend(result.findings.iter().cloned());
+                add_result(into, result);
                 if verdict.is_some_and(|j| j.settled) {
                     into.settled.insert(*id);
                 }
@@ -229,13 +224,7 @@ impl Unit<'_> {
             }
             Unit::Trees(trees) => {
                 for read in &trees.members {
-                    let result = &read.result;
-                    if let Some(source) = &result.source {
-                        into.files.insert(source.id, source.clone());
-                    }
-                    into.suppressions
-                        .extend(result.suppressions.iter().cloned());
-                    into.findings.extend(result.findings.iter().cloned());
+                    add_result(into, &read.result);
                 }
                 for source in &trees.trees.sources {
                     into.files
@@ -276,6 +265,16 @@ impl Unit<'_> {
 /// The scope of job number `job` (a job keeps its number, so its scope, for the session).
 fn job_scope(job: usize) -> ScopeId {
     ScopeId(super::TERRAFORM_SCOPES + job as u32)
+}
+
+/// What a file read gives any part it is in: its source, suppressions and own findings.
+fn add_result(into: &mut Gathered<'_>, result: &FileResult) {
+    if let Some(source) = &result.source {
+        into.files.insert(source.id, source.clone());
+    }
+    into.suppressions
+        .extend(result.suppressions.iter().cloned());
+    into.findings.extend(result.findings.iter().cloned());
 }
 
 /// Finds the sets of units that link to each other (union-find over indexes).
@@ -423,19 +422,7 @@ impl Session {
         let settings = &self.settings;
         let inputs = &self.inputs;
         let (dirs, configs) = self.terraform_inputs.get_or_insert_with(|| {
-            let dirs: Vec<PathBuf> = inputs
-                .iter()
-                .filter(|input| terraform::modules::names_module(&input.path))
-                .map(|input| match input.path.parent() {
-                    Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-                    _ => PathBuf::from("."),
-                })
-                .collect();
-            let configs: Vec<PathBuf> = inputs
-                .iter()
-                .filter(|input| terraform::terragrunt::is_config(&input.path))
-                .map(|input| input.path.clone())
-                .collect();
+            let (dirs, configs) = super::terraform_inputs(inputs);
             terraform::normalized(&dirs, &configs)
         });
         if dirs.is_empty() && configs.is_empty() {
@@ -618,12 +605,15 @@ impl Session {
                 links,
             }));
         }
-        let texts = terraform::texts_of(&settings.overrides);
         let todo: Vec<usize> = jobs
             .iter()
             .copied()
             .filter(|&job| offers(&self.ran_of(job).judged))
             .collect();
+        if todo.is_empty() {
+            return;
+        }
+        let texts = terraform::texts_of(&settings.overrides);
         let ran: Vec<(usize, terraform::Loaded)> = todo
             .into_par_iter()
             .map(|job| {
