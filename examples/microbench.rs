@@ -29,6 +29,9 @@ fn files(dir: &Path, ext: &str) -> Vec<(PathBuf, String)> {
 
 /// Runs `f` over every text until at least a second has passed; prints MB/s.
 fn measure(name: &str, texts: &[(PathBuf, String)], mut f: impl FnMut(&str)) {
+    if std::env::var("ONLY").is_ok_and(|only| !name.contains(&only)) {
+        return;
+    }
     let bytes: usize = texts.iter().map(|(_, t)| t.len()).sum();
     let started = Instant::now();
     let mut rounds = 0;
@@ -75,6 +78,41 @@ fn main() {
             id,
         ))
     });
+    measure("yaml, mask only", &yaml, |t| {
+        drop(intransit::cloudformation::targeted::relevant_only(t))
+    });
+    measure("json, mask only", &json, |t| {
+        drop(intransit::cloudformation::targeted::relevant_only_json(t))
+    });
+    measure("too_deep yaml", &yaml, |t| {
+        std::hint::black_box(intransit::source::too_deep(t, 256));
+    });
+    measure("too_deep json", &json, |t| {
+        std::hint::black_box(intransit::source::too_deep(t, 256));
+    });
+    measure("too_deep hcl", &hcl, |t| {
+        std::hint::black_box(intransit::source::too_deep(t, 256));
+    });
+    for (name, set) in [("yaml", &yaml), ("json", &json)] {
+        let (mut total, mut blanks, mut kept) = (0usize, 0usize, 0usize);
+        for (_, t) in set.iter() {
+            total += t.len();
+            let m = if name == "yaml" {
+                intransit::cloudformation::targeted::relevant_only(t)
+            } else {
+                intransit::cloudformation::targeted::relevant_only_json(t)
+            };
+            if let Some(m) = m {
+                blanks += m.text.bytes().filter(|&b| b == b' ').count()
+                    - t.bytes().filter(|&b| b == b' ').count();
+                kept += 1;
+            }
+        }
+        println!(
+            "{name}: {total} bytes, {blanks} blanked, {kept}/{} masked",
+            set.len()
+        );
+    }
     measure("hcl, full", &hcl, |t| {
         drop(intransit::terraform::syntax::parse(t, id))
     });

@@ -16,7 +16,7 @@ use std::path::Path;
 
 use crate::diagnostic::Finding;
 use crate::model::{FileModel, ScopeId};
-use crate::source::{FileId, SourceFile};
+use crate::source::{FileId, Shifts, SourceFile};
 use crate::suppression::Suppression;
 use crate::tree;
 
@@ -66,20 +66,34 @@ pub struct Loaded {
 
 /// Reads one file; `None` when it is not a CloudFormation template.
 pub fn load(file: &SourceFile, syntax: Syntax, targeted: bool) -> Option<Loaded> {
+    let masked = match syntax {
+        _ if !targeted || !mentions_aws(file.text()) => None,
+        Syntax::Json => targeted::relevant_only_json(file.text()),
+        Syntax::Yaml => targeted::relevant_only(file.text()),
+    };
+    load_masked(file, syntax, masked)
+}
+
+/// `load` with the targeted text already made (`None`: the file is parsed whole).
+pub fn load_masked(
+    file: &SourceFile,
+    syntax: Syntax,
+    masked: Option<targeted::Masked>,
+) -> Option<Loaded> {
     if !mentions_aws(file.text()) {
         return None;
     }
-    // Unread blocks are blanked first; if that text does not parse, the whole file is parsed,
+    // Unread blocks are cut out first; if that text does not parse, the whole file is parsed,
     // so an error points at what the user wrote.
-    type Parse = fn(&str, FileId) -> Result<tree::Node, tree::ParseError>;
-    type Mask = fn(&str) -> Option<targeted::Masked>;
-    let (parse, masked): (Parse, Mask) = match syntax {
-        Syntax::Json => (tree::json::parse, targeted::relevant_only_json),
-        Syntax::Yaml => (yaml::parse, targeted::relevant_only),
+    type Parse = fn(&str, FileId, &Shifts) -> Result<tree::Node, tree::ParseError>;
+    let parse: Parse = match syntax {
+        Syntax::Json => tree::json::parse_cut,
+        Syntax::Yaml => yaml::parse_cut,
     };
-    let full = || parse(file.text(), file.id).map(|root| (root, Vec::<String>::new()));
-    let parsed = match targeted.then(|| masked(file.text())).flatten() {
-        Some(masked) => parse(&masked.text, file.id)
+    let full =
+        || parse(file.text(), file.id, &Shifts::default()).map(|root| (root, Vec::<String>::new()));
+    let parsed = match masked {
+        Some(masked) => parse(&masked.text, file.id, &masked.shifts)
             .map(|root| (root, masked.skipped))
             .or_else(|_| full()),
         None => full(),

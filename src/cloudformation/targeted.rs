@@ -1,60 +1,70 @@
 //! Targeted reading for YAML and JSON templates: the verdict reads only RDS resources, nested
 //! stacks (to find their templates), `Parameters`, `Mappings` and `Conditions`, so other
-//! resources and `Outputs` are blanked before parsing (line breaks and byte offsets kept: spans are those of the full text). Most
-//! of a real template is unrelated resources, and blanks cost the parser far less than nodes.
+//! resources and `Outputs` are cut out before parsing, and the parser's positions are mapped
+//! back (`source::Shifts`), so spans are those of the full text. Most of a real template is
+//! unrelated resources, which the parser then never sees.
 //! Skipped resources stay declared, so `Ref` and `Fn::GetAtt` of them resolve as in a full
 //! parse: YAML returns their logical IDs, JSON keeps their `Type` member.
 
 /// What targeted reading leaves to parse.
 pub struct Masked {
     pub text: String,
+    /// Where `text`'s bytes are in the file.
+    pub shifts: crate::source::Shifts,
     /// Logical IDs of the resources blanked out of `text` entirely (YAML).
     pub skipped: Vec<String>,
 }
 
-/// The text with unread blocks blanked, or `None` when nothing can be skipped safely.
+/// The text with unread blocks cut out, or `None` when nothing can be skipped safely.
 pub fn relevant_only(text: &str) -> Option<Masked> {
-    let lines: Vec<(usize, &str)> = line_starts(text);
+    let lines = lines_of(text);
     let mut skipped: Vec<(usize, usize)> = Vec::new();
     let mut names: Vec<&str> = Vec::new();
     let mut skipped_names: Vec<String> = Vec::new();
     let mut i = 0;
     while i < lines.len() {
-        let (start, line) = lines[i];
-        if indent(line) == Some(0) && line.starts_with("Outputs:") {
+        let line = lines[i];
+        let content = line.text(text);
+        if line.indent == Some(0) && content.starts_with("Outputs:") {
             let end = block_end(&lines, i, 0);
-            skipped.push((start, end));
+            skipped.push((line.start(), end));
             i = next_index(&lines, end);
             continue;
         }
-        if indent(line) == Some(0) && line.trim_end() == "Resources:" {
+        if line.indent == Some(0) && content.trim_end() == "Resources:" {
             i += 1;
-            let Some(child) = lines[i..].iter().find_map(|(_, l)| indent(l)) else {
+            let Some(child) = lines[i..].iter().find_map(|l| l.indent) else {
                 break;
             };
             if child == 0 {
                 continue;
             }
             while i < lines.len() {
-                let (start, line) = lines[i];
-                match indent(line) {
+                let line = lines[i];
+                match line.indent {
                     None => i += 1,
                     Some(n) if n < child => break,
                     Some(n) if n > child => return None,
                     Some(_) => {
                         let end = block_end(&lines, i, child);
                         // A key this scanner does not read: leave the file to the parser.
-                        let name = logical_id(&line[child..])?;
+                        let name = logical_id(&line.text(text)[child as usize..])?;
                         names.push(name);
                         // A suppression comment on the line above belongs to this resource.
-                        let above = lines[..i].iter().rev().find(|(_, l)| !l.trim().is_empty());
+                        let above = lines[..i]
+                            .iter()
+                            .rev()
+                            .find(|l| !l.text(text).trim().is_empty());
                         let suppressed_above =
-                            above.is_some_and(|(_, l)| may_suppress(l.as_bytes()));
-                        if !suppressed_above && is_unread_resource(&text[start..end]) {
-                            skipped.push((start, end));
+                            above.is_some_and(|l| may_suppress(l.text(text).as_bytes()));
+                        let next = next_index(&lines, end);
+                        if !suppressed_above
+                            && is_unread_resource(text, &lines[i..next], line.start(), end)
+                        {
+                            skipped.push((line.start(), end));
                             skipped_names.push(name.to_string());
                         }
-                        i = next_index(&lines, end);
+                        i = next;
                     }
                 }
             }
@@ -67,8 +77,10 @@ pub fn relevant_only(text: &str) -> Option<Masked> {
     if skipped.is_empty() || names.windows(2).any(|w| w[0] == w[1]) {
         return None;
     }
+    let (text, shifts) = crate::source::cut(text, &skipped)?;
     Some(Masked {
-        text: crate::source::blank(text, &skipped)?,
+        text,
+        shifts,
         skipped: skipped_names,
     })
 }
@@ -81,65 +93,107 @@ fn logical_id(line: &str) -> Option<&str> {
     (plain && (rest.is_empty() || rest.starts_with('#'))).then_some(name)
 }
 
-/// A resource block whose `Type` (at the indentation of its first entry, not a nested key)
-/// is an AWS type other than RDS, and that defines no anchor an alias could use.
-fn is_unread_resource(block: &str) -> bool {
-    let mut body = block.lines().skip(1).filter(|l| indent(l).is_some());
-    let Some(first) = body.clone().next() else {
+/// A resource block (`lines`, from `start` to `end` in `text`) whose `Type` (at the
+/// indentation of its first entry, not a nested key) is an AWS type other than RDS, and that
+/// defines no anchor an alias could use.
+fn is_unread_resource(text: &str, lines: &[Line], start: usize, end: usize) -> bool {
+    let mut body = lines.iter().skip(1).filter(|l| l.indent.is_some());
+    let Some(level) = body.clone().next().and_then(|l| l.indent) else {
         return false;
     };
-    let level = indent(first).unwrap_or(0);
-    let Some(type_line) =
-        body.find(|l| indent(l) == Some(level) && l[level..].starts_with("Type:"))
+    let Some(type_line) = body
+        .find(|l| l.indent == Some(level) && l.text(text)[level as usize..].starts_with("Type:"))
     else {
         return false;
     };
-    let kind = type_line[level + "Type:".len()..]
+    let kind = type_line.text(text)[level as usize + "Type:".len()..]
         .trim()
         .trim_matches(['"', '\'']);
+    static MERGE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"<<"));
+    let block = &text.as_bytes()[start..end];
     kind.starts_with("AWS::")
         && !kind.starts_with("AWS::RDS::")
         && !super::nested::is_stack_type(kind)
-        && !block.contains('&')
-        && !block.contains("<<")
-        && !may_suppress(block.as_bytes())
+        && memchr::memchr(b'&', block).is_none()
+        && MERGE.find(block).is_none()
+        && !may_suppress(block)
 }
 
 /// Whether a block may hold a suppression (a comment or `Metadata`): such a resource is read,
 /// so the suppression keeps its owner and can be reported as unused.
 fn may_suppress(block: &[u8]) -> bool {
-    memchr::memmem::find(block, b"intransit").is_some()
-        || memchr::memmem::find(block, b"checkov").is_some()
+    // Built once: a searcher costs more to make than a short block takes to search.
+    static NAMES: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 2]> =
+        std::sync::LazyLock::new(|| {
+            [
+                memchr::memmem::Finder::new(b"intransit"),
+                memchr::memmem::Finder::new(b"checkov"),
+            ]
+        });
+    NAMES.iter().any(|name| name.find(block).is_some())
 }
 
-/// Offsets of each line's start and the line without its break.
-fn line_starts(text: &str) -> Vec<(usize, &str)> {
-    let mut out = Vec::new();
+/// A line of the text: where it starts, its length without the line break, and its
+/// indentation when it holds content (`None` for blank and comment-only lines).
+#[derive(Clone, Copy)]
+struct Line {
+    start: u32,
+    len: u32,
+    indent: Option<u32>,
+}
+
+impl Line {
+    fn start(self) -> usize {
+        self.start as usize
+    }
+
+    fn end(self) -> usize {
+        (self.start + self.len) as usize
+    }
+
+    fn text(self, text: &str) -> &str {
+        &text[self.start()..self.end()]
+    }
+}
+
+/// Every line of the text, found with one vectorized search for line breaks.
+fn lines_of(text: &str) -> Vec<Line> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len() / 24 + 1);
     let mut start = 0;
-    for line in text.split_inclusive('\n') {
-        out.push((start, line.trim_end_matches(['\n', '\r'])));
-        start += line.len();
+    let mut push = |start: usize, mut end: usize| {
+        while end > start && bytes[end - 1] == b'\r' {
+            end -= 1;
+        }
+        let line = &bytes[start..end];
+        let spaces = line.iter().take_while(|&&b| b == b' ').count();
+        let rest = &line[spaces..];
+        let indent = (!rest.is_empty() && rest[0] != b'#').then_some(spaces as u32);
+        out.push(Line {
+            start: start as u32,
+            len: (end - start) as u32,
+            indent,
+        });
+    };
+    for at in memchr::memchr_iter(b'\n', bytes) {
+        push(start, at);
+        start = at + 1;
+    }
+    if start < bytes.len() {
+        push(start, bytes.len());
     }
     out
 }
 
-/// Indentation of a line that holds content; `None` for blank and comment-only lines.
-fn indent(line: &str) -> Option<usize> {
-    let content = line.trim_start_matches(' ');
-    if content.is_empty() || content.starts_with('#') {
-        return None;
-    }
-    Some(line.len() - content.len())
-}
-
-/// The byte offset where the block starting at line `i` (indentation `level`) ends: the start
-/// of the next line with content at `level` or less.
-fn block_end(lines: &[(usize, &str)], i: usize, level: usize) -> usize {
-    let mut last = lines[i].0 + lines[i].1.len();
-    for (start, line) in &lines[i + 1..] {
-        match indent(line) {
+/// The byte offset where the block starting at line `i` (indentation `level`) ends: the end
+/// of its last line with content, before the next line with content at `level` or less.
+fn block_end(lines: &[Line], i: usize, level: u32) -> usize {
+    let mut last = lines[i].end();
+    for line in &lines[i + 1..] {
+        match line.indent {
             Some(n) if n <= level => return last,
-            Some(_) => last = start + line.len(),
+            Some(_) => last = line.end(),
             None => {}
         }
     }
@@ -148,19 +202,37 @@ fn block_end(lines: &[(usize, &str)], i: usize, level: usize) -> usize {
 
 /// The first line starting after `end` (lines are in order: a binary search, so a template of
 /// 100,000 resources is not scanned once per resource).
-fn next_index(lines: &[(usize, &str)], end: usize) -> usize {
-    lines.partition_point(|(start, _)| *start <= end)
+fn next_index(lines: &[Line], end: usize) -> usize {
+    lines.partition_point(|line| line.start() <= end)
 }
 
 /// Targeted reading for JSON templates, as `relevant_only` is for YAML: `Outputs` becomes an
 /// empty object and each resource of another AWS type keeps only its `Type` member (so
-/// references to it resolve as in a full parse); blanked bytes become spaces, so the JSON
-/// stays valid and offsets stay those of the full text. `None` when the text is not plain
-/// JSON this scanner can follow (comments, a syntax error): then it is parsed whole.
+/// references to it resolve as in a full parse). `None` when the text is not plain JSON this
+/// scanner can follow (comments, a syntax error) or nothing can be skipped: then it is parsed
+/// whole.
 pub fn relevant_only_json(text: &str) -> Option<Masked> {
+    scan_json(text)?.masked
+}
+
+/// What one pass of the JSON scanner learns of a template.
+pub struct JsonScan {
+    /// The deepest bracket nesting, counted as `source::too_deep` counts it: the scanner
+    /// follows only plain JSON (no comments, no line break in a string, no bracket outside
+    /// one but JSON's), so the two agree, and the guard need not read the file again.
+    pub deepest: usize,
+    /// The text to parse (`relevant_only_json`), when something can be skipped.
+    pub masked: Option<Masked>,
+}
+
+/// One pass over a JSON template: its nesting depth and its targeted text; `None` when the
+/// text is not plain JSON this scanner can follow.
+pub fn scan_json(text: &str) -> Option<JsonScan> {
     let mut scan = Json {
         b: text.as_bytes(),
         i: 0,
+        level: 1,
+        deepest: 1,
     };
     let mut skipped = Vec::new();
     scan.ws();
@@ -171,7 +243,7 @@ pub fn relevant_only_json(text: &str) -> Option<Masked> {
             b"Outputs" => {
                 let start = scan.i;
                 scan.value()?;
-                // `{ ... }` -> `{     }`
+                // `{ ... }` -> `{}`
                 if scan.b[start] == b'{' {
                     skipped.push((start + 1, scan.i - 1));
                 }
@@ -181,12 +253,23 @@ pub fn relevant_only_json(text: &str) -> Option<Masked> {
         Some(())
     })?;
     scan.ws();
-    if scan.i != scan.b.len() || skipped.is_empty() {
+    if scan.i != scan.b.len() {
         return None;
     }
-    Some(Masked {
-        text: crate::source::blank(text, &skipped)?,
-        skipped: Vec::new(),
+    let masked = match skipped.is_empty() {
+        true => None,
+        false => {
+            let (text, shifts) = crate::source::cut(text, &skipped)?;
+            Some(Masked {
+                text,
+                shifts,
+                skipped: Vec::new(),
+            })
+        }
+    };
+    Some(JsonScan {
+        deepest: scan.deepest,
+        masked,
     })
 }
 
@@ -194,7 +277,23 @@ pub fn relevant_only_json(text: &str) -> Option<Masked> {
 struct Json<'t> {
     b: &'t [u8],
     i: usize,
+    /// Brackets open around the cursor, and the most there have been.
+    level: usize,
+    deepest: usize,
 }
+
+/// Bytes a container's scan stops at: quotes, brackets, and what plain JSON has no place for
+/// outside a string (a comment, a parenthesis, which `too_deep` would count).
+const STOPS: [bool; 256] = {
+    let bytes = b"\"{}[]/#()";
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < bytes.len() {
+        table[bytes[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
 
 impl<'t> Json<'t> {
     fn ws(&mut self) {
@@ -207,18 +306,21 @@ impl<'t> Json<'t> {
         (self.b.get(self.i) == Some(&byte)).then(|| self.i += 1)
     }
 
-    /// A string at the cursor; returns its raw content (escapes left as written).
+    /// A string at the cursor; returns its raw content (escapes left as written). A line
+    /// break in it is not JSON (and would end the string for `too_deep`): `None`.
     fn string(&mut self) -> Option<&'t [u8]> {
         self.expect(b'"')?;
         let start = self.i;
         loop {
             // `get`: an escape at the very end leaves the cursor past it.
-            let at = self.i + memchr::memchr2(b'"', b'\\', self.b.get(self.i..)?)?;
-            if self.b[at] == b'\\' {
-                self.i = at + 2;
-            } else {
-                self.i = at + 1;
-                return Some(&self.b[start..at]);
+            let at = self.i + memchr::memchr3(b'"', b'\\', b'\n', self.b.get(self.i..)?)?;
+            match self.b[at] {
+                b'\\' => self.i = at + 2,
+                b'"' => {
+                    self.i = at + 1;
+                    return Some(&self.b[start..at]);
+                }
+                _ => return None,
             }
         }
     }
@@ -230,12 +332,18 @@ impl<'t> Json<'t> {
             b'{' | b'[' => {
                 let mut depth = 0usize;
                 loop {
+                    while self.b.get(self.i).is_some_and(|&b| !STOPS[b as usize]) {
+                        self.i += 1;
+                    }
                     match self.b.get(self.i)? {
                         b'"' => {
                             self.string()?;
                             continue;
                         }
-                        b'{' | b'[' => depth += 1,
+                        b'{' | b'[' => {
+                            depth += 1;
+                            self.deepest = self.deepest.max(self.level + depth);
+                        }
                         b'}' | b']' => {
                             depth -= 1;
                             if depth == 0 {
@@ -243,23 +351,35 @@ impl<'t> Json<'t> {
                                 return Some(());
                             }
                         }
-                        b'/' => return None, // a comment: leave it to the parser
-                        _ => {}
+                        // A comment or a parenthesis: leave it to the parser.
+                        _ => return None,
                     }
                     self.i += 1;
                 }
             }
             _ => {
+                // A number, `true`, `false` or `null`.
                 let start = self.i;
-                while let Some(b) = self.b.get(self.i) {
-                    if matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
-                        break;
-                    }
+                while self
+                    .b
+                    .get(self.i)
+                    .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.'))
+                {
                     self.i += 1;
                 }
                 (self.i > start).then_some(())
             }
         }
+    }
+
+    /// An object's members with the cursor on its `{`, one level deeper for them.
+    fn object(&mut self, each: impl FnMut(&mut Self, &'t [u8]) -> Option<()>) -> Option<()> {
+        self.expect(b'{')?;
+        self.level += 1;
+        self.deepest = self.deepest.max(self.level);
+        self.members(each)?;
+        self.level -= 1;
+        Some(())
     }
 
     /// The members of an object whose `{` was just read, up to and including its `}`; `each`
@@ -293,15 +413,13 @@ impl<'t> Json<'t> {
         if self.b.get(self.i) != Some(&b'{') {
             return self.value();
         }
-        self.i += 1;
-        self.members(|scan, _| {
+        self.object(|scan, _| {
             if scan.b.get(scan.i) != Some(&b'{') {
                 return scan.value();
             }
             let open = scan.i;
-            scan.i += 1;
             let mut kind: Option<(usize, usize, &[u8])> = None;
-            scan.members(|scan, key| {
+            scan.object(|scan, key| {
                 let start = scan.i;
                 if key == b"Type" && scan.b.get(scan.i) == Some(&b'"') {
                     // Two `Type`s: a duplicate key the full parse must report.
@@ -340,12 +458,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn unread_resources_and_outputs_are_blanked() {
+    fn unread_resources_and_outputs_are_cut_out() {
         let text = "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n    Properties: {BucketName: x}\n  Db:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      Engine: postgres\nOutputs:\n  A:\n    Value: !Ref Db\n";
         let masked = relevant_only(text).unwrap();
-        assert_eq!(masked.text.len(), text.len());
-        assert!(!masked.text.contains("S3") && !masked.text.contains("Outputs"));
-        assert!(masked.text.contains("AWS::RDS::DBInstance"));
+        assert_eq!(
+            masked.text,
+            "Resources:\n\n  Db:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      Engine: postgres\n\n"
+        );
+        // What is left maps back to where it is in the file.
+        let db = masked.text.find("  Db").unwrap();
+        assert_eq!(masked.shifts.start(db), text.find("  Db").unwrap());
         assert_eq!(masked.skipped, ["Bucket"]);
         // Left to the parser: a duplicate logical ID, a key this scanner does not read.
         let twice =
@@ -361,14 +483,16 @@ mod tests {
     }
 
     #[test]
-    fn json_keeps_each_skipped_resource_s_type_and_stays_valid() {
+    fn json_keeps_each_skipped_resource_s_type_and_stays_valid_json() {
         let text = r#"{"Resources": {"Q": {"Properties": {"T": ["a\"}", "]"]}, "Type": "AWS::SQS::Queue", "DependsOn": "D"}, "D": {"Type": "AWS::RDS::DBInstance", "Properties": {"Engine": "mysql"}}}, "Outputs": {"O": {"Value": 1}}}"#;
-        let masked = relevant_only_json(text).unwrap().text;
-        assert_eq!(masked.len(), text.len());
+        let masked = relevant_only_json(text).unwrap();
         assert_eq!(
-            masked,
-            r#"{"Resources": {"Q": {                                    "Type": "AWS::SQS::Queue"                  }, "D": {"Type": "AWS::RDS::DBInstance", "Properties": {"Engine": "mysql"}}}, "Outputs": {                 }}"#
+            masked.text,
+            r#"{"Resources": {"Q": {"Type": "AWS::SQS::Queue"}, "D": {"Type": "AWS::RDS::DBInstance", "Properties": {"Engine": "mysql"}}}, "Outputs": {}}"#
         );
+        let q = masked.text.find("{\"Type").unwrap();
+        let close = q + "{\"Type\": \"AWS::SQS::Queue\"".len();
+        assert_eq!(masked.shifts.start(close), text.find("}, \"D\"").unwrap());
         // Left to the full parser: comments, a duplicate `Type`, broken JSON, nothing to skip.
         for text in [
             r#"{"Resources": {"Q": {"Type": "AWS::SQS::Queue", /* c */ "Properties": {}}}}"#,
@@ -379,6 +503,65 @@ mod tests {
             r#"{"Resources": {"Q": {"Type": "AWS::SQS::Queue", "A": "\"#,
         ] {
             assert!(relevant_only_json(text).is_none(), "{text}");
+        }
+    }
+
+    /// JSON-shaped text: nested arrays and objects of numbers, literals and strings that hold
+    /// brackets, quotes and parentheses.
+    fn json_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just("1".to_string()),
+            Just("true".to_string()),
+            Just(r#""a\"(""#.to_string()),
+            Just(r#""[{""#.to_string()),
+        ];
+        let value = leaf.prop_recursive(6, 40, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4)
+                    .prop_map(|items| format!("[{}]", items.join(", "))),
+                proptest::collection::vec(inner, 0..4).prop_map(|items| {
+                    let members: Vec<String> = items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| format!("\"k{i}\": {v}"))
+                        .collect();
+                    format!("{{{}}}", members.join(",\n "))
+                }),
+            ]
+        });
+        (value.clone(), value).prop_map(|(resources, other)| {
+            format!("{{\"Resources\": {{\"R\": {{\"Type\": \"AWS::S3::Bucket\", \"P\": {resources}}}}}, \"X\": {other}}}")
+        })
+    }
+
+    proptest::proptest! {
+        /// Where the scanner follows a text, the depth it measures is the one the nesting guard
+        /// would find, so the guard can be skipped; with a byte put in anywhere, either the
+        /// scanner gives up or the two still agree.
+        #[test]
+        fn the_json_scan_measures_depth_as_the_nesting_guard_does(
+            text in json_text(),
+            insert in proptest::option::of((0usize..400, proptest::sample::select(vec!['(', '#', '\n', '[', '"', '/']))),
+        ) {
+            let mut text = text;
+            if let Some((at, byte)) = insert {
+                let at = at.min(text.len());
+                if text.is_char_boundary(at) {
+                    text.insert(at, byte);
+                }
+            }
+            if let Some(scan) = scan_json(&text) {
+                for limit in 0..9 {
+                    proptest::prop_assert_eq!(
+                        crate::source::too_deep(&text, limit).is_some(),
+                        scan.deepest > limit,
+                        "limit {}", limit
+                    );
+                }
+            } else {
+                proptest::prop_assert!(insert.is_some(), "the scanner gave up on plain JSON");
+            }
         }
     }
 }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use saphyr_parser::{Event, Parser, ScalarStyle, Tag};
 
 use super::tags::{apply_tag, plain_kind};
-use crate::source::{FileId, Span};
+use crate::source::{FileId, Shifts, Span};
 use crate::tree::{Entry, Node, NodeValue, ParseError, Scalar, ScalarKind};
 
 /// Deepest nesting accepted, shared with the JSON reader.
@@ -25,6 +25,12 @@ pub const MAX_NODES: usize = 1_000_000;
 /// documents is read as its first unless one of them is a template: CloudFormation reads one
 /// document, so that is a parse error (never a silent pass over the others).
 pub fn parse(text: &str, file: FileId) -> Result<Node, ParseError> {
+    parse_cut(text, file, &Shifts::default())
+}
+
+/// `parse` of a text with ranges cut out (targeted reading): spans are mapped back through
+/// `shifts` to the original text.
+pub fn parse_cut(text: &str, file: FileId, shifts: &Shifts) -> Result<Node, ParseError> {
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let body = &text[bom..];
     let mut builder = Builder {
@@ -41,13 +47,18 @@ pub fn parse(text: &str, file: FileId) -> Result<Node, ParseError> {
             let at = builder.offsets.byte(error.marker().index());
             ParseError {
                 message: error.info().to_string(),
-                span: Span::new(file, at, at),
+                span: shifts.span(file, at, at),
                 first: None,
             }
         })?;
         let start = builder.offsets.byte(span.start.index());
         let end = builder.offsets.byte(span.end.index());
-        if builder.event(event, Span::new(file, start, end), text)? {
+        let mut span = Span::new(file, start, end);
+        if let Event::Scalar(_, style, ..) = &event {
+            span = scalar_end(span, text, *style);
+        }
+        let span = shifts.span(file, span.start as usize, span.end as usize);
+        if builder.event(event, span)? {
             break;
         }
     }
@@ -75,7 +86,7 @@ pub fn parse(text: &str, file: FileId) -> Result<Node, ParseError> {
         }
     }
     Ok(documents.into_iter().next().unwrap_or(Node {
-        span: Span::new(file, bom, bom),
+        span: shifts.span(file, bom, bom),
         value: NodeValue::Scalar(Scalar {
             text: String::new(),
             kind: ScalarKind::Null,
@@ -146,10 +157,9 @@ struct Builder {
 
 impl Builder {
     /// Handles one event; `Ok(true)` once the first document is complete.
-    fn event(&mut self, event: Event<'_>, span: Span, text: &str) -> Result<bool, ParseError> {
+    fn event(&mut self, event: Event<'_>, span: Span) -> Result<bool, ParseError> {
         match event {
             Event::Scalar(value, style, anchor, tag) => {
-                let span = scalar_end(span, text, style);
                 let plain = style == ScalarStyle::Plain;
                 let kind = if plain {
                     plain_kind(&value)

@@ -147,10 +147,28 @@ pub(super) fn read_file(
     let Some(syntax) = syntax else {
         return FileResult::default();
     };
+    let mut masked = None;
     if cloudformation::mentions_aws(&text) {
-        if let Some((message, span)) = source::nesting_error(&text, id, settings.max_nesting) {
-            let source = source_of(id, input, text, encoding, from_disk);
-            return failed(source.released(), Finding::parse_error(message, span, None));
+        // JSON the targeted scanner follows has its depth measured by that pass: the guard
+        // need not read it again (and its targeted text is made once).
+        let scan = (syntax == cloudformation::Syntax::Json)
+            .then(|| cloudformation::targeted::scan_json(&text))
+            .flatten();
+        let measured = scan.as_ref().map(|scan| scan.deepest);
+        if measured.is_none_or(|deepest| deepest > settings.max_nesting) {
+            if let Some((message, span)) = source::nesting_error(&text, id, settings.max_nesting) {
+                let source = source_of(id, input, text, encoding, from_disk);
+                return failed(source.released(), Finding::parse_error(message, span, None));
+            }
+        }
+        if settings.targeted_parsing {
+            masked = match scan {
+                Some(scan) => scan.masked,
+                None if syntax == cloudformation::Syntax::Yaml => {
+                    cloudformation::targeted::relevant_only(&text)
+                }
+                None => None,
+            };
         }
     }
     let source = source_of(id, input, text, encoding, from_disk);
@@ -168,7 +186,7 @@ pub(super) fn read_file(
         };
     }
     // Not a template (a Kubernetes manifest, a workflow): not counted as checked.
-    let Some(loaded) = cloudformation::load(&source, syntax, settings.targeted_parsing) else {
+    let Some(loaded) = cloudformation::load_masked(&source, syntax, masked) else {
         return FileResult::default();
     };
     // Keep the text only where findings can point.

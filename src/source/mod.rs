@@ -10,7 +10,7 @@ mod scan;
 pub use lines::LineIndex;
 pub use paths::{display_path, normalize};
 pub use read::{read_limited, read_regular, too_large_message, Limited};
-pub use scan::{blank, nesting_error, too_deep};
+pub use scan::{blank, cut, nesting_error, too_deep, Shifts};
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -100,6 +100,59 @@ pub fn blank(text: &str, ranges: &[(usize, usize)]) -> Option<String> {
     String::from_utf8(masked).ok()
 }
 
+/// Where the bytes of a text with ranges cut out came from: positions in the shorter text, as
+/// a parser reports them, map back to the original, so spans are those of the full text.
+#[derive(Clone, Debug, Default)]
+pub struct Shifts {
+    /// Each cut: its position in the shorter text and the bytes cut before that position in
+    /// all, ascending.
+    cuts: Vec<(u32, u32)>,
+}
+
+impl Shifts {
+    /// The original offset of a position where something starts (a cut at it lies before it).
+    pub fn start(&self, at: usize) -> usize {
+        let k = self.cuts.partition_point(|&(cut, _)| cut as usize <= at);
+        at + k.checked_sub(1).map_or(0, |k| self.cuts[k].1 as usize)
+    }
+
+    /// The original offset of a position where something ends (just past its last byte, so a
+    /// cut at it lies after it).
+    pub fn end(&self, at: usize) -> usize {
+        match at.checked_sub(1) {
+            Some(last) => self.start(last) + 1,
+            None => 0,
+        }
+    }
+
+    /// A span of the shorter text as a span of the original.
+    pub fn span(&self, file: FileId, start: usize, end: usize) -> Span {
+        Span::new(file, self.start(start), self.end(end))
+    }
+}
+
+/// The text with each byte range cut out, and where what is left came from. Ranges must be
+/// in order, apart, and on character boundaries; `None` otherwise. Parsers then skip nothing,
+/// where a blanked range still costs them a byte at a time.
+pub fn cut(text: &str, ranges: &[(usize, usize)]) -> Option<(String, Shifts)> {
+    let removed: usize = ranges.iter().map(|&(s, e)| e.saturating_sub(s)).sum();
+    let mut out = String::with_capacity(text.len().saturating_sub(removed));
+    let mut cuts = Vec::with_capacity(ranges.len());
+    let (mut from, mut total) = (0usize, 0usize);
+    for &(start, end) in ranges {
+        if start < from || end < start {
+            return None;
+        }
+        out.push_str(text.get(from..start)?);
+        text.get(start..end)?;
+        total += end - start;
+        cuts.push((out.len() as u32, total as u32));
+        from = end;
+    }
+    out.push_str(text.get(from..)?);
+    Some((out, Shifts { cuts }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,6 +179,46 @@ mod tests {
             let ranges: Vec<(usize, usize)> = cuts.iter().map(|&(s, n)| (s, s + n)).collect();
             proptest::prop_assert_eq!(blank(&text, &ranges), blank_reference(&text, &ranges));
         }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_cut_text_maps_every_byte_back_to_the_original(
+            text in "[a-z \n{}\"é]{0,120}",
+            cuts in proptest::collection::vec((0usize..130, 0usize..20), 0..6),
+        ) {
+            let mut ranges: Vec<(usize, usize)> = Vec::new();
+            let mut at = 0;
+            for &(gap, length) in &cuts {
+                let start = at + gap % 20;
+                ranges.push((start, start + length));
+                at = start + length;
+            }
+            if let Some((short, shifts)) = cut(&text, &ranges) {
+                for (i, c) in short.char_indices() {
+                    let start = shifts.start(i);
+                    proptest::prop_assert_eq!(text[start..].chars().next(), Some(c));
+                    let end = shifts.end(i + c.len_utf8());
+                    proptest::prop_assert_eq!(end, start + c.len_utf8());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_span_around_a_cut_covers_it_and_one_beside_it_does_not() {
+        let text = "{\"Type\": \"X\", \"Properties\": {}}";
+        let cut_at = text.find(", ").unwrap();
+        let (short, shifts) = cut(text, &[(cut_at, text.len() - 1)]).unwrap();
+        assert_eq!(short, "{\"Type\": \"X\"}");
+        // The value ends before the cut, the object's `}` starts after it.
+        let value = short.find("\"X\"").unwrap();
+        assert_eq!(
+            &text[shifts.span(FileId(0), value, value + 3).range()],
+            "\"X\""
+        );
+        assert_eq!(&text[shifts.span(FileId(0), 0, short.len()).range()], text);
+        assert_eq!(shifts.start(short.len() - 1), text.len() - 1);
     }
 
     /// The scan as first written (a byte at a time), to compare the fast one with.

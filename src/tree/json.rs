@@ -7,7 +7,7 @@ use jsonc_parser::ast::{ObjectPropName, Value};
 use jsonc_parser::{CollectOptions, CommentCollectionStrategy, ParseOptions};
 
 use super::{Entry, Node, NodeValue, ParseError, Scalar, ScalarKind};
-use crate::source::{FileId, Span};
+use crate::source::{FileId, Shifts, Span};
 
 /// Most values one JSON file may hold (as for YAML: about 100 bytes of tree a value, twice
 /// while jsonc-parser's own tree is alive).
@@ -47,13 +47,19 @@ fn values_at_most(text: &str) -> (usize, usize) {
 }
 
 pub fn parse(text: &str, file: FileId) -> Result<Node, ParseError> {
+    parse_cut(text, file, &Shifts::default())
+}
+
+/// `parse` of a text with ranges cut out (targeted reading): spans are mapped back through
+/// `shifts` to the original text.
+pub fn parse_cut(text: &str, file: FileId, shifts: &Shifts) -> Result<Node, ParseError> {
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let body = &text[bom..];
     let (values, at) = values_at_most(body);
     if values > MAX_VALUES {
         return Err(ParseError {
             message: format!("the file holds more than {MAX_VALUES} values; it is not read"),
-            span: Span::new(file, bom + at, bom + at + 1),
+            span: shifts.span(file, bom + at, bom + at + 1),
             first: None,
         });
     }
@@ -77,24 +83,39 @@ pub fn parse(text: &str, file: FileId) -> Result<Node, ParseError> {
         let range = error.range();
         ParseError {
             message: error.kind().to_string(),
-            span: Span::new(file, bom + range.start, bom + range.end),
+            span: shifts.span(file, bom + range.start, bom + range.end),
             first: None,
         }
     })?;
     let Some(value) = parsed.value else {
         return Err(ParseError {
             message: "the file holds no JSON value".to_string(),
-            span: Span::new(file, bom, bom),
+            span: shifts.span(file, bom, bom),
             first: None,
         });
     };
-    convert(value, file, bom)
+    let at = Place {
+        file,
+        base: bom,
+        shifts,
+    };
+    convert(value, &at)
+}
+
+/// Where jsonc-parser's ranges are: after `base` bytes (a byte-order mark) of a text that
+/// `shifts` maps back to the file.
+struct Place<'s> {
+    file: FileId,
+    base: usize,
+    shifts: &'s Shifts,
 }
 
 /// jsonc-parser bounds nesting itself (512), so recursion here is bounded too.
-fn convert(value: Value<'_>, file: FileId, base: usize) -> Result<Node, ParseError> {
-    let span =
-        |range: jsonc_parser::common::Range| Span::new(file, base + range.start, base + range.end);
+fn convert(value: Value<'_>, at: &Place<'_>) -> Result<Node, ParseError> {
+    let span = |range: jsonc_parser::common::Range| {
+        at.shifts
+            .span(at.file, at.base + range.start, at.base + range.end)
+    };
     let scalar = |text: String, kind| NodeValue::Scalar(Scalar { text, kind });
     Ok(match value {
         Value::StringLit(s) => Node {
@@ -117,7 +138,7 @@ fn convert(value: Value<'_>, file: FileId, base: usize) -> Result<Node, ParseErr
             let items = array
                 .elements
                 .into_iter()
-                .map(|item| convert(item, file, base))
+                .map(|item| convert(item, at))
                 .collect::<Result<Vec<_>, _>>()?;
             Node {
                 span: span(array.range),
@@ -146,7 +167,7 @@ fn convert(value: Value<'_>, file: FileId, base: usize) -> Result<Node, ParseErr
                 entries.push(Entry {
                     key,
                     key_span,
-                    value: convert(property.value, file, base)?,
+                    value: convert(property.value, at)?,
                 });
             }
             Node {
