@@ -116,13 +116,16 @@ fn main() {
     measure("hcl, full", &hcl, |t| {
         drop(intransit::terraform::syntax::parse(t, id))
     });
-    measure("hcl, targeted", &hcl, |t| {
-        let masked = intransit::terraform::targeted::relevant_only(t, None);
-        drop(intransit::terraform::syntax::parse(
-            masked.as_deref().unwrap_or(t),
-            id,
-        ))
-    });
+    measure(
+        "hcl, targeted",
+        &hcl,
+        |t| match intransit::terraform::targeted::relevant_only(t, None) {
+            Some((text, shifts)) => drop(intransit::terraform::syntax::parse_in(
+                &text, id, &shifts, true,
+            )),
+            None => drop(intransit::terraform::syntax::parse(t, id)),
+        },
+    );
     // The verdict alone: every CloudFormation template lowered once, then linked and judged.
     let models: Vec<intransit::model::FileModel> = yaml
         .iter()

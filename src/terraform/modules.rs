@@ -248,15 +248,21 @@ impl<'c> Loader<'c> {
             let parsed = if is_json_module_file(&path) {
                 super::json::parse(source.text(), source.id)
             } else {
-                // Blocks the verdict never reads are blanked (offsets kept); if that text does
-                // not parse, the whole file is parsed so the error points at the real text.
+                // Blocks the verdict never reads are cut out (positions mapped back); if that
+                // text does not parse, the whole file is parsed so the error points at the
+                // real text. The nesting check above covers the parser's own when it is as
+                // strict.
+                let guard = self.max_nesting > super::syntax::MAX_DEPTH;
                 let masked = self
                     .targeted
                     .then(|| super::targeted::relevant_only(source.text(), Some(&referenced)))
                     .flatten();
-                match masked.map(|text| super::syntax::parse(&text, source.id)) {
+                let id = source.id;
+                match masked
+                    .map(|(text, shifts)| super::syntax::parse_in(&text, id, &shifts, guard))
+                {
                     Some(Ok(body)) => Ok(body),
-                    _ => super::syntax::parse(source.text(), source.id),
+                    _ => super::syntax::parse_in(source.text(), id, &Default::default(), guard),
                 }
             };
             match parsed {

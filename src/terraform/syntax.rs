@@ -7,7 +7,7 @@ use hcl_edit::structure::{Block as HclBlock, BlockLabel, Body as HclBody, Struct
 use hcl_edit::template::Element;
 use hcl_edit::Span as _;
 
-use crate::source::{FileId, Span};
+use crate::source::{FileId, Shifts, Span};
 
 #[derive(Clone, Debug, Default)]
 pub struct Body {
@@ -114,10 +114,26 @@ pub const MAX_DEPTH: usize = 256;
 
 /// Parses a `.tf` file; errors carry a byte offset.
 pub fn parse(text: &str, file: FileId) -> Result<Body, (String, Span)> {
-    if let Some(at) = crate::source::too_deep(text, MAX_DEPTH) {
+    parse_in(text, file, &Shifts::default(), true)
+}
+
+/// `parse` of a text that may have ranges cut out (targeted reading: `shifts` maps its
+/// positions back to the file). `guard`: whether to bound nesting first; a caller that has
+/// already found the file no deeper than `MAX_DEPTH` passes `false` (cutting whole blocks out
+/// cannot deepen it).
+pub fn parse_in(
+    text: &str,
+    file: FileId,
+    shifts: &Shifts,
+    guard: bool,
+) -> Result<Body, (String, Span)> {
+    if let Some(at) = guard
+        .then(|| crate::source::too_deep(text, MAX_DEPTH))
+        .flatten()
+    {
         return Err((
             format!("nesting deeper than {MAX_DEPTH} levels is not supported"),
-            Span::new(file, at, at + 1),
+            shifts.span(file, at, at + 1),
         ));
     }
     // Every entry has its `=` or `:`: a text with fewer of them than the bound holds no object
@@ -135,7 +151,7 @@ pub fn parse(text: &str, file: FileId) -> Result<Body, (String, Span)> {
                  bounded time; split it, or exclude the file",
                 super::targeted::MAX_OBJECT_ENTRIES
             ),
-            Span::new(file, at, at + 1),
+            shifts.span(file, at, at + 1),
         ));
     }
     let body: HclBody = hcl_edit::parser::parse_body(text).map_err(|error| {
@@ -146,19 +162,21 @@ pub fn parse(text: &str, file: FileId) -> Result<Body, (String, Span)> {
             .next()
             .unwrap_or("syntax error")
             .to_string();
-        (message, Span::new(file, at, at))
+        (message, shifts.span(file, at, at))
     })?;
-    Ok(Converter { file }.body(&body))
+    Ok(Converter { file, shifts }.body(&body))
 }
 
-struct Converter {
+struct Converter<'s> {
     file: FileId,
+    /// Where the parsed text's positions are in the file.
+    shifts: &'s Shifts,
 }
 
-impl Converter {
+impl Converter<'_> {
     fn span(&self, range: Option<std::ops::Range<usize>>) -> Span {
         let range = range.unwrap_or(0..0);
-        Span::new(self.file, range.start, range.end)
+        self.shifts.span(self.file, range.start, range.end)
     }
 
     fn body(&self, body: &HclBody) -> Body {
@@ -329,9 +347,11 @@ pub fn template_from_text(text: &str, span: Span) -> Expr {
             .replace('\n', "\\n")
     );
     let kind = match hcl_edit::parser::parse_expr(&quoted) {
-        Ok(Expression::StringTemplate(template)) => {
-            Converter { file: span.file }.template(template.iter())
+        Ok(Expression::StringTemplate(template)) => Converter {
+            file: span.file,
+            shifts: &Shifts::default(),
         }
+        .template(template.iter()),
         Ok(Expression::String(s)) => ExprKind::Str(s.value().to_string()),
         _ => ExprKind::Unsupported("a template that does not parse"),
     };

@@ -1,5 +1,5 @@
-//! Targeted reading for HCL: top-level blocks the verdict never reads are blanked before
-//! parsing, with offsets kept, so a large module parses only its RDS resources, variables,
+//! Targeted reading for HCL: top-level blocks the verdict never reads are cut out before
+//! parsing, and positions mapped back (`source::Shifts`), so a large module parses only its RDS resources, variables,
 //! locals and module calls (ARCHITECTURE.md, "Read").
 
 use std::collections::HashSet;
@@ -28,12 +28,15 @@ pub fn referenced_locals<'t>(texts: impl IntoIterator<Item = &'t str>) -> HashSe
     names
 }
 
-/// The text with top-level blocks the verdict never reads replaced by spaces (line breaks and
-/// byte offsets kept, so spans are those of the full text), and, in `locals` blocks, the locals
+/// The text with top-level blocks the verdict never reads cut out (with where its bytes are
+/// in the file, so spans are those of the full text), and, in `locals` blocks, the locals
 /// nothing refers to (`referenced`: see `referenced_locals`; a 40,000-key object nobody reads
 /// is not parsed). `None` when nothing can be skipped or the text is too unusual to split
 /// safely (unbalanced braces, a heredoc at the top level).
-pub fn relevant_only(text: &str, referenced: Option<&HashSet<String>>) -> Option<String> {
+pub fn relevant_only(
+    text: &str,
+    referenced: Option<&HashSet<String>>,
+) -> Option<(String, crate::source::Shifts)> {
     let bytes = text.as_bytes();
     let mut skipped: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
@@ -41,18 +44,19 @@ pub fn relevant_only(text: &str, referenced: Option<&HashSet<String>>) -> Option
         // A top-level item starts at a line start; find its first `{` and the matching `}`.
         let line_end = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
         let line = &text[i..line_end];
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let skip = match words.as_slice() {
+        let mut words = line.split_whitespace();
+        let first = words.next();
+        let skip = match (first, words.next()) {
             // The first label, quoted or not, even when the next one touches it.
-            ["resource", kind, ..] => {
+            (Some("resource"), Some(kind)) => {
                 let kind = kind.trim_start_matches('"').split(['"', '{']).next();
                 !kind.is_some_and(|kind| READ_RESOURCES.contains(&kind))
             }
-            ["data", kind, ..] => {
+            (Some("data"), Some(kind)) => {
                 let kind = kind.trim_start_matches('"').split(['"', '{']).next();
                 !kind.is_some_and(|kind| READ_DATA.contains(&kind))
             }
-            ["provider" | "terraform", ..] => true,
+            (Some("provider" | "terraform"), _) => true,
             _ => false,
         };
         if line.contains('{') {
@@ -60,7 +64,7 @@ pub fn relevant_only(text: &str, referenced: Option<&HashSet<String>>) -> Option
             let close = matching_brace(bytes, open)?;
             if skip {
                 skipped.push((i, close + 1));
-            } else if let (["locals", ..], Some(referenced)) = (words.as_slice(), referenced) {
+            } else if let (Some("locals"), Some(referenced)) = (first, referenced) {
                 unused_locals(text, open, close, referenced, &mut skipped);
             }
             i = close + 1;
@@ -74,7 +78,7 @@ pub fn relevant_only(text: &str, referenced: Option<&HashSet<String>>) -> Option
     if skipped.is_empty() {
         return None;
     }
-    crate::source::blank(text, &skipped)
+    crate::source::cut(text, &skipped)
 }
 
 /// The attributes of the `locals` block between `open` and `close` whose names are not
@@ -218,28 +222,36 @@ pub fn largest_object(text: &str) -> (usize, usize) {
 
 /// The offset of the `}` closing the `{` at `open`, skipping strings, comments and heredocs.
 fn matching_brace(bytes: &[u8], open: usize) -> Option<usize> {
+    // The bytes this scan acts on; runs of others are skipped in a tight loop.
+    const STOPS: [bool; 256] = {
+        let stops = b"\"#/<{}";
+        let mut table = [false; 256];
+        let mut i = 0;
+        while i < stops.len() {
+            table[stops[i] as usize] = true;
+            i += 1;
+        }
+        table
+    };
     let mut depth = 0usize;
     let mut i = open;
-    while i < bytes.len() {
+    loop {
+        i += bytes.get(i..)?.iter().position(|&b| STOPS[b as usize])?;
         match bytes[i] {
             b'"' => {
+                // To the closing quote; `\` escapes the byte after it.
                 i += 1;
-                while i < bytes.len() && bytes[i] != b'"' {
-                    if bytes[i] == b'\\' {
-                        i += 1;
+                loop {
+                    i += memchr::memchr2(b'"', b'\\', bytes.get(i..)?)?;
+                    if bytes[i] == b'"' {
+                        break;
                     }
-                    i += 1;
+                    i += 2;
                 }
             }
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
+            b'#' => i += memchr::memchr(b'\n', &bytes[i..]).unwrap_or(bytes.len() - i),
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
+                i += memchr::memchr(b'\n', &bytes[i..]).unwrap_or(bytes.len() - i);
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
                 i += 2;
@@ -258,17 +270,18 @@ fn matching_brace(bytes: &[u8], open: usize) -> Option<usize> {
                 while j < bytes.len() && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_') {
                     j += 1;
                 }
-                let delimiter = std::str::from_utf8(&bytes[ident_start..j]).ok()?;
+                let delimiter = &bytes[ident_start..j];
                 if delimiter.is_empty() {
                     return None;
                 }
-                let rest = std::str::from_utf8(&bytes[j..]).ok()?;
-                let mut lines = rest.split_inclusive('\n');
-                let mut offset = j + lines.next().map_or(0, str::len);
+                // Lines split at line breaks are whole characters: each is text.
+                let mut lines = bytes[j..].split_inclusive(|&b| b == b'\n');
+                let mut offset = j + lines.next().map_or(0, <[u8]>::len);
                 let mut closed = false;
                 for line in lines {
                     offset += line.len();
-                    if line.trim() == delimiter {
+                    let line = std::str::from_utf8(line).ok()?;
+                    if line.trim().as_bytes() == delimiter {
                         closed = true;
                         break;
                     }
@@ -289,45 +302,138 @@ fn matching_brace(bytes: &[u8], open: usize) -> Option<usize> {
         }
         i += 1;
     }
-    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::source::FileId;
-    use crate::terraform::syntax::parse;
+    use crate::terraform::syntax::parse_in;
 
     #[test]
-    fn unread_blocks_are_blanked_with_offsets_kept() {
+    fn unread_blocks_are_cut_out_and_spans_mapped_back() {
         let text = "resource \"aws_s3_bucket\" \"b\" {\n  tags = { a = \"}\" }\n}\nresource \"aws_db_instance\" \"d\" {\n  engine = \"postgres\"\n}\n";
-        let masked = relevant_only(text, None).unwrap();
-        assert_eq!(masked.len(), text.len());
-        assert!(!masked.contains("aws_s3_bucket"));
-        let body = parse(&masked, FileId(0)).unwrap();
+        let (masked, shifts) = relevant_only(text, None).unwrap();
+        assert!(masked.starts_with("\nresource \"aws_db_instance\""));
+        let body = parse_in(&masked, FileId(0), &shifts, true).unwrap();
         let engine = &body.blocks[0].body.attribute("engine").unwrap().value;
         assert_eq!(&text[engine.span.range()], "\"postgres\"");
-        assert_eq!(relevant_only("variable \"x\" {}\n", None), None);
+        assert!(relevant_only("variable \"x\" {}\n", None).is_none());
         let heredoc = "resource \"aws_iam_policy\" \"p\" {\n  policy = <<-EOT\n    { \"a\": \"}\" }\n  EOT\n}\nresource \"aws_db_instance\" \"d\" {\n}\n";
-        let masked = relevant_only(heredoc, None).expect("a heredoc in an unread block is skipped");
+        let (masked, _) =
+            relevant_only(heredoc, None).expect("a heredoc in an unread block is skipped");
         assert!(!masked.contains("aws_iam_policy") && masked.contains("aws_db_instance"));
         // A label touching the type (found by the fuzz test) still names a read resource.
         let touching =
             "resource \"aws_db_instance\"a\"d\" {\n}\nresource \"aws_s3_bucket\"\"b\"{\n}\n";
-        let masked = relevant_only(touching, None).unwrap();
+        let (masked, _) = relevant_only(touching, None).unwrap();
         assert!(masked.contains("aws_db_instance") && !masked.contains("aws_s3_bucket"));
     }
 
     #[test]
-    fn locals_nobody_reads_are_blanked() {
+    fn locals_nobody_reads_are_cut_out() {
         let text = "locals {\n  big = {\n    a = \"}\"\n  }\n  used = \"x\" # local.big in a comment\n  also = [1,\n    2]\n}\nresource \"aws_db_instance\" \"d\" {\n  identifier = local.used\n}\n";
         let referenced = referenced_locals([text]);
         assert!(referenced.contains("used") && referenced.contains("big"));
         let only_used: HashSet<String> = ["used".to_string()].into();
-        let masked = relevant_only(text, Some(&only_used)).unwrap();
-        assert_eq!(masked.len(), text.len());
+        let (masked, shifts) = relevant_only(text, Some(&only_used)).unwrap();
         assert!(!masked.contains("big =") && !masked.contains("also") && masked.contains("used ="));
-        let body = parse(&masked, FileId(0)).unwrap();
-        assert!(body.blocks[0].body.attribute("used").is_some());
+        let body = parse_in(&masked, FileId(0), &shifts, true).unwrap();
+        let used = body.blocks[0].body.attribute("used").unwrap();
+        assert_eq!(&text[used.value.span.range()], "\"x\"");
+    }
+
+    /// The brace matcher as first written (a byte at a time), to compare the fast one with.
+    fn matching_brace_reference(bytes: &[u8], open: usize) -> Option<usize> {
+        let mut depth = 0usize;
+        let mut i = open;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'"' => {
+                    i += 1;
+                    while i < bytes.len() && bytes[i] != b'"' {
+                        if bytes[i] == b'\\' {
+                            i += 1;
+                        }
+                        i += 1;
+                    }
+                }
+                b'#' => {
+                    while i < bytes.len() && bytes[i] != b'\n' {
+                        i += 1;
+                    }
+                }
+                b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                    while i < bytes.len() && bytes[i] != b'\n' {
+                        i += 1;
+                    }
+                }
+                b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                    i += 2;
+                    while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                // A heredoc (`<<EOT` or `<<-EOT`): skip to the line that is only its delimiter.
+                b'<' if bytes.get(i + 1) == Some(&b'<') => {
+                    let mut j = i + 2;
+                    if bytes.get(j) == Some(&b'-') {
+                        j += 1;
+                    }
+                    let ident_start = j;
+                    while j < bytes.len() && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_')
+                    {
+                        j += 1;
+                    }
+                    let delimiter = std::str::from_utf8(&bytes[ident_start..j]).ok()?;
+                    if delimiter.is_empty() {
+                        return None;
+                    }
+                    let rest = std::str::from_utf8(&bytes[j..]).ok()?;
+                    let mut lines = rest.split_inclusive('\n');
+                    let mut offset = j + lines.next().map_or(0, str::len);
+                    let mut closed = false;
+                    for line in lines {
+                        offset += line.len();
+                        if line.trim() == delimiter {
+                            closed = true;
+                            break;
+                        }
+                    }
+                    if !closed {
+                        return None;
+                    }
+                    i = offset - 1;
+                }
+                b'{' => depth += 1,
+                b'}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(i);
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        None
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+        #[test]
+        fn the_fast_brace_matcher_agrees_with_the_byte_at_a_time_one(
+            text in "[{}\"\\\\#/*<\\-EOT\n aé]{0,40}",
+            open in 0usize..8,
+        ) {
+            let bytes = text.as_bytes();
+            if let Some(open) = bytes.iter().skip(open).position(|&b| b == b'{').map(|n| n + open) {
+                proptest::prop_assert_eq!(
+                    matching_brace(bytes, open),
+                    matching_brace_reference(bytes, open)
+                );
+            }
+        }
     }
 }
