@@ -617,9 +617,13 @@ pub fn module_files(dir: &Path, texts: &HashMap<PathBuf, Arc<str>>) -> Vec<PathB
         .map(|entries| {
             entries
                 .filter_map(|e| e.ok())
-                .filter(|e| e.file_type().is_ok_and(|t| t.is_file() || t.is_symlink()))
-                .map(|e| e.path())
-                .filter(|p| is_terraform_file(p) && p.is_file())
+                .filter_map(|e| {
+                    // The entry's type comes with the listing: only a symlink costs a stat.
+                    let kind = e.file_type().ok()?;
+                    let path = e.path();
+                    let file = kind.is_file() || (kind.is_symlink() && path.is_file());
+                    (file && is_terraform_file(&path)).then_some(path)
+                })
                 .collect()
         })
         .unwrap_or_default();
