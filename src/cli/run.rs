@@ -227,6 +227,9 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         base: cwd.clone(),
         // Only JUnit lists each database (passing ones as cases); the others show a count.
         list_databases: args.format == Format::Junit,
+        // A check seals findings as files are judged, and moves them to a temporary file past
+        // 8 MB (about 20,000 findings); `--fix` reads the findings themselves.
+        spill_after: (!args.fix && !args.diff).then_some(SPILL_AFTER),
         ..Settings::default()
     };
     let run = Run {
@@ -243,6 +246,9 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     let report = intransit::check(&run.inputs, &run.settings);
     render_and_exit(&run, &report, &[])
 }
+
+/// Bytes of sealed findings a check holds before it spools them to a temporary file.
+const SPILL_AFTER: usize = 8 << 20;
 
 /// Options that make no sense together fail the run (exit 2) instead of being ignored.
 fn refuse_combinations(args: &CheckArgs) -> Result<()> {
@@ -344,7 +350,7 @@ pub fn render_and_exit(
         eprintln!("intransit: warning: no CloudFormation or Terraform found");
     }
     if let Some(path) = &args.write_baseline {
-        let baseline = report.baseline();
+        let baseline = report.baseline()?;
         let mut text = serde_json::to_vec_pretty(&baseline)?;
         text.push(b'\n');
         write::atomically(path, &text, None)
@@ -368,7 +374,8 @@ fn statistics(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let mut rows: Vec<(RuleId, Severity, usize, usize)> = Vec::new();
-    for finding in &report.findings {
+    for finding in report.findings.iter() {
+        let finding = finding?;
         let fixable = usize::from(finding.fix.is_some());
         match rows
             .iter_mut()
@@ -433,8 +440,8 @@ fn show_fixes(
         }
         return Ok(());
     }
-    let available: Vec<_> = report
-        .findings
+    let findings = report.findings.load()?;
+    let available: Vec<_> = findings
         .iter()
         .filter_map(|f| Some((f, f.fix.as_ref()?)))
         .collect();

@@ -2,6 +2,7 @@
 //! help, with what a fix should change (`fix`) and the rule pages (`docs`). Renderers convert
 //! it at the edge; nothing here knows about miette, JSON or SARIF.
 
+pub mod compact;
 pub mod docs;
 pub mod fix;
 

@@ -38,7 +38,11 @@ pub fn fix_all(inputs: &[Input], settings: &Settings, allow_unsafe: bool) -> Fix
     use crate::source::normalize;
     use std::collections::BTreeMap;
     const MAX_ROUNDS: usize = 8;
-    let mut settings = settings.clone();
+    // Fixes are read from the findings themselves: held in memory, never spilled.
+    let mut settings = Settings {
+        spill_after: None,
+        ..settings.clone()
+    };
     let mut originals: BTreeMap<std::path::PathBuf, (std::path::PathBuf, String)> = BTreeMap::new();
     let mut frozen: std::collections::HashSet<std::path::PathBuf> =
         std::collections::HashSet::new();
@@ -48,7 +52,7 @@ pub fn fix_all(inputs: &[Input], settings: &Settings, allow_unsafe: bool) -> Fix
     let mut report = initial.clone();
     for _ in 0..MAX_ROUNDS {
         let mut per_file: BTreeMap<std::path::PathBuf, (&SourceFile, Vec<Edit>)> = BTreeMap::new();
-        for finding in &report.findings {
+        for finding in report.findings.in_memory() {
             let Some(fix) = &finding.fix else { continue };
             if fix.applicability == Applicability::Unsafe && !allow_unsafe {
                 continue;
@@ -92,6 +96,7 @@ pub fn fix_all(inputs: &[Input], settings: &Settings, allow_unsafe: bool) -> Fix
         // Never keep a fix that breaks a file: revert it and leave that file alone.
         let broken: Vec<std::path::PathBuf> = next
             .findings
+            .in_memory()
             .iter()
             .filter(|f| f.rule == crate::diagnostic::RuleId::ParseError)
             .filter_map(|f| {
@@ -102,7 +107,7 @@ pub fn fix_all(inputs: &[Input], settings: &Settings, allow_unsafe: bool) -> Fix
             .collect();
         if broken.is_empty() {
             // What this round fixed: findings whose edits went into a changed file.
-            for finding in &report.findings {
+            for finding in report.findings.in_memory() {
                 let Some(fix) = &finding.fix else { continue };
                 if fix.applicability == Applicability::Unsafe && !allow_unsafe {
                     continue;

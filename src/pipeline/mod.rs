@@ -19,6 +19,7 @@ pub use fixes::{fix_all, AppliedFix, Fixed};
 
 use crate::diagnostic::Finding;
 use crate::model::FileModel;
+use crate::report::spill::{Origin, Spool};
 use crate::report::Report;
 use crate::settings::Settings;
 use crate::source::{self, FileId, SourceFile, Span};
@@ -75,6 +76,8 @@ struct Judged {
     /// Whether its file was settled with the verdict (`settle::settle_now`): positions and
     /// fixes of its findings, and of the file's other findings and suppressions.
     settled: bool,
+    /// Its findings as bytes, in place of `findings`, once settled (`Settings::spill_after`).
+    sealed: Option<crate::report::spill::Sealed>,
 }
 
 /// Whether reading judges a template that links only inside itself at once (and drops its
@@ -108,7 +111,54 @@ impl Judged {
                 .flat_map(|m| rules::offered_names(m))
                 .collect(),
             settled: false,
+            sealed: None,
         })
+    }
+
+    /// Moves its sealed findings to the run's spool, if it has both.
+    fn spool(&mut self, spool: &Option<std::sync::Mutex<Spool>>, origin: Origin) {
+        if let (Some(spool), Some(sealed)) = (spool, self.sealed.take()) {
+            let mut spool = spool.lock().unwrap_or_else(|e| e.into_inner());
+            spool.append(sealed, origin);
+        }
+    }
+
+    /// Seals its settled findings (`Settings::spill_after`), with the severity overrides
+    /// applied, when nothing later can change them: no suppression in its files (their use is
+    /// counted across findings) and no baseline (which counts across files). `position`: the
+    /// line and column of a primary span; a finding it cannot place stays a finding.
+    fn seal(
+        &mut self,
+        suppressions: &[Suppression],
+        settings: &Settings,
+        position: impl Fn(Span) -> Option<(usize, usize)>,
+    ) {
+        if settings.spill_after.is_none()
+            || settings.baseline.is_some()
+            || !suppressions.is_empty()
+            || self.findings.is_empty()
+        {
+            return;
+        }
+        let mut sealed = crate::report::spill::Sealed::default();
+        let mut kept = Vec::new();
+        for mut finding in std::mem::take(&mut self.findings) {
+            match settings.severity.get(&finding.rule) {
+                Some(None) => continue,
+                Some(Some(severity)) => finding.severity = *severity,
+                None => {}
+            }
+            // Settled: a request left is one no fix can come of (settling clears it too).
+            finding.fix_request = None;
+            let placed = position(finding.primary.span)
+                .is_some_and(|(line, column)| sealed.push(&finding, line, column));
+            if !placed {
+                kept.push(finding);
+            }
+        }
+        sealed.shrink();
+        self.findings = kept;
+        self.sealed = Some(sealed);
     }
 }
 
@@ -167,6 +217,10 @@ fn stack_trees(
 }
 
 pub fn check(inputs: &[Input], settings: &Settings) -> Report {
+    // Findings sealed as files are judged go to the spool at once (`Settings::spill_after`).
+    let spool = settings
+        .spill_after
+        .map(|after| std::sync::Mutex::new(Spool::new(after)));
     // Files that contribute nothing (most of a large tree) are counted, not kept.
     let scanned = std::sync::atomic::AtomicUsize::new(0);
     let early = if settings.early_verdicts {
@@ -180,7 +234,11 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
         .filter(|(_, input)| !is_terraform(&input.path))
         .map(|(i, input)| {
             let id = FileId(i as u32);
-            (id, read::read_file(id, input, settings, early))
+            let mut result = read::read_file(id, input, settings, early);
+            if let Some(judged) = &mut result.judged {
+                judged.spool(&spool, Origin::File(id.0));
+            }
+            (id, result)
         })
         .filter(|(_, result)| {
             if result.scanned {
@@ -200,7 +258,7 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
     let borrowed: Vec<(FileId, &FileResult)> = results.iter().map(|(id, r)| (*id, r)).collect();
     let mut trees = stack_trees(inputs, &borrowed, settings);
     drop(borrowed);
-    let mut terraform = TerraformRun::load(inputs, settings);
+    let mut terraform = TerraformRun::load(inputs, settings, &spool);
 
     // The names the kept models look up; a template judged early that offers one is lowered
     // again and judged with the rest.
@@ -218,8 +276,13 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
     {
         wanted.extend(rules::wanted_names(model));
     }
+    let mut spool = spool.map(|s| s.into_inner().unwrap_or_else(|e| e.into_inner()));
     if let Some(terraform) = &mut terraform {
-        terraform.reopen(&wanted, settings);
+        for i in terraform.reopen(&wanted, settings) {
+            if let Some(spool) = &mut spool {
+                spool.forget(Origin::Job(i as u32));
+            }
+        }
     }
     let included = |id: &FileId| trees.as_ref().is_some_and(|t| t.included.contains(id));
     let mut relowered: std::collections::HashMap<FileId, FileModel> = results
@@ -284,6 +347,9 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
             } else if trees.included.contains(&id) {
                 result.model = FileModel::default();
                 result.judged = None;
+                if let Some(spool) = &mut spool {
+                    spool.forget(Origin::File(id.0));
+                }
             }
         }
         if let Some(source) = result.source {
@@ -291,6 +357,9 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
         }
         match (result.judged, relowered.remove(&id)) {
             (Some(_), Some(model)) => {
+                if let Some(spool) = &mut spool {
+                    spool.forget(Origin::File(id.0));
+                }
                 count(&mut databases, &mut database_count, &model);
                 models.push(model);
             }
@@ -318,9 +387,6 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
         for job in &mut terraform.jobs {
             let loaded = &mut job.loaded;
             scanned += loaded.files.len();
-            for file in std::mem::take(&mut loaded.files) {
-                files.insert(file.id, file);
-            }
             suppressions.append(&mut loaded.suppressions);
             findings.append(&mut loaded.findings);
             match job.judged.take() {
@@ -328,12 +394,18 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
                     database_count += judged.database_count;
                     databases.extend(judged.databases);
                     findings.extend(judged.findings);
+                    if judged.settled {
+                        settled.extend(loaded.files.iter().map(|f| f.id));
+                    }
                 }
                 None => {
                     for model in &loaded.models {
                         count(&mut databases, &mut database_count, model);
                     }
                 }
+            }
+            for file in std::mem::take(&mut loaded.files) {
+                files.insert(file.id, file);
             }
         }
     }
@@ -353,6 +425,7 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
             findings,
             scanned,
             settled,
+            spool,
         },
         settings,
         None,
@@ -387,6 +460,27 @@ fn terraform_inputs(inputs: &[Input]) -> (Vec<PathBuf>, Vec<PathBuf>) {
     (dirs, configs)
 }
 
+/// Settles a job judged as soon as it was checked, with its files just read, and seals its
+/// findings (its own and the verdict's, which point only into its files): the end of the run
+/// holds neither them nor reads those files again. Not when a suppression or the baseline can
+/// still hide a finding (`Judged::seal`).
+fn settle_job(loaded: &mut terraform::Loaded, judged: &mut Judged, settings: &Settings) {
+    if settings.baseline.is_some() || !loaded.suppressions.is_empty() {
+        return;
+    }
+    let mut files: BTreeMap<FileId, Arc<SourceFile>> =
+        loaded.files.drain(..).map(|f| (f.id, f)).collect();
+    let mut findings = std::mem::take(&mut judged.findings);
+    findings.append(&mut loaded.findings);
+    settle::settle(&mut findings, &[], &mut files, &Default::default(), None);
+    judged.findings = findings;
+    judged.settled = true;
+    judged.seal(&[], settings, |span| {
+        files.get(&span.file).map(|f| f.line_col(span.start))
+    });
+    loaded.files = files.into_values().collect();
+}
+
 /// One Terraform job (a root or a Terragrunt config) checked: its models kept for the end, or
 /// judged at once (`Judged`) and dropped.
 struct TerraformJob {
@@ -404,7 +498,11 @@ struct TerraformRun {
 }
 
 impl TerraformRun {
-    fn load(inputs: &[Input], settings: &Settings) -> Option<TerraformRun> {
+    fn load(
+        inputs: &[Input],
+        settings: &Settings,
+        spool: &Option<std::sync::Mutex<Spool>>,
+    ) -> Option<TerraformRun> {
         let (tf_dirs, configs) = terraform_inputs(inputs);
         if tf_dirs.is_empty() && configs.is_empty() {
             return None;
@@ -422,12 +520,16 @@ impl TerraformRun {
             .map(|i| {
                 let mut loaded = TerraformRun::run(&plan, &ids, i, settings);
                 let models: Vec<&FileModel> = loaded.models.iter().collect();
-                let judged = settings
+                let mut judged = settings
                     .early_verdicts
                     .then(|| Judged::of(&models, settings))
                     .flatten();
-                if judged.is_some() {
+                if let Some(judged) = &mut judged {
                     loaded.models = Vec::new();
+                    if settings.spill_after.is_some() {
+                        settle_job(&mut loaded, judged, settings);
+                        judged.spool(spool, Origin::Job(i as u32));
+                    }
                 }
                 TerraformJob { loaded, judged }
             })
@@ -445,8 +547,13 @@ impl TerraformRun {
         terraform::run(&plan.jobs[i], settings, &plan.texts, ids, scope)
     }
 
-    /// Checks the judged jobs that offer a name in `wanted` again, keeping their models.
-    fn reopen(&mut self, wanted: &std::collections::HashSet<String>, settings: &Settings) {
+    /// Checks the judged jobs that offer a name in `wanted` again, keeping their models;
+    /// returns their indexes.
+    fn reopen(
+        &mut self,
+        wanted: &std::collections::HashSet<String>,
+        settings: &Settings,
+    ) -> Vec<usize> {
         let reopened: Vec<(usize, terraform::Loaded)> = self
             .jobs
             .par_iter()
@@ -458,12 +565,15 @@ impl TerraformRun {
             })
             .map(|(i, _)| (i, TerraformRun::run(&self.plan, &self.ids, i, settings)))
             .collect();
+        let mut indexes = Vec::with_capacity(reopened.len());
         for (i, loaded) in reopened {
             self.jobs[i] = TerraformJob {
                 loaded,
                 judged: None,
             };
+            indexes.push(i);
         }
+        indexes
     }
 }
 
@@ -482,6 +592,8 @@ struct Gathered<'m> {
     scanned: usize,
     /// Files settled already (judged and settled as soon as they were read).
     settled: std::collections::HashSet<FileId>,
+    /// The findings sealed as they were judged (`Settings::spill_after`).
+    spool: Option<crate::report::spill::Spool>,
 }
 
 /// The end of every run: link and judge the databases still to be judged, settle positions and
@@ -502,6 +614,7 @@ fn conclude(
         mut findings,
         scanned,
         settled,
+        spool,
     } = gathered;
     let suppressions = &suppressions;
     findings.extend(rules::evaluate(&models, settings.require_explicit));
@@ -529,6 +642,7 @@ fn conclude(
     Report::new(
         files,
         findings,
+        spool,
         scanned,
         databases,
         database_count,

@@ -203,13 +203,17 @@ pub(super) fn read_file(
     if let Some(judged) = &mut judged {
         model = FileModel::default();
         // Settled now, with the text in hand: the end of the run need not read it again.
-        released = Some(super::settle::settle_now(
+        let file = super::settle::settle_now(
             &source,
             &mut findings,
             &mut judged.findings,
             &loaded.suppressions,
-        ));
+        );
         judged.settled = true;
+        judged.seal(&loaded.suppressions, settings, |span| {
+            (span.file == id).then(|| file.line_col(span.start))
+        });
+        released = Some(file);
     }
     FileResult {
         source: keep.then(|| Arc::new(released.unwrap_or_else(|| source.released()))),

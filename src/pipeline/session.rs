@@ -135,7 +135,7 @@ impl Outcome {
         for part in &self.parts {
             database_count += part.summary.databases;
             files.extend(part.files.iter().map(|(id, f)| (*id, f.clone())));
-            findings.extend(part.findings.iter().cloned());
+            findings.extend(part.findings.in_memory().iter().cloned());
             databases.extend(part.databases.iter().cloned());
             suppressed += part.summary.suppressed;
         }
@@ -144,6 +144,7 @@ impl Outcome {
         Report::new(
             files,
             findings,
+            None,
             scanned,
             databases,
             database_count,

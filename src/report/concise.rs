@@ -5,7 +5,8 @@ use std::io::{self, Write};
 use super::{printable, Report};
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    for finding in &report.findings {
+    for finding in report.findings.iter() {
+        let finding = finding?;
         let at = report.position(finding.primary.span);
         writeln!(
             out,

@@ -7,7 +7,8 @@ use super::Report;
 use crate::diagnostic::Severity;
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    for finding in &report.findings {
+    for finding in report.findings.iter() {
+        let finding = finding?;
         let at = report.position(finding.primary.span);
         let command = match finding.severity {
             Severity::Error => "error",

@@ -30,7 +30,12 @@ const WINDOW: usize = 32 * CHUNK;
 
 pub fn render(report: &Report, options: &Options, out: &mut dyn Write) -> io::Result<()> {
     use rayon::prelude::*;
-    for window in report.findings.chunks(WINDOW) {
+    let mut findings = report.findings.iter().peekable();
+    while findings.peek().is_some() {
+        let window = findings
+            .by_ref()
+            .take(WINDOW)
+            .collect::<io::Result<Vec<_>>>()?;
         let texts: Vec<io::Result<String>> = window
             .par_chunks(CHUNK)
             .map(|chunk| render_chunk(report, options, chunk))
@@ -46,7 +51,11 @@ pub fn render(report: &Report, options: &Options, out: &mut dyn Write) -> io::Re
 }
 
 /// Consecutive findings, each followed by a blank line.
-fn render_chunk(report: &Report, options: &Options, findings: &[Finding]) -> io::Result<String> {
+fn render_chunk(
+    report: &Report,
+    options: &Options,
+    findings: &[std::borrow::Cow<'_, Finding>],
+) -> io::Result<String> {
     let theme = if options.color {
         GraphicalTheme::unicode()
     } else {

@@ -12,7 +12,32 @@ struct Document<'r> {
     version: u32,
     tool: Tool,
     summary: Summary,
-    findings: Vec<JsonFinding<'r>>,
+    findings: Stream<'r>,
+}
+
+/// The findings, serialized as they are read: a large report is never held twice.
+struct Stream<'r> {
+    report: &'r Report,
+    /// The first error reading a spilled finding, reported once serializing stops.
+    error: std::cell::RefCell<Option<io::Error>>,
+}
+
+impl Serialize for Stream<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeSeq};
+        let mut seq = serializer.serialize_seq(Some(self.report.findings.len()))?;
+        for item in self.report.findings.iter() {
+            match item {
+                Ok(f) => seq.serialize_element(&finding(self.report, &f))?,
+                Err(error) => {
+                    let message = error.to_string();
+                    *self.error.borrow_mut() = Some(error);
+                    return Err(S::Error::custom(message));
+                }
+            }
+        }
+        seq.end()
+    }
 }
 
 #[derive(Serialize)]
@@ -73,9 +98,18 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             version: env!("CARGO_PKG_VERSION"),
         },
         summary: report.summary,
-        findings: report.findings.iter().map(|f| finding(report, f)).collect(),
+        findings: Stream {
+            report,
+            error: std::cell::RefCell::new(None),
+        },
     };
-    serde_json::to_writer_pretty(&mut *out, &document)?;
+    if let Err(error) = serde_json::to_writer_pretty(&mut *out, &document) {
+        return Err(document
+            .findings
+            .error
+            .take()
+            .unwrap_or_else(|| error.into()));
+    }
     writeln!(out)
 }
 

@@ -11,6 +11,9 @@ use crate::diagnostic::{Finding, ResourceInfo, RuleId, Severity};
 
 /// `threshold`: the lowest severity that fails the run (`None`: nothing does).
 pub fn render(report: &Report, threshold: Option<Severity>, out: &mut dyn Write) -> io::Result<()> {
+    // Each database's findings join its case: JUnit holds them all (as it lists every
+    // database).
+    let all = report.findings.load()?;
     // (classname = file, name = resource or file, findings)
     let mut cases: Vec<(String, String, Vec<&Finding>)> = report
         .databases
@@ -29,7 +32,7 @@ pub fn render(report: &Report, threshold: Option<Severity>, out: &mut dyn Write)
     for (i, (file, name, _)) in cases.iter().enumerate() {
         index.entry((file.clone(), name.clone())).or_insert(i);
     }
-    for finding in &report.findings {
+    for finding in all.iter() {
         let (file, name) = match &finding.resource {
             Some(resource) => (
                 report.position(resource.header).file.to_string(),

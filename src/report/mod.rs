@@ -7,6 +7,7 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod sarif;
+pub mod spill;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -37,7 +38,7 @@ pub struct Report {
     /// The files findings point into.
     pub files: BTreeMap<FileId, Arc<SourceFile>>,
     /// Sorted by file, line, column, rule.
-    pub findings: Vec<Finding>,
+    pub findings: spill::Findings,
     /// Every database checked, in file order (JUnit lists the passing ones too).
     pub databases: Vec<ResourceInfo>,
     pub summary: Summary,
@@ -66,9 +67,12 @@ pub struct Position<'r> {
 }
 
 impl Report {
+    /// `spool`: the findings a large run sealed as it went (`spill`); the report then holds
+    /// every finding that way, `findings` sealed after them.
     pub fn new(
         files: BTreeMap<FileId, Arc<SourceFile>>,
         mut findings: Vec<Finding>,
+        spool: Option<spill::Spool>,
         files_scanned: usize,
         databases: Vec<ResourceInfo>,
         database_count: usize,
@@ -93,8 +97,31 @@ impl Report {
             let rank = ranks.get(&id).copied().unwrap_or(unnamed);
             (rank, line, column, finding.rule)
         };
-        findings.sort_by_cached_key(key);
-        findings.dedup();
+        let findings = match spool {
+            None => {
+                findings.sort_by_cached_key(key);
+                findings.dedup();
+                spill::Findings::Memory(findings)
+            }
+            Some(mut spool) => {
+                let mut sealed = spill::Sealed::default();
+                for mut finding in findings {
+                    // Settled: a request left is one no fix can come of.
+                    finding.fix_request = None;
+                    let span = finding.primary.span;
+                    let (line, column) = files
+                        .get(&span.file)
+                        .map_or((0, 0), |f| f.line_col(span.start));
+                    sealed.push(&finding, line, column);
+                }
+                spool.append(sealed, spill::Origin::End);
+                let (entries, bytes) = spool.finish();
+                spill::Findings::Spilled(spill::Spilled::sorted(entries, bytes, |e| {
+                    let rank = ranks.get(&e.file).copied().unwrap_or(unnamed);
+                    (rank, e.line, e.column, e.rule)
+                }))
+            }
+        };
         // Module instances are lowered in no fixed order: the databases (JUnit's cases) are
         // put in the order of their files and places, as findings are (a database whose file
         // is not known first).
@@ -104,13 +131,12 @@ impl Report {
             let context = db.context.as_deref().map(str::to_owned);
             (rank, db.header.start, db.name.clone(), context)
         });
-        let count = |severity| findings.iter().filter(|f| f.severity == severity).count();
         let summary = Summary {
             files_scanned,
             databases: database_count,
             findings: findings.len(),
-            errors: count(Severity::Error),
-            warnings: count(Severity::Warning),
+            errors: findings.count(Severity::Error),
+            warnings: findings.count(Severity::Warning),
             suppressed,
         };
         Report {
@@ -149,14 +175,19 @@ impl Report {
     }
 
     /// Today's findings as a baseline, each filed under its resource's file.
-    pub fn baseline(&self) -> Baseline {
-        Baseline::record(&self.findings, &|finding| {
+    pub fn baseline(&self) -> std::io::Result<Baseline> {
+        let findings = self.findings.load()?;
+        Ok(Baseline::record(&findings, &|finding| {
             self.position(baseline::anchor(finding)).file.to_string()
-        })
+        }))
     }
 
     /// Whether any finding is at or above `threshold` (`None`: never fail).
     pub fn fails(&self, threshold: Option<Severity>) -> bool {
-        threshold.is_some_and(|t| self.findings.iter().any(|f| f.severity >= t))
+        let at_least = |t: Severity| match t {
+            Severity::Warning => self.summary.findings > 0,
+            Severity::Error => self.summary.errors > 0,
+        };
+        threshold.is_some_and(at_least)
     }
 }

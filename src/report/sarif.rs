@@ -57,7 +57,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         out.write_all(b"[")?;
         let inner = format!("\n{indent}  ");
         for (i, finding) in report.findings.iter().enumerate() {
-            let text = serde_json::to_string_pretty(&result(report, finding))?;
+            let text = serde_json::to_string_pretty(&result(report, &*finding?))?;
             out.write_all(if i == 0 { b"" } else { b"," })?;
             out.write_all(inner.as_bytes())?;
             // JSON strings hold no raw line breaks, so indenting every line is safe.

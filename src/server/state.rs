@@ -315,7 +315,7 @@ impl State {
                 continue;
             }
             let mut by_uri: Vec<(String, Uri, Vec<Diagnostic>)> = Vec::new();
-            for finding in &part.findings {
+            for finding in part.findings.in_memory() {
                 let Some(file) = part.file(finding.primary.span.file) else {
                     continue;
                 };
@@ -447,7 +447,7 @@ impl State {
         let mut actions = Vec::new();
         for (report, finding) in parts
             .iter()
-            .flat_map(|r: &Arc<Report>| r.findings.iter().map(move |f| (r, f)))
+            .flat_map(|r: &Arc<Report>| r.findings.in_memory().iter().map(move |f| (r, f)))
         {
             let Some(file) = report.file(finding.primary.span.file) else {
                 continue;
@@ -503,7 +503,7 @@ impl State {
         let mut rules = Vec::new();
         for (report, finding) in found
             .iter()
-            .flat_map(|r: &Arc<Report>| r.findings.iter().map(move |f| (r, f)))
+            .flat_map(|r: &Arc<Report>| r.findings.in_memory().iter().map(move |f| (r, f)))
         {
             let Some(file) = report.file(finding.primary.span.file) else {
                 continue;

@@ -39,6 +39,11 @@ pub struct Settings {
     /// Keep every database checked in the report (JUnit lists the passing ones as cases);
     /// `false` keeps only their count, for formats that show no more.
     pub list_databases: bool,
+    /// Seal the findings of each template or root judged as soon as it is read, and spool
+    /// them to a temporary file once they take more than this many bytes (`report::spill`),
+    /// so that a large run does not hold every finding until the report. `None`: held as
+    /// findings (the language server, `--fix`, library callers).
+    pub spill_after: Option<usize>,
 }
 
 /// 10 MiB: far above any real template, far below what would strain memory per worker.
@@ -61,6 +66,7 @@ impl Default for Settings {
             targeted_parsing: true,
             early_verdicts: true,
             list_databases: true,
+            spill_after: None,
         }
     }
 }

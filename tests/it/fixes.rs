@@ -12,7 +12,7 @@ use intransit::{check, Report};
 /// (rule, resource) of each finding, as a multiset.
 fn keys(report: &Report) -> HashMap<(RuleId, String), usize> {
     let mut keys = HashMap::new();
-    for finding in &report.findings {
+    for finding in report.findings.in_memory() {
         let resource = finding
             .resource
             .as_ref()
@@ -31,6 +31,7 @@ fn fix_dialect(dialect: &str, allow_unsafe: bool) -> usize {
         let before = check(&inputs, &settings);
         let fixable = before
             .findings
+            .in_memory()
             .iter()
             .filter(|f| {
                 f.fix
@@ -55,8 +56,16 @@ fn fix_dialect(dialect: &str, allow_unsafe: bool) -> usize {
         // The fixed texts parse, and every finding left was there before.
         let after = &fixed.report;
         assert!(
-            after.findings.iter().all(|f| f.rule != RuleId::ParseError)
-                || before.findings.iter().any(|f| f.rule == RuleId::ParseError),
+            after
+                .findings
+                .in_memory()
+                .iter()
+                .all(|f| f.rule != RuleId::ParseError)
+                || before
+                    .findings
+                    .in_memory()
+                    .iter()
+                    .any(|f| f.rule == RuleId::ParseError),
             "{name}: a fix broke a file"
         );
         let (was, now) = (keys(&before), keys(after));
@@ -68,7 +77,7 @@ fn fix_dialect(dialect: &str, allow_unsafe: bool) -> usize {
         }
         // What is left has no fix of the kind that was applied.
         assert!(
-            after.findings.iter().all(|f| f
+            after.findings.in_memory().iter().all(|f| f
                 .fix
                 .as_ref()
                 .is_none_or(|fix| !allow_unsafe && fix.applicability == Applicability::Unsafe)),

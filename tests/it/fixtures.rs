@@ -59,13 +59,18 @@ fn check_dialect(dialect: &str) {
     for scenario in scenarios(dialect) {
         let name = name(&scenario);
         let report = run(&scenario);
-        let got: Vec<String> = report.findings.iter().map(|f| f.rule.to_string()).collect();
+        let got: Vec<String> = report
+            .findings
+            .in_memory()
+            .iter()
+            .map(|f| f.rule.to_string())
+            .collect();
         let want = expected(&scenario);
         if got != want {
             mismatches.push(format!("{name}: expected {want:?}, reported {got:?}"));
         }
         // Every span lies inside its file and on a character boundary.
-        for finding in &report.findings {
+        for finding in report.findings.in_memory() {
             for label in std::iter::once(&finding.primary).chain(&finding.related) {
                 let file = report
                     .file(label.span.file)
@@ -178,4 +183,65 @@ fn counting_databases_gives_the_report_of_listing_them() {
         }
     }
     assert!(databases > 100, "only {databases} databases counted");
+}
+
+fn every_format(report: &Report) -> String {
+    use intransit::report::{concise, github, junit, sarif};
+    let mut out = Vec::new();
+    sarif::render(report, &mut out).unwrap();
+    concise::render(report, &mut out).unwrap();
+    github::render(report, &mut out).unwrap();
+    junit::render(
+        report,
+        Some(intransit::diagnostic::Severity::Warning),
+        &mut out,
+    )
+    .unwrap();
+    format!(
+        "{}{}{}{:?}",
+        json_text(report),
+        human_text(report),
+        String::from_utf8(out).unwrap(),
+        report.summary
+    )
+}
+
+/// Sealed findings (`Settings::spill_after`: each template or root judged as it is read gives
+/// its findings as bytes, spooled to a temporary file past the limit) must give the report of
+/// holding every finding, in every format: on each fixture, and on every fixture of a dialect
+/// in one run, where templates and roots named by others are judged again and what they
+/// sealed is forgotten.
+#[test]
+fn sealed_findings_give_the_report_of_held_ones() {
+    for dialect in ["cloudformation", "terraform"] {
+        let mut all = Vec::new();
+        let mut base = None;
+        let mut sealed_any = 0;
+        let mut compare = |inputs: &[intransit::Input], settings: &intransit::Settings| {
+            let held = every_format(&check(inputs, settings));
+            for after in [0, usize::MAX] {
+                let sealing = intransit::Settings {
+                    spill_after: Some(after),
+                    ..settings.clone()
+                };
+                let report = check(inputs, &sealing);
+                if let intransit::report::spill::Findings::Spilled(spilled) = &report.findings {
+                    let (files, jobs) = spilled.sealed_as_read();
+                    sealed_any += files + jobs;
+                }
+                assert_eq!(held, every_format(&report), "spill_after {after}");
+            }
+        };
+        for scenario in scenarios(dialect) {
+            let (inputs, settings) = inputs_and_settings(&scenario);
+            compare(&inputs, &settings);
+            all.extend(inputs);
+            base.get_or_insert(settings);
+        }
+        compare(&all, &base.unwrap());
+        assert!(
+            sealed_any > 50,
+            "{dialect}: {sealed_any} findings sealed as read"
+        );
+    }
 }

@@ -141,6 +141,7 @@ fn mutated_fixtures_never_panic_and_spans_stay_inside_files() {
         );
         let broken = |r: &intransit::Report| {
             r.findings
+                .in_memory()
                 .iter()
                 .any(|f| f.rule == intransit::diagnostic::RuleId::ParseError)
         };
@@ -152,7 +153,7 @@ fn mutated_fixtures_never_panic_and_spans_stay_inside_files() {
             );
             compared.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
-        for finding in &report.findings {
+        for finding in report.findings.in_memory() {
             let counter = if finding.rule == intransit::diagnostic::RuleId::ParseError {
                 &parse_errors
             } else {
@@ -160,7 +161,7 @@ fn mutated_fixtures_never_panic_and_spans_stay_inside_files() {
             };
             counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
-        for finding in &report.findings {
+        for finding in report.findings.in_memory() {
             for label in std::iter::once(&finding.primary).chain(&finding.related) {
                 let file = report.file(label.span.file);
                 prop_assert!(

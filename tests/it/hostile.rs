@@ -185,6 +185,7 @@ fn files_that_vanish_or_cannot_be_read_are_reported() {
     let report = intransit::check(&inputs, &intransit::Settings::default());
     let got: Vec<(String, &str, usize)> = report
         .findings
+        .in_memory()
         .iter()
         .map(|f| {
             let at = report.position(f.primary.span);
@@ -209,6 +210,7 @@ fn files_that_vanish_or_cannot_be_read_are_reported() {
     assert_eq!(got, want);
     let gone = report
         .findings
+        .in_memory()
         .iter()
         .find(|f| f.message.contains("No such file"));
     assert!(gone.is_some(), "{:#?}", report.findings);

@@ -49,6 +49,7 @@ fn run(dir: &Path) -> Report {
 fn verdicts(report: &Report) -> Vec<String> {
     let mut out: Vec<String> = report
         .findings
+        .in_memory()
         .iter()
         .map(|f| {
             let name = f.resource.as_ref().map_or("", |r| r.name.as_str());
