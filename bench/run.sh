@@ -3,8 +3,11 @@
 # as the floor, on generated 1k and 10k corpora and on one small template. Prints wall time,
 # CPU time, peak memory, MB/s and ratios, and checks intransit's findings against the corpus
 # truth files. Peers run on the 10k corpus only with PEERS_ON_10K=1 (checkov takes minutes).
+# The report formats (JSON, SARIF, human) are compared on 10k files, and on 100k files with
+# CORPUS_100K=1.
 #
 #   bench/run.sh                 # results in target/bench/results/
+#   CORPUS_100K=1 bench/run.sh   # also 100,000 files (2.6 GB in target/bench/corpus-100k)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=target/bench
@@ -60,6 +63,28 @@ else
     -n cat "find $c10k -type f -exec cat {} + > /dev/null" \
     -n intransit "$bin check $c10k --format json -o /dev/null"
 fi
+
+# The report formats side by side (the human report reads each file with a finding again for
+# its snippets), on 10k files and, with CORPUS_100K=1, on 100,000 (2.6 GB: generated once, a
+# few minutes; a run takes seconds once the files are in the page cache).
+formats=(10k)
+if [ "${CORPUS_100K:-0}" = 1 ]; then
+  [ -f "$out/corpus-100k/truth.tsv" ] || target/release/examples/gen_corpus 100000 "$out/corpus-100k"
+  formats+=(100k)
+fi
+: > "$out/results/peak-formats.txt"
+for name in "${formats[@]}"; do
+  c=$PWD/$out/corpus-$name
+  runs=5; [ "$name" = 100k ] && runs=3
+  bench "formats-$name" "$runs" \
+    -n cat "find $c/ -type f -exec cat {} + > /dev/null" \
+    -n json "$bin check $c --format json -o /dev/null" \
+    -n sarif "$bin check $c --format sarif -o /dev/null" \
+    -n human "$bin check $c --format human -o /dev/null"
+  for format in json sarif human; do
+    echo "formats-$name $format $(/usr/bin/time -f "%M" "$bin" check "$c" --format "$format" -o /dev/null 2>&1 >/dev/null | tail -n 1)" >> "$out/results/peak-formats.txt"
+  done
+done
 
 echo "== peak memory (/usr/bin/time)"
 peak() { /usr/bin/time -f "%M" "$@" 2>&1 >/dev/null | tail -n 1; }

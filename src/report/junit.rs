@@ -4,63 +4,99 @@
 //! files that could not be parsed or read; findings about other resources (an unused group, a
 //! suppression) get their own case.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use super::Report;
 use crate::diagnostic::{Finding, ResourceInfo, RuleId, Severity};
 
+/// One test case: classname (file), name (resource or file), its findings (by their place in
+/// the report, read again when the case is written: a large report's are not all held), and
+/// whether one is an error or fails the run.
+struct Case<'r> {
+    file: &'r str,
+    name: Cow<'r, str>,
+    findings: Vec<u32>,
+    error: bool,
+    failure: bool,
+}
+
 /// `threshold`: the lowest severity that fails the run (`None`: nothing does).
 pub fn render(report: &Report, threshold: Option<Severity>, out: &mut dyn Write) -> io::Result<()> {
-    // Each database's findings join its case: JUnit holds them all (as it lists every
-    // database).
-    let all = report.findings.load()?;
-    // (classname = file, name = resource or file, findings)
-    let mut cases: Vec<(String, String, Vec<&Finding>)> = report
+    let is_error = |f: &Finding| matches!(f.rule, RuleId::ParseError | RuleId::IoError);
+    let fails = |f: &Finding| threshold.is_some_and(|t| f.severity >= t);
+    let mut cases: Vec<Case<'_>> = report
         .databases
         .iter()
-        .map(|db| {
-            (
-                report.position(db.header).file.to_string(),
-                case_name(db),
-                Vec::new(),
-            )
+        .map(|db| Case {
+            file: report.position(db.header).file,
+            name: case_name(db),
+            findings: Vec::new(),
+            error: false,
+            failure: false,
         })
         .collect();
-    // The first case of each (file, name), as findings join it.
-    let mut index: std::collections::HashMap<(String, String), usize> =
-        std::collections::HashMap::new();
-    for (i, (file, name, _)) in cases.iter().enumerate() {
-        index.entry((file.clone(), name.clone())).or_insert(i);
-    }
-    for finding in all.iter() {
-        let (file, name) = match &finding.resource {
-            Some(resource) => (
-                report.position(resource.header).file.to_string(),
-                case_name(resource),
-            ),
-            None => {
-                let file = report.position(finding.primary.span).file.to_string();
-                (file.clone(), file)
-            }
-        };
-        match index.get(&(file.clone(), name.clone())) {
-            Some(&i) => cases[i].2.push(finding),
-            None => {
-                index.insert((file.clone(), name.clone()), cases.len());
-                cases.push((file, name, vec![finding]));
-            }
+    // The first case of each (file, name), as findings join it; keyed by a hash of the pair,
+    // so the cases' strings are not held twice (pairs with the same hash are told apart; the
+    // hasher is randomly keyed, as names come from the templates).
+    let state = std::collections::hash_map::RandomState::new();
+    let key = |file: &str, name: &str| {
+        use std::hash::BuildHasher;
+        state.hash_one((file, name))
+    };
+    let mut index: std::collections::HashMap<u64, Vec<u32>> = std::collections::HashMap::new();
+    let found = |index: &std::collections::HashMap<u64, Vec<u32>>,
+                 cases: &[Case<'_>],
+                 file: &str,
+                 name: &str| {
+        index.get(&key(file, name)).and_then(|slot| {
+            slot.iter()
+                .map(|&i| i as usize)
+                .find(|&i| cases[i].file == file && cases[i].name == name)
+        })
+    };
+    for i in 0..cases.len() {
+        if found(&index, &cases, cases[i].file, &cases[i].name).is_none() {
+            let slot = index.entry(key(cases[i].file, &cases[i].name)).or_default();
+            slot.push(i as u32);
         }
     }
-    let is_error = |f: &&Finding| matches!(f.rule, RuleId::ParseError | RuleId::IoError);
-    let fails = |f: &&Finding| threshold.is_some_and(|t| f.severity >= t);
-    let errors = cases
-        .iter()
-        .filter(|(_, _, fs)| fs.iter().any(is_error))
-        .count();
-    let failures = cases
-        .iter()
-        .filter(|(_, _, fs)| fs.iter().any(fails) && !fs.iter().any(is_error))
-        .count();
+    for (n, finding) in report.findings.iter().enumerate() {
+        let finding = finding?;
+        let (file, name) = match &finding.resource {
+            Some(resource) => (
+                report.position(resource.header).file,
+                Cow::Owned(case_name(resource).into_owned()),
+            ),
+            None => {
+                let file = report.position(finding.primary.span).file;
+                (file, Cow::Borrowed(file))
+            }
+        };
+        let i = match found(&index, &cases, file, &name) {
+            Some(i) => i,
+            None => {
+                index
+                    .entry(key(file, &name))
+                    .or_default()
+                    .push(cases.len() as u32);
+                cases.push(Case {
+                    file,
+                    name,
+                    findings: Vec::new(),
+                    error: false,
+                    failure: false,
+                });
+                cases.len() - 1
+            }
+        };
+        let case = &mut cases[i];
+        case.findings.push(n as u32);
+        case.error |= is_error(&finding);
+        case.failure |= fails(&finding);
+    }
+    let errors = cases.iter().filter(|c| c.error).count();
+    let failures = cases.iter().filter(|c| c.failure && !c.error).count();
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
         out,
@@ -72,18 +108,20 @@ pub fn render(report: &Report, threshold: Option<Severity>, out: &mut dyn Write)
         r#"  <testsuite name="intransit: RDS transport encryption" tests="{}" failures="{failures}" errors="{errors}">"#,
         cases.len()
     )?;
-    for (file, name, findings) in &cases {
+    for case in &cases {
         let head = format!(
             r#"    <testcase name="{}" classname="{}""#,
-            escape(name),
-            escape(file)
+            escape(&case.name),
+            escape(case.file)
         );
-        if findings.is_empty() {
+        if case.findings.is_empty() {
             writeln!(out, "{head}/>")?;
             continue;
         }
         writeln!(out, "{head}>")?;
-        for finding in findings {
+        for &n in &case.findings {
+            let finding = report.findings.get(n as usize)?;
+            let finding = &*finding;
             let at = report.position(finding.primary.span);
             if !is_error(finding) && !fails(finding) {
                 writeln!(
@@ -123,10 +161,10 @@ pub fn render(report: &Report, threshold: Option<Severity>, out: &mut dyn Write)
 }
 
 /// A resource's case: its name, and the root it is checked from when several may check it.
-fn case_name(resource: &ResourceInfo) -> String {
+fn case_name(resource: &ResourceInfo) -> Cow<'_, str> {
     match &resource.context {
-        Some(root) => format!("{} in {root}", resource.name),
-        None => resource.name.clone(),
+        Some(root) => Cow::Owned(format!("{} in {root}", resource.name)),
+        None => Cow::Borrowed(&resource.name),
     }
 }
 

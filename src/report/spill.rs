@@ -279,6 +279,20 @@ impl Findings {
         )
     }
 
+    /// The finding at `index` in report order (`None` past the end reads as an error).
+    pub fn get(&self, index: usize) -> io::Result<Cow<'_, Finding>> {
+        let missing = || io::Error::other(format!("no finding {index} in the report"));
+        match self {
+            Findings::Memory(findings) => {
+                findings.get(index).map(Cow::Borrowed).ok_or_else(missing)
+            }
+            Findings::Spilled(spilled) => {
+                let entry = spilled.entries.get(index).ok_or_else(missing)?;
+                spilled.bytes.read(entry)
+            }
+        }
+    }
+
     /// Every finding, read into memory (tests, and the rare caller that needs them all).
     pub fn load(&self) -> io::Result<Cow<'_, [Finding]>> {
         match self {
