@@ -150,15 +150,16 @@ impl Spool {
             if bytes.len() <= self.after {
                 return;
             }
+            // No temporary file can be made (a read-only `TMPDIR`): the run holds its findings,
+            // as it would without sealing.
+            let Ok(file) = tempfile::tempfile() else {
+                self.after = usize::MAX;
+                return;
+            };
             let bytes = std::mem::take(bytes);
-            self.store = match tempfile::tempfile() {
-                Ok(file) => {
-                    let mut out = BufWriter::with_capacity(1 << 16, file);
-                    match out.write_all(&bytes) {
-                        Ok(()) => Store::Disk(out),
-                        Err(error) => Store::Failed(error.to_string()),
-                    }
-                }
+            let mut out = BufWriter::with_capacity(1 << 16, file);
+            self.store = match out.write_all(&bytes) {
+                Ok(()) => Store::Disk(out),
                 Err(error) => Store::Failed(error.to_string()),
             };
             return;
@@ -406,6 +407,29 @@ mod tests {
         }
         spool.forget(Origin::File(3));
         spool
+    }
+
+    #[test]
+    fn a_spool_without_a_temporary_directory_stays_in_memory() {
+        // A child process, so that TMPDIR is not changed under the other tests.
+        if std::env::var_os("INTRANSIT_SPOOL_CHILD").is_none() {
+            let status = std::process::Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "--exact",
+                    "report::spill::tests::a_spool_without_a_temporary_directory_stays_in_memory",
+                ])
+                .env("INTRANSIT_SPOOL_CHILD", "1")
+                .env("TMPDIR", "/nonexistent/intransit-spool")
+                .status()
+                .unwrap();
+            assert!(status.success());
+            return;
+        }
+        let spool = spool(0);
+        assert!(!spool.on_disk());
+        let (entries, bytes) = spool.finish();
+        let findings = Findings::Spilled(Spilled::sorted(entries, bytes, |e| (e.file, e.line)));
+        assert_eq!(findings.iter().filter(|f| f.is_ok()).count(), 9);
     }
 
     #[test]
