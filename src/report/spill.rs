@@ -420,6 +420,7 @@ mod tests {
                 ])
                 .env("INTRANSIT_SPOOL_CHILD", "1")
                 .env("TMPDIR", "/nonexistent/intransit-spool")
+                .stdout(std::process::Stdio::null())
                 .status()
                 .unwrap();
             assert!(status.success());
