@@ -21,6 +21,36 @@ struct Case<'r> {
     failure: bool,
 }
 
+/// The cases by a hash of (file, name): the first case of each hash, and the others of a hash
+/// two pairs share (rare).
+#[derive(Default)]
+struct Index {
+    first: std::collections::HashMap<u64, u32>,
+    more: std::collections::HashMap<u64, Vec<u32>>,
+}
+
+impl Index {
+    fn find(&self, hash: u64, cases: &[Case<'_>], file: &str, name: &str) -> Option<usize> {
+        let is = |i: &usize| cases[*i].file == file && cases[*i].name == name;
+        let first = self.first.get(&hash).map(|&i| i as usize);
+        first.filter(is).or_else(|| {
+            let more = self.more.get(&hash)?;
+            more.iter().map(|&i| i as usize).find(is)
+        })
+    }
+
+    fn add(&mut self, hash: u64, case: usize) {
+        match self.first.entry(hash) {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(case as u32);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.more.entry(hash).or_default().push(case as u32);
+            }
+        }
+    }
+}
+
 /// `threshold`: the lowest severity that fails the run (`None`: nothing does).
 pub fn render(report: &Report, threshold: Option<Severity>, out: &mut dyn Write) -> io::Result<()> {
     let is_error = |f: &Finding| matches!(f.rule, RuleId::ParseError | RuleId::IoError);
@@ -44,21 +74,14 @@ pub fn render(report: &Report, threshold: Option<Severity>, out: &mut dyn Write)
         use std::hash::BuildHasher;
         state.hash_one((file, name))
     };
-    let mut index: std::collections::HashMap<u64, Vec<u32>> = std::collections::HashMap::new();
-    let found = |index: &std::collections::HashMap<u64, Vec<u32>>,
-                 cases: &[Case<'_>],
-                 file: &str,
-                 name: &str| {
-        index.get(&key(file, name)).and_then(|slot| {
-            slot.iter()
-                .map(|&i| i as usize)
-                .find(|&i| cases[i].file == file && cases[i].name == name)
-        })
-    };
+    let mut index = Index::default();
     for i in 0..cases.len() {
-        if found(&index, &cases, cases[i].file, &cases[i].name).is_none() {
-            let slot = index.entry(key(cases[i].file, &cases[i].name)).or_default();
-            slot.push(i as u32);
+        let hash = key(cases[i].file, &cases[i].name);
+        if index
+            .find(hash, &cases, cases[i].file, &cases[i].name)
+            .is_none()
+        {
+            index.add(hash, i);
         }
     }
     for (n, finding) in report.findings.iter().enumerate() {
@@ -73,13 +96,11 @@ pub fn render(report: &Report, threshold: Option<Severity>, out: &mut dyn Write)
                 (file, Cow::Borrowed(file))
             }
         };
-        let i = match found(&index, &cases, file, &name) {
+        let hash = key(file, &name);
+        let i = match index.find(hash, &cases, file, &name) {
             Some(i) => i,
             None => {
-                index
-                    .entry(key(file, &name))
-                    .or_default()
-                    .push(cases.len() as u32);
+                index.add(hash, cases.len());
                 cases.push(Case {
                     file,
                     name,

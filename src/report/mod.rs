@@ -33,6 +33,21 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// Puts `items` in the order `order` lists their indexes, in place (following each cycle).
+fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
+    for start in 0..order.len() {
+        // `order[i]` is the index of the item that goes to `i`; a done place holds its own.
+        let mut i = start;
+        while order[i] != start {
+            let from = order[i];
+            items.swap(i, from);
+            order[i] = i;
+            i = from;
+        }
+        order[i] = i;
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Report {
     /// The files findings point into.
@@ -125,12 +140,31 @@ impl Report {
         // Module instances are lowered in no fixed order: the databases (JUnit's cases) are
         // put in the order of their files and places, as findings are (a database whose file
         // is not known first).
+        // Sorted by place, then name and root, through a list of places (JUnit lists every
+        // database of a large run: keys holding copies of the names would hold them twice).
         let mut databases = databases;
-        databases.sort_by_cached_key(|db| {
-            let rank = ranks.get(&db.header.file).map_or(0, |r| r + 1);
-            let context = db.context.as_deref().map(str::to_owned);
-            (rank, db.header.start, db.name.clone(), context)
+        let mut order: Vec<(usize, u32, usize)> = databases
+            .iter()
+            .enumerate()
+            .map(|(i, db)| {
+                let rank = ranks.get(&db.header.file).map_or(0, |r| r + 1);
+                (rank, db.header.start, i)
+            })
+            .collect();
+        order.sort_unstable_by(|a, b| {
+            let (x, y) = (&databases[a.2], &databases[b.2]);
+            (a.0, a.1, &x.name, x.context.as_deref(), a.2).cmp(&(
+                b.0,
+                b.1,
+                &y.name,
+                y.context.as_deref(),
+                b.2,
+            ))
         });
+        permute(
+            &mut databases,
+            order.into_iter().map(|(_, _, i)| i).collect(),
+        );
         let summary = Summary {
             files_scanned,
             databases: database_count,
@@ -189,5 +223,23 @@ impl Report {
             Severity::Error => self.summary.errors > 0,
         };
         threshold.is_some_and(at_least)
+    }
+}
+
+#[cfg(test)]
+mod permute_tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn permute_puts_items_where_the_order_says(
+            order in (0usize..40).prop_flat_map(|n| Just((0..n).collect::<Vec<_>>()).prop_shuffle())
+        ) {
+            let items: Vec<String> = (0..order.len()).map(|i| format!("item {i}")).collect();
+            let want: Vec<String> = order.iter().map(|&i| items[i].clone()).collect();
+            let mut got = items;
+            super::permute(&mut got, order);
+            prop_assert_eq!(got, want);
+        }
     }
 }
