@@ -228,7 +228,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         // Only JUnit lists each database (passing ones as cases); the others show a count.
         list_databases: args.format == Format::Junit,
         // A check seals findings as files are judged, and moves them to a temporary file past
-        // 8 MB (about 20,000 findings); `--fix` reads the findings themselves.
+        // 1 MB (about 2,000 findings); `--fix` reads the findings themselves.
         spill_after: (!args.fix && !args.diff).then_some(SPILL_AFTER),
         ..Settings::default()
     };
@@ -248,7 +248,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
 }
 
 /// Bytes of sealed findings a check holds before it spools them to a temporary file.
-const SPILL_AFTER: usize = 8 << 20;
+const SPILL_AFTER: usize = 1 << 20;
 
 /// Options that make no sense together fail the run (exit 2) instead of being ignored.
 fn refuse_combinations(args: &CheckArgs) -> Result<()> {

@@ -19,7 +19,7 @@ pub use fixes::{fix_all, AppliedFix, Fixed};
 
 use crate::diagnostic::Finding;
 use crate::model::FileModel;
-use crate::report::spill::{Origin, Spool};
+use crate::report::spill::{Origin, Sealed, Spool};
 use crate::report::Report;
 use crate::settings::Settings;
 use crate::source::{self, FileId, SourceFile, Span};
@@ -77,7 +77,7 @@ struct Judged {
     /// fixes of its findings, and of the file's other findings and suppressions.
     settled: bool,
     /// Its findings as bytes, in place of `findings`, once settled (`Settings::spill_after`).
-    sealed: Option<crate::report::spill::Sealed>,
+    sealed: Vec<Sealed>,
 }
 
 /// Whether reading judges a template that links only inside itself at once (and drops its
@@ -111,27 +111,31 @@ impl Judged {
                 .flat_map(|m| rules::offered_names(m))
                 .collect(),
             settled: false,
-            sealed: None,
+            sealed: Vec::new(),
         })
     }
 
     /// Moves its sealed findings to the run's spool, if it has both.
     fn spool(&mut self, spool: &Option<std::sync::Mutex<Spool>>, origin: Origin) {
-        if let (Some(spool), Some(sealed)) = (spool, self.sealed.take()) {
-            let mut spool = spool.lock().unwrap_or_else(|e| e.into_inner());
-            spool.append(sealed, origin);
+        if let Some(spool) = spool {
+            for sealed in std::mem::take(&mut self.sealed) {
+                spool_append(spool, sealed, origin);
+            }
         }
     }
 
     /// Seals its settled findings (`Settings::spill_after`), with the severity overrides
     /// applied, when nothing later can change them: no suppression in its files (their use is
     /// counted across findings) and no baseline (which counts across files). `position`: the
-    /// line and column of a primary span; a finding it cannot place stays a finding.
+    /// line and column of a primary span; a finding it cannot place stays a finding. The
+    /// sealed bytes go to `emit` in pieces of about 64 KB (a root with thousands of module
+    /// instances is not held twice, as findings and as one large buffer).
     fn seal(
         &mut self,
         suppressions: &[Suppression],
         settings: &Settings,
         position: impl Fn(Span) -> Option<(usize, usize)>,
+        emit: &mut dyn FnMut(Sealed),
     ) {
         if settings.spill_after.is_none()
             || settings.baseline.is_some()
@@ -140,7 +144,7 @@ impl Judged {
         {
             return;
         }
-        let mut sealed = crate::report::spill::Sealed::default();
+        let mut sealed = Sealed::default();
         let mut kept = Vec::new();
         for mut finding in std::mem::take(&mut self.findings) {
             match settings.severity.get(&finding.rule) {
@@ -155,11 +159,20 @@ impl Judged {
             if !placed {
                 kept.push(finding);
             }
+            if sealed.bytes() >= crate::report::spill::PIECE {
+                emit(std::mem::take(&mut sealed));
+            }
         }
-        sealed.shrink();
+        if !sealed.is_empty() {
+            emit(sealed);
+        }
         self.findings = kept;
-        self.sealed = Some(sealed);
     }
+}
+
+fn spool_append(spool: &std::sync::Mutex<Spool>, sealed: Sealed, origin: Origin) {
+    let mut spool = spool.lock().unwrap_or_else(|e| e.into_inner());
+    spool.append(sealed, origin);
 }
 
 /// The stack trees of the scanned templates, when some template includes another.
@@ -464,7 +477,13 @@ fn terraform_inputs(inputs: &[Input]) -> (Vec<PathBuf>, Vec<PathBuf>) {
 /// findings (its own and the verdict's, which point only into its files): the end of the run
 /// holds neither them nor reads those files again. Not when a suppression or the baseline can
 /// still hide a finding (`Judged::seal`).
-fn settle_job(loaded: &mut terraform::Loaded, judged: &mut Judged, settings: &Settings) {
+fn settle_job(
+    loaded: &mut terraform::Loaded,
+    judged: &mut Judged,
+    settings: &Settings,
+    spool: &std::sync::Mutex<Spool>,
+    origin: Origin,
+) {
     if settings.baseline.is_some() || !loaded.suppressions.is_empty() {
         return;
     }
@@ -475,9 +494,12 @@ fn settle_job(loaded: &mut terraform::Loaded, judged: &mut Judged, settings: &Se
     settle::settle(&mut findings, &[], &mut files, &Default::default(), None);
     judged.findings = findings;
     judged.settled = true;
-    judged.seal(&[], settings, |span| {
-        files.get(&span.file).map(|f| f.line_col(span.start))
-    });
+    judged.seal(
+        &[],
+        settings,
+        |span| files.get(&span.file).map(|f| f.line_col(span.start)),
+        &mut |sealed| spool_append(spool, sealed, origin),
+    );
     loaded.files = files.into_values().collect();
 }
 
@@ -526,9 +548,8 @@ impl TerraformRun {
                     .flatten();
                 if let Some(judged) = &mut judged {
                     loaded.models = Vec::new();
-                    if settings.spill_after.is_some() {
-                        settle_job(&mut loaded, judged, settings);
-                        judged.spool(spool, Origin::Job(i as u32));
+                    if let Some(spool) = spool {
+                        settle_job(&mut loaded, judged, settings, spool, Origin::Job(i as u32));
                     }
                 }
                 TerraformJob { loaded, judged }

@@ -210,9 +210,14 @@ pub(super) fn read_file(
             &loaded.suppressions,
         );
         judged.settled = true;
-        judged.seal(&loaded.suppressions, settings, |span| {
-            (span.file == id).then(|| file.line_col(span.start))
-        });
+        let mut sealed = Vec::new();
+        judged.seal(
+            &loaded.suppressions,
+            settings,
+            |span| (span.file == id).then(|| file.line_col(span.start)),
+            &mut |piece| sealed.push(piece),
+        );
+        judged.sealed = sealed;
         released = Some(file);
     }
     FileResult {

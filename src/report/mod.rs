@@ -119,6 +119,7 @@ impl Report {
                 spill::Findings::Memory(findings)
             }
             Some(mut spool) => {
+                // In pieces, as the run sealed the others: never one buffer of them all.
                 let mut sealed = spill::Sealed::default();
                 for mut finding in findings {
                     // Settled: a request left is one no fix can come of.
@@ -128,6 +129,9 @@ impl Report {
                         .get(&span.file)
                         .map_or((0, 0), |f| f.line_col(span.start));
                     sealed.push(&finding, line, column);
+                    if sealed.bytes() >= spill::PIECE {
+                        spool.append(std::mem::take(&mut sealed), spill::Origin::End);
+                    }
                 }
                 spool.append(sealed, spill::Origin::End);
                 let (entries, bytes) = spool.finish();

@@ -15,6 +15,10 @@ use std::sync::Arc;
 use crate::diagnostic::{compact, Finding, RuleId, Severity};
 use crate::source::FileId;
 
+/// About how many bytes of sealed findings are appended to a spool at a time: a template or
+/// root with thousands of findings is not held twice, as findings and as one large buffer.
+pub const PIECE: usize = 64 << 10;
+
 /// Where a spilled finding sorts and where its bytes are.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Entry {
@@ -79,11 +83,9 @@ impl Sealed {
         self.entries.is_empty()
     }
 
-    /// Gives back the room its buffers hold beyond their length: a run holds the sealed
-    /// findings of every file until they are spooled.
-    pub fn shrink(&mut self) {
-        self.bytes.shrink_to_fit();
-        self.entries.shrink_to_fit();
+    /// How many bytes its findings take.
+    pub fn bytes(&self) -> usize {
+        self.bytes.len()
     }
 }
 
@@ -138,27 +140,45 @@ impl Spool {
 
     pub fn append(&mut self, sealed: Sealed, origin: Origin) {
         let base = self.written;
-        self.entries
-            .extend(sealed.entries.into_iter().map(|mut entry| {
-                entry.offset += base;
-                entry.order.0 = origin;
-                entry
-            }));
+        // Numbered as appended: what one origin appends in pieces keeps its order.
+        let first = self.entries.len() as u32;
+        self.entries.extend(
+            sealed
+                .entries
+                .into_iter()
+                .enumerate()
+                .map(|(i, mut entry)| {
+                    entry.offset += base;
+                    entry.order = (origin, first + i as u32);
+                    entry
+                }),
+        );
         self.written += sealed.bytes.len() as u64;
         if let Store::Memory(bytes) = &mut self.store {
-            bytes.extend_from_slice(&sealed.bytes);
-            if bytes.len() <= self.after {
+            if bytes.len() + sealed.bytes.len() <= self.after {
+                // The first buffer is taken as it is (a large Terraform root's can be most
+                // of the run's): never two copies at once.
+                if bytes.is_empty() {
+                    *bytes = sealed.bytes;
+                } else {
+                    bytes.extend_from_slice(&sealed.bytes);
+                }
                 return;
             }
             // No temporary file can be made (a read-only `TMPDIR`): the run holds its findings,
             // as it would without sealing.
             let Ok(file) = tempfile::tempfile() else {
                 self.after = usize::MAX;
+                bytes.extend_from_slice(&sealed.bytes);
                 return;
             };
-            let bytes = std::mem::take(bytes);
+            // What it held, then what came: never both in one buffer.
+            let held = std::mem::take(bytes);
             let mut out = BufWriter::with_capacity(1 << 16, file);
-            self.store = match out.write_all(&bytes) {
+            self.store = match out
+                .write_all(&held)
+                .and_then(|()| out.write_all(&sealed.bytes))
+            {
                 Ok(()) => Store::Disk(out),
                 Err(error) => Store::Failed(error.to_string()),
             };
@@ -407,6 +427,25 @@ mod tests {
         }
         spool.forget(Origin::File(3));
         spool
+    }
+
+    #[test]
+    fn what_one_origin_appends_in_pieces_keeps_its_order() {
+        let mut spool = Spool::new(0);
+        let mut first = Sealed::default();
+        assert!(first.push(&finding(0, 5, "p"), 5, 1));
+        assert!(first.push(&finding(0, 3, "x"), 3, 1));
+        let mut second = Sealed::default();
+        assert!(second.push(&finding(0, 3, "y"), 3, 1));
+        spool.append(first, Origin::File(0));
+        spool.append(second, Origin::File(0));
+        let (entries, bytes) = spool.finish();
+        let findings = Findings::Spilled(Spilled::sorted(entries, bytes, |e| (e.file, e.line)));
+        let got: Vec<String> = findings
+            .iter()
+            .map(|f| f.unwrap().message.clone())
+            .collect();
+        assert_eq!(got, ["x", "y", "p"]);
     }
 
     #[test]
