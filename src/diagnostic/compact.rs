@@ -18,11 +18,7 @@ pub fn encode(finding: &Finding, out: &mut Vec<u8>) -> bool {
     if finding.fix_request.is_some() {
         return false;
     }
-    let rule = RuleId::ALL
-        .iter()
-        .position(|r| *r == finding.rule)
-        .unwrap_or(0);
-    out.push(rule as u8);
+    out.push(finding.rule.index() as u8);
     out.push(match finding.severity {
         Severity::Warning => 0,
         Severity::Error => 1,

@@ -38,6 +38,11 @@ impl RuleId {
         RuleId::InvalidSuppression,
     ];
 
+    /// Its place in `ALL` (SARIF's `ruleIndex`, the compact encoding).
+    pub fn index(self) -> usize {
+        RuleId::ALL.iter().position(|r| *r == self).unwrap_or(0)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             RuleId::TlsDisabled => "rds-tls-disabled",

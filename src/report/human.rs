@@ -23,27 +23,13 @@ pub struct Options {
     pub summary: bool,
 }
 
-/// Findings rendered per task; a window of them is rendered in parallel, then written in
-/// order, so the output is the same as one at a time and only a window is held.
-const CHUNK: usize = 64;
-const WINDOW: usize = 32 * CHUNK;
-
 pub fn render(report: &Report, options: &Options, out: &mut dyn Write) -> io::Result<()> {
-    use rayon::prelude::*;
-    let mut findings = report.findings.iter().peekable();
-    while findings.peek().is_some() {
-        let window = findings
-            .by_ref()
-            .take(WINDOW)
-            .collect::<io::Result<Vec<_>>>()?;
-        let texts: Vec<io::Result<String>> = window
-            .par_chunks(CHUNK)
-            .map(|chunk| render_chunk(report, options, chunk))
-            .collect();
-        for text in texts {
-            out.write_all(text?.as_bytes())?;
-        }
-    }
+    super::render_windows(
+        report,
+        out,
+        |chunk| render_chunk(report, options, chunk),
+        |out, text, _| out.write_all(text.as_bytes()),
+    )?;
     if options.summary {
         writeln!(out, "{}", summary_line(report, options.elapsed))?;
     }

@@ -33,6 +33,37 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// Findings rendered per task, and per window of tasks.
+const CHUNK: usize = 64;
+const WINDOW: usize = 32 * CHUNK;
+
+/// Renders the findings a window at a time: each chunk of a window by `render` in parallel,
+/// the texts then written in order, so the output is the same as one at a time and only a
+/// window is held (decoded, for a spilled report). `first` says whether a chunk is the run's
+/// first (a separator before it is left out).
+fn render_windows(
+    report: &Report,
+    out: &mut dyn std::io::Write,
+    render: impl Fn(&[std::borrow::Cow<'_, Finding>]) -> std::io::Result<String> + Sync,
+    mut write: impl FnMut(&mut dyn std::io::Write, &str, bool) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    let mut findings = report.findings.iter().peekable();
+    let mut first = true;
+    while findings.peek().is_some() {
+        let window = findings
+            .by_ref()
+            .take(WINDOW)
+            .collect::<std::io::Result<Vec<_>>>()?;
+        let texts: Vec<std::io::Result<String>> = window.par_chunks(CHUNK).map(&render).collect();
+        for text in texts {
+            write(out, &text?, first)?;
+            first = false;
+        }
+    }
+    Ok(())
+}
+
 /// Puts `items` in the order `order` lists their indexes, in place (following each cycle).
 fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
     for start in 0..order.len() {

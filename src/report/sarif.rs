@@ -19,10 +19,6 @@ pub const INFORMATION_URI: &str = "https://github.com/intransit-dev/intransit";
 /// rendered one at a time, so a large run never holds its whole log as a JSON tree.
 const RESULTS: &str = "@@intransit-results@@";
 
-/// Results rendered per task, and per window of tasks (as the human report does).
-const CHUNK: usize = 64;
-const WINDOW: usize = 32 * CHUNK;
-
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let rules: Vec<Value> = RuleId::ALL
         .iter()
@@ -58,41 +54,27 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     if report.findings.is_empty() {
         out.write_all(b"[]")?;
     } else {
-        use rayon::prelude::*;
         out.write_all(b"[")?;
         let inner = format!("\n{indent}  ");
-        // A window of results is rendered in parallel, then written in order: the output is
-        // the same as one at a time, and only a window is held.
-        let mut findings = report.findings.iter().peekable();
-        let mut first = true;
-        while findings.peek().is_some() {
-            let window = findings
-                .by_ref()
-                .take(WINDOW)
-                .collect::<io::Result<Vec<_>>>()?;
-            // Each result after a separator; the run's first separator is left out.
-            let texts: Vec<serde_json::Result<String>> = window
-                .par_chunks(CHUNK)
-                .map(|chunk| {
-                    let mut texts = String::new();
-                    for finding in chunk {
-                        let text = serde_json::to_string_pretty(&result(report, finding))?;
-                        texts.push(',');
-                        texts.push_str(&inner);
-                        // JSON strings hold no raw line breaks, so indenting every line is
-                        // safe.
-                        texts.push_str(&text.replace('\n', &inner));
-                    }
-                    Ok(texts)
-                })
-                .collect();
-            for text in texts {
-                let text = text?;
-                let text = if first { &text[1..] } else { &text[..] };
-                first = false;
-                out.write_all(text.as_bytes())?;
+        // Each result after a separator; the run's first separator is left out.
+        let render = |chunk: &[std::borrow::Cow<'_, Finding>]| -> io::Result<String> {
+            let mut texts = String::new();
+            for finding in chunk {
+                let text = serde_json::to_string_pretty(&result(report, finding))?;
+                texts.push(',');
+                texts.push_str(&inner);
+                // JSON strings hold no raw line breaks, so indenting every line is safe.
+                texts.push_str(&text.replace('\n', &inner));
             }
-        }
+            Ok(texts)
+        };
+        super::render_windows(report, out, render, |out, text, first| {
+            out.write_all(if first {
+                &text.as_bytes()[1..]
+            } else {
+                text.as_bytes()
+            })
+        })?;
         write!(out, "\n{indent}]")?;
     }
     write!(out, "{}", &envelope[at + placeholder.len()..])?;
@@ -173,10 +155,7 @@ fn pascal_case(id: &str) -> String {
 }
 
 fn result(report: &Report, finding: &Finding) -> Value {
-    let index = RuleId::ALL
-        .iter()
-        .position(|r| *r == finding.rule)
-        .unwrap_or(0);
+    let index = finding.rule.index();
     let related: Vec<Value> = finding
         .related
         .iter()
