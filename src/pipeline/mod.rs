@@ -125,8 +125,7 @@ impl Judged {
     }
 
     /// Seals its settled findings (`Settings::spill_after`), with the severity overrides
-    /// applied, when nothing later can change them: no suppression in its files (their use is
-    /// counted across findings) and no baseline (which counts across files). `position`: the
+    /// applied, when nothing later can change them (`sealable`). `position`: the
     /// line and column of a primary span; a finding it cannot place stays a finding. The
     /// sealed bytes go to `emit` in pieces of about 64 KB (a root with thousands of module
     /// instances is not held twice, as findings and as one large buffer).
@@ -137,20 +136,14 @@ impl Judged {
         position: impl Fn(Span) -> Option<(usize, usize)>,
         emit: &mut dyn FnMut(Sealed),
     ) {
-        if settings.spill_after.is_none()
-            || settings.baseline.is_some()
-            || !suppressions.is_empty()
-            || self.findings.is_empty()
-        {
+        if !sealable(settings, suppressions) || self.findings.is_empty() {
             return;
         }
         let mut sealed = Sealed::default();
         let mut kept = Vec::new();
         for mut finding in std::mem::take(&mut self.findings) {
-            match settings.severity.get(&finding.rule) {
-                Some(None) => continue,
-                Some(Some(severity)) => finding.severity = *severity,
-                None => {}
+            if !settings.apply_severity(&mut finding) {
+                continue;
             }
             // Settled: a request left is one no fix can come of (settling clears it too).
             finding.fix_request = None;
@@ -168,6 +161,13 @@ impl Judged {
         }
         self.findings = kept;
     }
+}
+
+/// Whether findings settled with these suppressions in their files are final, so can be
+/// sealed: sealing is on, and neither a suppression (whose use is counted across findings)
+/// nor a baseline (which counts across files) can still hide one.
+fn sealable(settings: &Settings, suppressions: &[Suppression]) -> bool {
+    settings.spill_after.is_some() && settings.baseline.is_none() && suppressions.is_empty()
 }
 
 fn spool_append(spool: &std::sync::Mutex<Spool>, sealed: Sealed, origin: Origin) {
@@ -484,7 +484,7 @@ fn settle_job(
     spool: &std::sync::Mutex<Spool>,
     origin: Origin,
 ) {
-    if settings.baseline.is_some() || !loaded.suppressions.is_empty() {
+    if !sealable(settings, &loaded.suppressions) {
         return;
     }
     let mut files: BTreeMap<FileId, Arc<SourceFile>> =
@@ -652,14 +652,7 @@ fn conclude(
         } else {
             0
         };
-    findings.retain_mut(|finding| match settings.severity.get(&finding.rule) {
-        Some(None) => false,
-        Some(Some(severity)) => {
-            finding.severity = *severity;
-            true
-        }
-        None => true,
-    });
+    findings.retain_mut(|finding| settings.apply_severity(finding));
     Report::new(
         files,
         findings,

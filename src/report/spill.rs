@@ -363,16 +363,13 @@ impl Spilled {
         entries.sort_by_cached_key(|e| (key(e), e.order));
         let mut kept: Vec<Entry> = Vec::with_capacity(entries.len());
         let mut last: Option<Finding> = None;
+        // Findings can be equal only at one place, with one rule.
+        let place = |e: &Entry| (e.file, e.line, e.column, e.rule);
         for (i, entry) in entries.iter().enumerate() {
-            let same_key_as_previous = i > 0 && {
-                let before = &entries[i - 1];
-                (before.file, before.line, before.column, before.rule)
-                    == (entry.file, entry.line, entry.column, entry.rule)
-            };
-            let next_same = entries.get(i + 1).is_some_and(|after| {
-                (after.file, after.line, after.column, after.rule)
-                    == (entry.file, entry.line, entry.column, entry.rule)
-            });
+            let same_key_as_previous = i > 0 && place(&entries[i - 1]) == place(entry);
+            let next_same = entries
+                .get(i + 1)
+                .is_some_and(|after| place(after) == place(entry));
             if !same_key_as_previous && !next_same {
                 last = None;
                 kept.push(*entry);

@@ -6,7 +6,7 @@ pub mod config;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use crate::diagnostic::{RuleId, Severity};
+use crate::diagnostic::{Finding, RuleId, Severity};
 use crate::suppression::Date;
 
 #[derive(Clone, Debug)]
@@ -50,6 +50,21 @@ pub struct Settings {
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
 /// Real templates nest a few dozen levels; HCL's parser recurses, so the cap stays modest.
 pub const DEFAULT_MAX_NESTING: usize = 256;
+
+impl Settings {
+    /// Gives `finding` the severity `[severity]` sets for its rule; `false` when the rule is
+    /// turned off (the finding is dropped).
+    pub fn apply_severity(&self, finding: &mut Finding) -> bool {
+        match self.severity.get(&finding.rule) {
+            Some(None) => false,
+            Some(Some(severity)) => {
+                finding.severity = *severity;
+                true
+            }
+            None => true,
+        }
+    }
+}
 
 impl Default for Settings {
     fn default() -> Settings {
