@@ -3,7 +3,7 @@
 //! with `unused-suppression`, `expired-suppression` and `invalid-suppression` reports.
 
 use crate::diagnostic::{Finding, Label, ResourceInfo, RuleId};
-use crate::source::{FileId, SourceFile, Span};
+use crate::source::{Excerpt, FileId, SourceFile, Span};
 
 #[derive(Clone, Debug)]
 pub struct Suppression {
@@ -16,6 +16,9 @@ pub struct Suppression {
     pub owner: Option<ResourceInfo>,
     /// checkov's own skips are not reported as unused: checkov may still need them.
     pub from_checkov: bool,
+    /// The lines the human report shows of it, kept when its file was settled
+    /// (`Settings::excerpts`), for the unused or expired finding made after.
+    pub excerpt: Option<Excerpt>,
 }
 
 #[derive(Clone, Debug)]
@@ -212,6 +215,7 @@ pub fn from_comment(
             scope,
             owner,
             from_checkov: true,
+            excerpt: None,
         }),
         Directive::Intransit { rules, until } => build(
             rules,
@@ -274,6 +278,7 @@ pub fn build(
         scope,
         owner,
         from_checkov: false,
+        excerpt: None,
     })
 }
 
@@ -314,6 +319,7 @@ pub fn apply(
             );
             finding.resource = suppression.owner.clone().map(std::sync::Arc::new);
             finding.help = Some(help.to_string());
+            finding.excerpts = suppression.excerpt.iter().cloned().collect();
             finding
         };
         if !active(suppression) {

@@ -230,6 +230,8 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         // A check seals findings as files are judged, and moves them to a temporary file past
         // 1 MB (about 2,000 findings); `--fix` reads the findings themselves.
         spill_after: (!args.fix && !args.diff).then_some(SPILL_AFTER),
+        // Only the human report shows lines of the files (kept as each is settled).
+        excerpts: args.format == Format::Human && !args.statistics,
         ..Settings::default()
     };
     let run = Run {

@@ -96,6 +96,7 @@ fn metadata_suppressions(
                 scope: scope(),
                 owner: owner.clone(),
                 from_checkov: true,
+                excerpt: None,
             });
         }
     }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use super::fix::{Applicability, Edit, Fix};
 use super::{Finding, Label, ResourceInfo, RuleId, Severity};
-use crate::source::{FileId, Span};
+use crate::source::{Excerpt, FileId, Span};
 
 /// Appends `finding` to `out`; `false` (and `out` as it was) when it still carries a fix
 /// request, which is not encoded.
@@ -61,6 +61,22 @@ pub fn encode(finding: &Finding, out: &mut Vec<u8>) -> bool {
             for edit in &fix.edits {
                 span(out, edit.span);
                 string(out, &edit.replacement);
+            }
+        }
+    }
+    number(out, finding.excerpts.len());
+    for excerpt in &finding.excerpts {
+        number(out, excerpt.file.0 as usize);
+        number(out, excerpt.len as usize);
+        match &excerpt.pieces {
+            None => out.push(0),
+            Some(pieces) => {
+                out.push(1);
+                number(out, pieces.len());
+                for (start, text) in pieces {
+                    number(out, *start as usize);
+                    string(out, text);
+                }
             }
         }
     }
@@ -209,6 +225,26 @@ impl Reader<'_> {
             }
             _ => return None,
         };
+        let count = self.u32()? as usize;
+        // An excerpt is at least 9 bytes, a piece at least 8.
+        let mut excerpts = Vec::with_capacity(count.min(self.0.len() / 9));
+        for _ in 0..count {
+            let file = FileId(self.u32()?);
+            let len = self.u32()?;
+            let pieces = match self.byte()? {
+                0 => None,
+                1 => {
+                    let count = self.u32()? as usize;
+                    let mut pieces = Vec::with_capacity(count.min(self.0.len() / 8));
+                    for _ in 0..count {
+                        pieces.push((self.u32()?, self.string()?.into_boxed_str()));
+                    }
+                    Some(pieces)
+                }
+                _ => return None,
+            };
+            excerpts.push(Excerpt { file, len, pieces });
+        }
         Some(Finding {
             rule,
             severity,
@@ -223,6 +259,7 @@ impl Reader<'_> {
             value,
             fix_request: None,
             fix,
+            excerpts: excerpts.into(),
         })
     }
 }
@@ -285,6 +322,24 @@ mod tests {
                 }),
         );
         let texts = proptest::collection::vec(proptest::option::of(".{0,10}"), 5);
+        let excerpts = proptest::collection::vec(
+            (
+                0u32..5,
+                any::<u32>(),
+                proptest::option::of(proptest::collection::vec((any::<u32>(), ".{0,12}"), 0..3)),
+            )
+                .prop_map(|(file, len, pieces)| Excerpt {
+                    file: FileId(file),
+                    len,
+                    pieces: pieces.map(|pieces| {
+                        pieces
+                            .into_iter()
+                            .map(|(start, text)| (start, text.into_boxed_str()))
+                            .collect()
+                    }),
+                }),
+            0..3,
+        );
         (
             0..RuleId::ALL.len(),
             any::<bool>(),
@@ -293,27 +348,30 @@ mod tests {
             proptest::collection::vec(label(), 0..4),
             texts,
             resource,
-            fix,
+            (fix, excerpts),
         )
             .prop_map(
-                |(rule, error, message, primary, related, texts, resource, fix)| Finding {
-                    rule: RuleId::ALL[rule],
-                    severity: if error {
-                        Severity::Error
-                    } else {
-                        Severity::Warning
-                    },
-                    message,
-                    primary,
-                    related,
-                    help: texts[0].clone(),
-                    resource,
-                    engine: texts[1].clone(),
-                    engine_version: texts[2].clone(),
-                    parameter: texts[3].clone(),
-                    value: texts[4].clone(),
-                    fix_request: None,
-                    fix,
+                |(rule, error, message, primary, related, texts, resource, (fix, excerpts))| {
+                    Finding {
+                        rule: RuleId::ALL[rule],
+                        severity: if error {
+                            Severity::Error
+                        } else {
+                            Severity::Warning
+                        },
+                        message,
+                        primary,
+                        related,
+                        help: texts[0].clone(),
+                        resource,
+                        engine: texts[1].clone(),
+                        engine_version: texts[2].clone(),
+                        parameter: texts[3].clone(),
+                        value: texts[4].clone(),
+                        fix_request: None,
+                        fix,
+                        excerpts: excerpts.into(),
+                    }
                 },
             )
     }

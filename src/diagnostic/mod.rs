@@ -190,6 +190,9 @@ pub struct Finding {
     /// that the language server's runs copy a finding cheaply.
     pub fix_request: Option<std::sync::Arc<fix::FixRequest>>,
     pub fix: Option<std::sync::Arc<fix::Fix>>,
+    /// The lines of its files the human report shows, one per file its labels point into,
+    /// kept when it was settled (`Settings::excerpts`); none for reports that show no lines.
+    pub excerpts: Box<[crate::source::Excerpt]>,
 }
 
 impl Finding {
@@ -229,6 +232,7 @@ impl Finding {
             value: None,
             fix_request: None,
             fix: None,
+            excerpts: Box::default(),
         }
     }
 

@@ -491,7 +491,14 @@ fn settle_job(
         loaded.files.drain(..).map(|f| (f.id, f)).collect();
     let mut findings = std::mem::take(&mut judged.findings);
     findings.append(&mut loaded.findings);
-    settle::settle(&mut findings, &[], &mut files, &Default::default(), None);
+    settle::settle(
+        &mut findings,
+        &mut [],
+        &mut files,
+        &Default::default(),
+        None,
+        settings.excerpts,
+    );
     judged.findings = findings;
     judged.settled = true;
     judged.seal(
@@ -637,9 +644,17 @@ fn conclude(
         settled,
         spool,
     } = gathered;
-    let suppressions = &suppressions;
+    let mut suppressions = suppressions;
     findings.extend(rules::evaluate(&models, settings.require_explicit));
-    settle::settle(&mut findings, suppressions, &mut files, &settled, cache);
+    settle::settle(
+        &mut findings,
+        &mut suppressions,
+        &mut files,
+        &settled,
+        cache,
+        settings.excerpts,
+    );
+    let suppressions = &suppressions;
     let suppressed =
         suppression::apply(&mut findings, suppressions, settings.today, |span: Span| {
             files

@@ -186,7 +186,7 @@ pub(super) fn read_file(
         };
     }
     // Not a template (a Kubernetes manifest, a workflow): not counted as checked.
-    let Some(loaded) = cloudformation::load_masked(&source, syntax, masked) else {
+    let Some(mut loaded) = cloudformation::load_masked(&source, syntax, masked) else {
         return FileResult::default();
     };
     // Keep the text only where findings can point.
@@ -207,7 +207,8 @@ pub(super) fn read_file(
             &source,
             &mut findings,
             &mut judged.findings,
-            &loaded.suppressions,
+            &mut loaded.suppressions,
+            settings.excerpts,
         );
         judged.settled = true;
         let mut sealed = Vec::new();

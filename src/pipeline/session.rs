@@ -299,7 +299,10 @@ impl Sets {
 }
 
 impl Session {
-    pub fn new(inputs: Vec<Input>, settings: Settings) -> Session {
+    pub fn new(inputs: Vec<Input>, mut settings: Settings) -> Session {
+        // Its reports go to an editor, which shows no snippets; and settling reuses files it
+        // does not read again (`settle::Cache`).
+        settings.excerpts = false;
         let index = inputs
             .iter()
             .enumerate()

@@ -9,29 +9,41 @@ use rayon::prelude::*;
 use crate::diagnostic::fix::Fix;
 use crate::diagnostic::{Finding, Label, RuleId};
 use crate::fix;
-use crate::source::{FileId, SourceFile, Span};
+use crate::report::human::excerpt;
+use crate::source::{Excerpt, FileId, SourceFile, Span};
 use crate::suppression::Suppression;
 
-/// What `settle` needs of one file: the offsets findings point at, and the findings (by index)
-/// whose fix edits it.
+/// What `settle` needs of one file: the offsets findings point at, the findings (by index)
+/// whose fix edits it, and, when the run keeps excerpts, the findings and suppressions (by
+/// index) that point into it.
 #[derive(Default)]
 struct Needs {
     offsets: Vec<u32>,
     fixes: Vec<usize>,
+    shown: Vec<usize>,
+    suppressions: Vec<usize>,
 }
 
-/// One file settled: its positions recorded (when its text was released), fixes resolved, or
-/// a finding saying it changed.
+/// One file settled: its positions recorded (when its text was released), fixes resolved, the
+/// lines the human report shows of it for each finding and suppression, or a finding saying it
+/// changed.
 struct Settled {
     file: Option<SourceFile>,
     fixes: Vec<(usize, Arc<Fix>)>,
+    excerpts: Vec<(usize, Excerpt)>,
+    suppressions: Vec<(usize, Excerpt)>,
     changed: Option<Box<Finding>>,
 }
 
 const CHANGED: &str =
     "this file changed while it was checked; its findings are shown without positions or fixes";
 
-fn settle_file(file: &SourceFile, mut needs: Needs, findings: &[Finding]) -> Settled {
+fn settle_file(
+    file: &SourceFile,
+    mut needs: Needs,
+    findings: &[Finding],
+    suppressions: &[Suppression],
+) -> Settled {
     let Some(loaded) = file.loaded() else {
         let mut finding = Finding::new(
             RuleId::IoError,
@@ -42,6 +54,8 @@ fn settle_file(file: &SourceFile, mut needs: Needs, findings: &[Finding]) -> Set
         return Settled {
             file: None,
             fixes: Vec::new(),
+            excerpts: Vec::new(),
+            suppressions: Vec::new(),
             changed: Some(Box::new(finding)),
         };
     };
@@ -58,11 +72,34 @@ fn settle_file(file: &SourceFile, mut needs: Needs, findings: &[Finding]) -> Set
             fixes.push((i, Arc::new(fix)));
         }
     }
+    let excerpts = needs
+        .shown
+        .iter()
+        .filter_map(|&i| Some((i, excerpt_of(&loaded, &findings[i])?)))
+        .collect();
+    let suppressions = needs
+        .suppressions
+        .iter()
+        .map(|&i| (i, excerpt(&loaded, &[suppressions[i].span])))
+        .collect();
     Settled {
         file: (!file.is_kept()).then(|| loaded.with_positions(&needs.offsets)),
         fixes,
+        excerpts,
+        suppressions,
         changed: None,
     }
+}
+
+/// The lines the human report shows of `file` (its text held) for `finding`, when a label
+/// points into it.
+fn excerpt_of(file: &SourceFile, finding: &Finding) -> Option<Excerpt> {
+    let spans: Vec<Span> = std::iter::once(&finding.primary)
+        .chain(&finding.related)
+        .map(|label| label.span)
+        .filter(|span| span.file == file.id)
+        .collect();
+    (!spans.is_empty()).then(|| excerpt(file, &spans))
 }
 
 /// Every span a report shows of these findings and suppressions (the positions settling
@@ -91,7 +128,8 @@ pub(super) fn settle_now(
     source: &SourceFile,
     own: &mut [Finding],
     judged: &mut [Finding],
-    suppressions: &[Suppression],
+    suppressions: &mut [Suppression],
+    excerpts: bool,
 ) -> SourceFile {
     let mut offsets = Vec::new();
     let mut at = |span: Span| {
@@ -120,6 +158,16 @@ pub(super) fn settle_now(
         }
         // Resolved, or it cannot be: the request is not needed again.
         finding.fix_request = None;
+    }
+    if excerpts {
+        for finding in own.iter_mut().chain(judged.iter_mut()) {
+            finding.excerpts = excerpt_of(source, finding).into_iter().collect();
+        }
+        for suppression in suppressions.iter_mut() {
+            if suppression.span.file == source.id {
+                suppression.excerpt = Some(excerpt(source, &[suppression.span]));
+            }
+        }
     }
     offsets.sort_unstable();
     offsets.dedup();
@@ -180,12 +228,16 @@ fn needs_key(file: &SourceFile, needs: &Needs, findings: &[Finding]) -> u64 {
     hasher.finish()
 }
 
+/// `excerpts`: keep, with each finding and suppression, the lines the human report shows of
+/// them (`Settings::excerpts`; the language server's session, which settles with a `cache`,
+/// keeps none).
 pub(super) fn settle(
     findings: &mut Vec<Finding>,
-    suppressions: &[Suppression],
+    suppressions: &mut [Suppression],
     files: &mut BTreeMap<FileId, Arc<SourceFile>>,
     settled_already: &std::collections::HashSet<FileId>,
     mut cache: Option<&mut Cache>,
+    excerpts: bool,
 ) {
     let mut needs: BTreeMap<FileId, Needs> = BTreeMap::new();
     let mut at = |span: Span| {
@@ -196,6 +248,26 @@ pub(super) fn settle(
     for (i, finding) in findings.iter().enumerate() {
         if let Some(anchor) = finding.fix_request.as_ref().and_then(|r| r.anchor()) {
             needs.entry(anchor.file).or_default().fixes.push(i);
+        }
+    }
+    if excerpts {
+        for (i, finding) in findings.iter().enumerate() {
+            let mut files: Vec<FileId> = std::iter::once(&finding.primary)
+                .chain(&finding.related)
+                .map(|label| label.span.file)
+                .collect();
+            files.sort_unstable();
+            files.dedup();
+            for file in files {
+                needs.entry(file).or_default().shown.push(i);
+            }
+        }
+        for (i, suppression) in suppressions.iter().enumerate() {
+            needs
+                .entry(suppression.span.file)
+                .or_default()
+                .suppressions
+                .push(i);
         }
     }
     // Templates settled when they were judged (`settle_now`) are not read again.
@@ -233,7 +305,11 @@ pub(super) fn settle(
         .into_par_iter()
         .filter_map(|(id, needs)| {
             let order = needs.fixes.clone();
-            Some((id, order, settle_file(files.get(&id)?, needs, findings)))
+            Some((
+                id,
+                order,
+                settle_file(files.get(&id)?, needs, findings, suppressions),
+            ))
         })
         .collect();
     for (file, fixes) in reused {
@@ -269,6 +345,14 @@ pub(super) fn settle(
         }
         for (i, fix) in settled.fixes {
             findings[i].fix = Some(fix);
+        }
+        for (i, excerpt) in settled.excerpts {
+            let mut kept = std::mem::take(&mut findings[i].excerpts).into_vec();
+            kept.push(excerpt);
+            findings[i].excerpts = kept.into();
+        }
+        for (i, excerpt) in settled.suppressions {
+            suppressions[i].excerpt = Some(excerpt);
         }
         findings.extend(settled.changed.map(|f| *f));
     }
@@ -315,7 +399,14 @@ mod tests {
 
         let mut files = released(&path, text);
         let mut findings = vec![finding()];
-        settle(&mut findings, &[], &mut files, &Default::default(), None);
+        settle(
+            &mut findings,
+            &mut [],
+            &mut files,
+            &Default::default(),
+            None,
+            true,
+        );
         assert_eq!(findings.len(), 1);
         assert_eq!(files[&FileId(0)].line_col(9), (2, 4));
         assert_eq!(files[&FileId(0)].char_offset(9), 8);
@@ -325,7 +416,14 @@ mod tests {
         std::fs::write(&path, "b: 1\na: é\n").unwrap();
         let mut files = released(&path, text);
         let mut findings = vec![finding()];
-        settle(&mut findings, &[], &mut files, &Default::default(), None);
+        settle(
+            &mut findings,
+            &mut [],
+            &mut files,
+            &Default::default(),
+            None,
+            true,
+        );
         assert_eq!(findings.len(), 2);
         assert_eq!(findings[1].rule, RuleId::IoError);
         assert!(findings[1].message.contains("changed while it was checked"));

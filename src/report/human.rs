@@ -5,14 +5,13 @@
 
 use std::fmt;
 use std::io::{self, Write};
-use std::sync::Arc;
 use std::time::Duration;
 
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan};
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceCode};
 
 use super::Report;
 use crate::diagnostic::{Finding, Label, Severity};
-use crate::source::FileId;
+use crate::source::{Excerpt, FileId, SourceFile, Span};
 
 pub struct Options {
     pub color: bool,
@@ -49,11 +48,11 @@ fn render_chunk(
     };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(options.width)
-        .with_links(false);
-    let mut texts = Texts::default();
+        .with_links(false)
+        .with_context_lines(CONTEXT_LINES);
     let mut text = String::new();
     for finding in findings {
-        let adapted = adapt(report, finding, &mut texts);
+        let adapted = adapt(report, finding);
         for diagnostic in std::iter::once(&adapted).chain(&adapted.elsewhere) {
             handler
                 .render_report(&mut text, diagnostic)
@@ -93,38 +92,15 @@ pub fn summary_line(report: &Report, elapsed: Option<Duration>) -> String {
 }
 
 #[derive(Debug)]
-struct Adapted {
+struct Adapted<'f> {
     message: String,
     code: Option<&'static str>,
     severity: miette::Severity,
     help: Option<String>,
-    source: Option<Source>,
+    source: Option<Source<'f>>,
     labels: Vec<LabeledSpan>,
     /// The labels in other files, one diagnostic per file, rendered after this one.
-    elsewhere: Vec<Adapted>,
-}
-
-/// The texts of the last few files shown: findings come sorted by file, so each file is read
-/// again once, and only a handful are held at a time.
-#[derive(Default)]
-struct Texts {
-    recent: Vec<(FileId, Option<Arc<str>>)>,
-}
-
-impl Texts {
-    const HELD: usize = 4;
-
-    fn get(&mut self, report: &Report, file: FileId) -> Option<Arc<str>> {
-        if let Some((_, text)) = self.recent.iter().find(|(id, _)| *id == file) {
-            return text.clone();
-        }
-        let text = report.file(file).and_then(|f| f.load()).map(shown);
-        if self.recent.len() == Self::HELD {
-            self.recent.remove(0);
-        }
-        self.recent.push((file, text.clone()));
-        text
-    }
+    elsewhere: Vec<Adapted<'f>>,
 }
 
 /// Lines longer than this (minified JSON, a long flow sequence) are not shown as snippets: the
@@ -132,53 +108,55 @@ impl Texts {
 /// such a snippet would not be readable anyway).
 const MAX_SNIPPET_LINE: usize = 1000;
 
+/// Lines of context around a label (miette's default, set explicitly: excerpts are cut to
+/// what it reads).
+const CONTEXT_LINES: usize = 1;
+
 /// One file's part of a finding: its source and labels, or, when a label sits on a line too
 /// long to show, the positions in words.
-struct Snippet {
-    source: Option<Source>,
+struct Snippet<'f> {
+    source: Option<Source<'f>>,
     labels: Vec<LabeledSpan>,
     note: Option<String>,
 }
 
-fn snippet(report: &Report, file: FileId, labels: &[(&Label, bool)], texts: &mut Texts) -> Snippet {
-    let source = source(report, file, labels, texts);
-    let too_long = source.as_ref().is_some_and(|source| {
-        labels.iter().any(|(label, _)| {
-            let text = source.text.as_bytes();
-            let at = (label.span.start as usize).min(text.len());
-            let start = memchr::memrchr(b'\n', &text[..at]).map_or(0, |i| i + 1);
-            let end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i);
-            end - start > MAX_SNIPPET_LINE
-        })
-    });
-    if !too_long {
+/// The lines of `file` kept with `finding` (`excerpt`): none when they were not kept (the file
+/// changed before it was settled, or the run kept none), and then no snippet is shown.
+fn snippet<'f>(
+    report: &Report,
+    finding: &'f Finding,
+    file: FileId,
+    labels: &[(&Label, bool)],
+) -> Snippet<'f> {
+    let excerpt = finding.excerpts.iter().find(|e| e.file == file);
+    if let Some(None) = excerpt.map(|e| &e.pieces) {
+        let note = labels
+            .iter()
+            .map(|(label, _)| {
+                let at = report.position(label.span);
+                format!(
+                    "at {}:{}:{} (a line too long to show): {}",
+                    super::printable(at.file),
+                    at.line,
+                    at.column,
+                    super::printable(&label.message)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
         return Snippet {
-            source,
-            labels: labels
-                .iter()
-                .map(|(l, primary)| labeled(l, *primary))
-                .collect(),
-            note: None,
+            source: None,
+            labels: Vec::new(),
+            note: Some(note),
         };
     }
-    let note = labels
-        .iter()
-        .map(|(label, _)| {
-            let at = report.position(label.span);
-            format!(
-                "at {}:{}:{} (a line too long to show): {}",
-                super::printable(at.file),
-                at.line,
-                at.column,
-                super::printable(&label.message)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
     Snippet {
-        source: None,
-        labels: Vec::new(),
-        note: Some(note),
+        source: excerpt.and_then(|excerpt| source(report, excerpt, labels)),
+        labels: labels
+            .iter()
+            .map(|(l, primary)| labeled(l, *primary))
+            .collect(),
+        note: None,
     }
 }
 
@@ -190,7 +168,7 @@ fn with_note(note: Option<String>, help: Option<String>) -> Option<String> {
     }
 }
 
-fn adapt(report: &Report, finding: &Finding, texts: &mut Texts) -> Adapted {
+fn adapt<'f>(report: &Report, finding: &'f Finding) -> Adapted<'f> {
     let file = finding.primary.span.file;
     let mut here: Vec<(&Label, bool)> = vec![(&finding.primary, true)];
     let mut others: Vec<(FileId, Vec<(&Label, bool)>)> = Vec::new();
@@ -206,7 +184,7 @@ fn adapt(report: &Report, finding: &Finding, texts: &mut Texts) -> Adapted {
     let mut elsewhere: Vec<Adapted> = others
         .into_iter()
         .map(|(other, group)| {
-            let part = snippet(report, other, &group, texts);
+            let part = snippet(report, finding, other, &group);
             Adapted {
                 message: format!(
                     "also in {}",
@@ -239,7 +217,7 @@ fn adapt(report: &Report, finding: &Finding, texts: &mut Texts) -> Adapted {
         help.push_str(&format!("\nsee `intransit explain {}`", finding.rule));
         help
     });
-    let part = snippet(report, file, &here, texts);
+    let part = snippet(report, finding, file, &here);
     // The help closes the finding, after the snippets of other files.
     let help = match elsewhere.last_mut() {
         Some(last) => {
@@ -265,10 +243,10 @@ fn adapt(report: &Report, finding: &Finding, texts: &mut Texts) -> Adapted {
 /// A text as snippets show it: control characters other than tab and line breaks (an escape
 /// sequence in a comment) become `?` (`¿` for the two-byte C1 controls), so no byte offset
 /// moves and nothing reaches the terminal raw.
-fn shown(text: Arc<str>) -> Arc<str> {
+fn shown(text: &str) -> std::borrow::Cow<'_, str> {
     let unsafe_char = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
-    if !has_control(&text) {
-        return text;
+    if !has_control(text) {
+        return std::borrow::Cow::Borrowed(text);
     }
     let replaced: String = text
         .chars()
@@ -278,31 +256,144 @@ fn shown(text: Arc<str>) -> Arc<str> {
             c => c.to_string(),
         })
         .collect();
-    Arc::from(replaced)
+    std::borrow::Cow::Owned(replaced)
 }
 
-/// The file's text for snippets; none when the file changed since it was checked (the
-/// message and help still show, without the snippet).
-fn source(
+/// A finding's snippet source in `excerpt`'s file: its kept lines under the file's name.
+fn source<'f>(
     report: &Report,
-    file: FileId,
+    excerpt: &'f Excerpt,
     labels: &[(&Label, bool)],
-    texts: &mut Texts,
-) -> Option<Source> {
-    let text = texts.get(report, file)?;
-    let f = report.file(file)?;
+) -> Option<Source<'f>> {
+    let f = report.file(excerpt.file)?;
+    let pieces = excerpt.pieces.as_ref()?;
     // The lines of the labels' starts were recorded when the file was settled: snippets count
     // lines from there, not from the start of the text.
-    let mut anchors: Vec<(usize, usize)> = labels
-        .iter()
-        .filter_map(|(label, _)| Some((label.span.start as usize, f.known_line(label.span.start)?)))
-        .collect();
-    anchors.sort_unstable();
+    let spans: Vec<Span> = labels.iter().map(|(label, _)| label.span).collect();
     Some(Source {
         name: super::printable(&f.display).into_owned(),
-        text,
-        anchors,
+        len: excerpt.len as usize,
+        pieces: pieces
+            .iter()
+            .map(|(start, text)| (*start as usize, &**text))
+            .collect(),
+        anchors: anchors(f, &spans),
     })
+}
+
+/// The starts of `spans` whose lines `file` knows, sorted, with those 0-based lines.
+fn anchors(file: &SourceFile, spans: &[Span]) -> Vec<(usize, usize)> {
+    let mut anchors: Vec<(usize, usize)> = spans
+        .iter()
+        .filter_map(|span| Some((span.start as usize, file.known_line(span.start)?)))
+        .collect();
+    anchors.sort_unstable();
+    anchors
+}
+
+/// The lines of `file` the human report shows for a finding whose labels there are `spans`,
+/// taken from its text (which must be held, as when it is settled): the window around each
+/// snippet miette draws (a label, or the labels it draws as one, which this works out as
+/// miette does), merged where they meet; or nothing, when a label sits on a line too long to
+/// show. `Settings::excerpts` keeps them with the finding, so the report reads no file again.
+pub fn excerpt(file: &SourceFile, spans: &[Span]) -> Excerpt {
+    excerpt_within(file, spans, WHOLE_UP_TO)
+}
+
+/// An excerpt whose labels' snippets all lie within this many bytes is kept as one piece,
+/// from the first label's window to the last one's, without working out which snippets
+/// miette draws.
+const WHOLE_UP_TO: usize = 16 << 10;
+
+/// `excerpt`, keeping the lines from the first window to the last whole when they take at
+/// most `whole_up_to` bytes.
+fn excerpt_within(file: &SourceFile, spans: &[Span], whole_up_to: usize) -> Excerpt {
+    let text = file.text();
+    let mut excerpt = Excerpt {
+        file: file.id,
+        len: text.len() as u32,
+        pieces: None,
+    };
+    let too_long = spans.iter().any(|span| {
+        let bytes = text.as_bytes();
+        let at = (span.start as usize).min(bytes.len());
+        let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
+        let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i);
+        end - start > MAX_SNIPPET_LINE
+    });
+    if too_long {
+        return excerpt;
+    }
+    let whole = Source {
+        name: String::new(),
+        len: text.len(),
+        pieces: vec![(0, text)],
+        anchors: anchors(file, spans),
+    };
+    // Every snippet's window lies within the window of the span from the first label's start
+    // to the last label's end.
+    let first = spans.iter().map(|s| s.start as usize).min().unwrap_or(0);
+    let last = spans.iter().map(|s| s.end as usize).max().unwrap_or(0);
+    let hull = miette::SourceSpan::from((first, last.saturating_sub(first)));
+    let windows = match whole.window(&hull, CONTEXT_LINES, CONTEXT_LINES) {
+        Ok(window) if window.end - window.start <= whole_up_to => vec![(window.start, window.end)],
+        _ => drawn_windows(&whole, spans),
+    };
+    let mut pieces: Vec<(u32, Box<str>)> = Vec::new();
+    let mut last: Option<(usize, usize)> = None;
+    for (start, end) in windows {
+        match &mut last {
+            Some((_, to)) if start <= *to => *to = (*to).max(end),
+            _ => {
+                if let Some((from, to)) = last.replace((start, end)) {
+                    pieces.push((from as u32, shown(&text[from..to]).into()));
+                }
+            }
+        }
+    }
+    if let Some((from, to)) = last {
+        pieces.push((from as u32, shown(&text[from..to]).into()));
+    }
+    excerpt.pieces = Some(pieces);
+    excerpt
+}
+
+/// The windows reading the snippets miette draws touches, in order (`render_snippets`: labels
+/// by offset, each joined to the one before when their lines overlap by its test, which reads
+/// the joined span).
+fn drawn_windows(whole: &Source<'_>, spans: &[Span]) -> Vec<(usize, usize)> {
+    let mut labels: Vec<miette::SourceSpan> = spans
+        .iter()
+        .map(|span| (span.start as usize, (span.end - span.start) as usize).into())
+        .collect();
+    labels.sort_unstable_by_key(|l| l.offset());
+    let mut drawn: Vec<(miette::SourceSpan, usize)> = Vec::new();
+    for right in labels {
+        let Ok(contents) = whole.read_span(&right, CONTEXT_LINES, CONTEXT_LINES) else {
+            continue;
+        };
+        if let Some(&(left, reach)) = drawn.last() {
+            if reach >= contents.line() {
+                let end = (left.offset() + left.len()).max(right.offset() + right.len());
+                let joined = miette::SourceSpan::from((left.offset(), end - left.offset()));
+                if let Ok(contents) = whole.read_span(&joined, CONTEXT_LINES, CONTEXT_LINES) {
+                    drawn.pop();
+                    drawn.push((joined, contents.line() + contents.line_count()));
+                    continue;
+                }
+            }
+        }
+        drawn.push((right, contents.line() + contents.line_count()));
+    }
+    let mut windows: Vec<(usize, usize)> = drawn
+        .iter()
+        .filter_map(|(span, _)| {
+            let window = whole.window(span, CONTEXT_LINES, CONTEXT_LINES).ok()?;
+            Some((window.start, window.end))
+        })
+        .collect();
+    windows.sort_unstable();
+    windows
 }
 
 /// Whether `text` holds a control character other than tab and line breaks, by bytes (the
@@ -317,79 +408,143 @@ fn has_control(text: &str) -> bool {
         .any(|i| bytes.get(i + 1).is_some_and(|b| (0x80..=0x9f).contains(b)))
 }
 
-/// A file's text under its name, whose location header counts columns in characters (as every
-/// other format does) where miette's own counts bytes, and whose snippets are cut from a window
-/// around the span (miette's reader for `str` counts lines from the start of the text, once
-/// per label: a template with 90,000 findings would be read 270,000 times).
+/// Lines of a file under its name, whose location header counts columns in characters (as
+/// every other format does) where miette's own counts bytes, and whose snippets are cut from a
+/// window around the span (miette's reader for `str` counts lines from the start of the text,
+/// once per label: a template with 90,000 findings would be read 270,000 times). The lines are
+/// a finding's excerpt (pieces of the text), or, while one is taken, the whole text.
 #[derive(Debug)]
-struct Source {
+struct Source<'t> {
     name: String,
-    text: Arc<str>,
+    /// The file's length.
+    len: usize,
+    /// Parts of the text, in order and apart, each starting at a line start: where it starts,
+    /// and its text.
+    pieces: Vec<(usize, &'t str)>,
     /// Offsets whose 0-based lines are known (the labels' starts), sorted: a span's line is
     /// counted from the nearest one before it.
     anchors: Vec<(usize, usize)>,
 }
 
-impl Source {
-    /// The 0-based line of `offset`.
-    fn line_of(&self, offset: usize) -> usize {
-        let i = self.anchors.partition_point(|&(at, _)| at <= offset);
-        let (at, line) = i.checked_sub(1).map_or((0, 0), |i| self.anchors[i]);
-        line + memchr::memchr_iter(b'\n', &self.text.as_bytes()[at..offset]).count()
+/// What reading a span touches: whole lines from a few before it to a few after, in one piece.
+struct Window<'t> {
+    /// The piece's text and where it starts in the file.
+    text: &'t str,
+    base: usize,
+    /// The window, in the file.
+    start: usize,
+    end: usize,
+    /// The 0-based line of `start`.
+    line: usize,
+}
+
+impl<'t> Source<'t> {
+    /// The piece holding `offset` (its end included), as where it starts and its text.
+    fn piece(&self, offset: usize) -> Result<(usize, &'t str), miette::MietteError> {
+        let i = self.pieces.partition_point(|&(start, _)| start <= offset);
+        let &(start, text) = i
+            .checked_sub(1)
+            .and_then(|i| self.pieces.get(i))
+            .ok_or(miette::MietteError::OutOfBounds)?;
+        if offset > start + text.len() {
+            return Err(miette::MietteError::OutOfBounds);
+        }
+        Ok((start, text))
     }
 
-    /// Where the line holding `offset` starts.
-    fn line_start(&self, offset: usize) -> usize {
-        memchr::memrchr(b'\n', &self.text.as_bytes()[..offset]).map_or(0, |i| i + 1)
+    /// The 0-based line of `offset` (in the piece `base`, `text`).
+    fn line_of(
+        &self,
+        base: usize,
+        text: &str,
+        offset: usize,
+    ) -> Result<usize, miette::MietteError> {
+        let i = self.anchors.partition_point(|&(at, _)| at <= offset);
+        let (at, line) = i.checked_sub(1).map_or((0, 0), |i| self.anchors[i]);
+        if at < base {
+            return Err(miette::MietteError::OutOfBounds);
+        }
+        Ok(line + memchr::memchr_iter(b'\n', &text.as_bytes()[at - base..offset - base]).count())
+    }
+
+    /// The window of whole lines reading `span` with this context covers.
+    fn window(
+        &self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Window<'t>, miette::MietteError> {
+        let offset = span.offset().min(self.len);
+        let end = (span.offset() + span.len()).min(self.len);
+        let (base, text) = self.piece(offset)?;
+        if end > base + text.len() {
+            return Err(miette::MietteError::OutOfBounds);
+        }
+        let bytes = text.as_bytes();
+        let mut line = self.line_of(base, text, offset)?;
+        let mut start = line_start(bytes, offset - base);
+        for _ in 0..=context_lines_before {
+            if base + start == 0 {
+                break;
+            }
+            // Lines before the piece were not kept: this is not a span the excerpt is for.
+            if start == 0 {
+                return Err(miette::MietteError::OutOfBounds);
+            }
+            start = line_start(bytes, start - 1);
+            line -= 1;
+        }
+        let mut window_end = end - base;
+        for _ in 0..=context_lines_after + 1 {
+            match memchr::memchr(b'\n', &bytes[window_end..]) {
+                Some(i) => window_end += i + 1,
+                None if base + bytes.len() == self.len => {
+                    window_end = bytes.len();
+                    break;
+                }
+                None => return Err(miette::MietteError::OutOfBounds),
+            }
+        }
+        Ok(Window {
+            text,
+            base,
+            start: base + start,
+            end: base + window_end,
+            line,
+        })
     }
 }
 
-impl miette::SourceCode for Source {
+/// Where the line holding byte `at` of `bytes` starts (`bytes` starts at a line start).
+fn line_start(bytes: &[u8], at: usize) -> usize {
+    memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1)
+}
+
+impl SourceCode for Source<'_> {
     fn read_span<'a>(
         &'a self,
         span: &miette::SourceSpan,
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
-        let text: &str = &self.text;
-        let bytes = text.as_bytes();
-        let offset = span.offset().min(text.len());
-        let end = (span.offset() + span.len()).min(text.len());
-        // The window: whole lines from a few before the span to a few after it.
-        let mut first = self.line_of(offset);
-        let mut window_start = self.line_start(offset);
-        for _ in 0..=context_lines_before {
-            if window_start == 0 {
-                break;
-            }
-            window_start = self.line_start(window_start - 1);
-            first -= 1;
-        }
-        let mut window_end = end;
-        for _ in 0..=context_lines_after + 1 {
-            match memchr::memchr(b'\n', &bytes[window_end.min(bytes.len())..]) {
-                Some(i) => window_end = (window_end + i + 1).min(bytes.len()),
-                None => {
-                    window_end = bytes.len();
-                    break;
-                }
-            }
-        }
-        let window = &text[window_start..window_end];
-        let inner = miette::SourceSpan::new((offset - window_start).into(), end - offset);
-        let contents = window.read_span(&inner, context_lines_before, context_lines_after)?;
-        let data_start = contents.span().offset() + window_start;
-        let line_start = self.line_start(data_start);
+        let window = self.window(span, context_lines_before, context_lines_after)?;
+        let (base, text) = (window.base, window.text);
+        let offset = span.offset().min(self.len);
+        let end = (span.offset() + span.len()).min(self.len);
+        let lines = &text[window.start - base..window.end - base];
+        let inner = miette::SourceSpan::new((offset - window.start).into(), end - offset);
+        let contents = lines.read_span(&inner, context_lines_before, context_lines_after)?;
+        let data_start = contents.span().offset() + window.start - base;
         let column = text
-            .get(line_start..data_start)
+            .get(line_start(text.as_bytes(), data_start)..data_start)
             .map_or(contents.column(), |s| s.chars().count());
         Ok(Box::new(miette::MietteSpanContents::new_named(
             self.name.clone(),
             contents.data(),
-            miette::SourceSpan::new(data_start.into(), contents.span().len()),
-            contents.line() + first,
+            miette::SourceSpan::new((base + data_start).into(), contents.span().len()),
+            contents.line() + window.line,
             column,
-            contents.line_count() + first,
+            contents.line_count() + window.line,
         )))
     }
 }
@@ -407,15 +562,15 @@ fn labeled(label: &Label, primary: bool) -> LabeledSpan {
     }
 }
 
-impl fmt::Display for Adapted {
+impl fmt::Display for Adapted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl std::error::Error for Adapted {}
+impl std::error::Error for Adapted<'_> {}
 
-impl Diagnostic for Adapted {
+impl Diagnostic for Adapted<'_> {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         self.code.map(|c| Box::new(c) as Box<dyn fmt::Display>)
     }
@@ -442,7 +597,100 @@ impl Diagnostic for Adapted {
 #[cfg(test)]
 mod tests {
     use super::has_control;
+    use crate::diagnostic::Label;
+    use crate::source::{FileId, SourceFile, Span};
+    use miette::{GraphicalReportHandler, GraphicalTheme};
     use proptest::prelude::*;
+
+    /// A diagnostic with labels at `spans` (the first primary) over `source`, rendered.
+    fn rendered(source: super::Source<'_>, spans: &[Span]) -> String {
+        let adapted = super::Adapted {
+            message: "m".into(),
+            code: None,
+            severity: miette::Severity::Error,
+            help: None,
+            source: Some(source),
+            labels: spans
+                .iter()
+                .enumerate()
+                .map(|(i, span)| super::labeled(&Label::new(*span, format!("l{i}")), i == 0))
+                .collect(),
+            elsewhere: Vec::new(),
+        };
+        let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
+            .with_width(80)
+            .with_links(false)
+            .with_context_lines(super::CONTEXT_LINES);
+        let mut out = String::new();
+        handler.render_report(&mut out, &adapted).unwrap();
+        out
+    }
+
+    /// Text of `lines` joined by `\n`, or `\r\n` where `crlf` says, and spans at char
+    /// boundaries from `(at, len)` fractions of the text.
+    fn text_and_spans(lines: &[String], crlf: &[bool], spans: &[(f64, u8)]) -> (String, Vec<Span>) {
+        let mut text = String::new();
+        for (i, line) in lines.iter().enumerate() {
+            text.push_str(line);
+            text.push_str(if crlf[i % crlf.len()] { "\r\n" } else { "\n" });
+        }
+        let boundary = |mut at: usize| {
+            while !text.is_char_boundary(at) {
+                at += 1;
+            }
+            at
+        };
+        let spans = spans
+            .iter()
+            .map(|&(at, len)| {
+                let start = boundary((at * text.len() as f64) as usize);
+                let end = boundary((start + len as usize).min(text.len()));
+                Span::new(FileId(0), start, end)
+            })
+            .collect();
+        (text, spans)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+        #[test]
+        fn snippets_from_excerpts_are_those_of_the_whole_text(
+            lines in prop::collection::vec("[a-z é\t\u{1}\u{85}]{0,10}", 1..300),
+            crlf in prop::collection::vec(any::<bool>(), 1..4),
+            spans in prop::collection::vec((0.0f64..1.0, 0u8..40), 1..5),
+            whole_up_to in prop::sample::select(vec![0, 200, usize::MAX]),
+        ) {
+            let (text, spans) = text_and_spans(&lines, &crlf, &spans);
+            let file = SourceFile::new(
+                FileId(0),
+                "t.yaml".into(),
+                "t.yaml".into(),
+                std::sync::Arc::from(text.as_str()),
+                crate::source::Encoding::Utf8,
+            );
+            let anchors = super::anchors(&file, &spans);
+            let shown = super::shown(&text);
+            let whole = super::Source {
+                name: "t.yaml".into(),
+                len: text.len(),
+                pieces: vec![(0, &shown)],
+                anchors: anchors.clone(),
+            };
+            let excerpt = super::excerpt_within(&file, &spans, whole_up_to);
+            let pieces = excerpt.pieces.as_ref().unwrap();
+            let kept = super::Source {
+                name: "t.yaml".into(),
+                len: excerpt.len as usize,
+                pieces: pieces.iter().map(|(start, text)| (*start as usize, &**text)).collect(),
+                anchors,
+            };
+            prop_assert_eq!(rendered(kept, &spans), rendered(whole, &spans));
+            if whole_up_to == 0 {
+                let kept: usize = pieces.iter().map(|(_, text)| text.len()).sum();
+                prop_assert!(kept <= text.len());
+            }
+        }
+    }
 
     fn by_chars(text: &str) -> bool {
         text.chars()

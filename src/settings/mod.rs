@@ -44,6 +44,12 @@ pub struct Settings {
     /// so that a large run does not hold every finding until the report. `None`: held as
     /// findings (the language server, `--fix`, library callers).
     pub spill_after: Option<usize>,
+    /// Keep with each finding the lines of its files that the human report shows
+    /// (`Finding::excerpts`), taken when it is settled, while the text is in hand, so that
+    /// the report reads no file again. `false` for the formats that show no lines; the
+    /// language server's session never keeps them. Without them the human report shows
+    /// findings without their snippets.
+    pub excerpts: bool,
 }
 
 /// 10 MiB: far above any real template, far below what would strain memory per worker.
@@ -82,6 +88,7 @@ impl Default for Settings {
             early_verdicts: true,
             list_databases: true,
             spill_after: None,
+            excerpts: true,
         }
     }
 }

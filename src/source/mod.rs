@@ -54,6 +54,18 @@ impl Span {
     }
 }
 
+/// The lines of one file that a report shows with a finding (the human report's snippets),
+/// taken while the text was in hand, so that the report need not read the file again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Excerpt {
+    pub file: FileId,
+    /// The file's length in bytes: a piece that reaches it ends with the file.
+    pub len: u32,
+    /// Parts of the text, in order and apart, each starting at a line start: where it starts
+    /// and its text. `None` when the lines are not shown (a label on a line too long to show).
+    pub pieces: Option<Vec<(u32, Box<str>)>>,
+}
+
 /// How the file's bytes were turned into text; anything but UTF-8 is never rewritten by a fix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Encoding {
