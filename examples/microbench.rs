@@ -136,7 +136,7 @@ fn main() {
                 FileId(i as u32),
                 path.clone(),
                 path.display().to_string(),
-                std::sync::Arc::from(text.as_str()),
+                std::sync::Arc::new(text.clone()),
                 intransit::source::Encoding::Utf8,
             );
             let syntax = if path.to_string_lossy().ends_with(".json") {

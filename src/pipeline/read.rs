@@ -245,7 +245,7 @@ fn source_of(
         id,
         input.path.clone(),
         input.display.clone(),
-        Arc::from(text),
+        Arc::new(text),
         encoding,
     );
     if from_disk {

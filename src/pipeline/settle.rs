@@ -376,7 +376,7 @@ mod tests {
             FileId(0),
             path.to_path_buf(),
             "db.yaml".into(),
-            Arc::from(text),
+            Arc::new(text.to_string()),
             crate::source::Encoding::Utf8,
         )
         .on_disk();

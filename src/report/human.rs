@@ -795,7 +795,7 @@ mod tests {
                 FileId(0),
                 "t.yaml".into(),
                 "t.yaml".into(),
-                std::sync::Arc::from(text.as_str()),
+                std::sync::Arc::new(text.clone()),
                 crate::source::Encoding::Utf8,
             );
             let anchors = super::anchors(&file, &spans);

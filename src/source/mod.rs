@@ -91,7 +91,9 @@ pub struct SourceFile {
     pub encoding: Encoding,
     /// Byte length of the text.
     len: u32,
-    kept: Option<Arc<str>>,
+    /// An `Arc<String>`, not an `Arc<str>`: made from the `String` a read gives without
+    /// copying the text.
+    kept: Option<Arc<String>>,
     /// Built on first use while the text is kept.
     lines: std::sync::OnceLock<Arc<LineIndex>>,
     /// Positions of the offsets findings point at, recorded for a released file.
@@ -127,7 +129,7 @@ impl SourceFile {
         id: FileId,
         path: PathBuf,
         display: String,
-        text: Arc<str>,
+        text: Arc<String>,
         encoding: Encoding,
     ) -> SourceFile {
         SourceFile {
@@ -152,7 +154,7 @@ impl SourceFile {
 
     /// The text while it is kept; empty once released (use `load` after lowering).
     pub fn text(&self) -> &str {
-        self.kept.as_deref().unwrap_or("")
+        self.kept.as_deref().map_or("", String::as_str)
     }
 
     /// What identifies this file's text: its length and digest (taken when released, or now
@@ -176,7 +178,7 @@ impl SourceFile {
         let mut file = self.clone();
         if let Origin::Disk { digest: known } = self.origin {
             // Hashed only now: most files read are dropped, never released.
-            let text = self.kept.as_deref().unwrap_or("");
+            let text = self.text();
             file.origin = Origin::Disk {
                 digest: known.or_else(|| Some(digest(text))),
             };
@@ -188,7 +190,7 @@ impl SourceFile {
 
     /// The text: kept, or read again from disk. `None` when the file cannot be read or no
     /// longer holds the text positions refer to.
-    pub fn load(&self) -> Option<Arc<str>> {
+    pub fn load(&self) -> Option<Arc<String>> {
         if let Some(text) = &self.kept {
             return Some(text.clone());
         }
@@ -201,7 +203,7 @@ impl SourceFile {
         // Bounded by what the text could take on disk (UTF-16 is twice as long, plus a BOM).
         let bytes = read_regular(&self.path, (self.len as u64).saturating_mul(4) + 16).ok()?;
         let (text, _) = decode(bytes).ok()?;
-        (text.len() == self.len as usize && digest(&text) == expected).then(|| Arc::from(text))
+        (text.len() == self.len as usize && digest(&text) == expected).then(|| Arc::new(text))
     }
 
     /// A copy holding its text and line index (see `load`), for code that edits or shows it.
@@ -344,7 +346,7 @@ mod tests {
             FileId(0),
             path.clone(),
             "t.yaml".into(),
-            Arc::from("a: é\n"),
+            Arc::new("a: é\n".to_string()),
             Encoding::Utf8,
         )
         .on_disk();
@@ -352,11 +354,20 @@ mod tests {
         assert_eq!(released.text(), "");
         assert_eq!(released.line_col(5), (1, 5));
         assert_eq!(released.char_offset(5), 4);
-        assert_eq!(released.load().as_deref(), Some("a: é\n"));
+        assert_eq!(
+            released.load().as_deref().map(String::as_str),
+            Some("a: é\n")
+        );
         assert_eq!(released.loaded().unwrap().line_col(6), (2, 1));
         std::fs::write(&path, "a: e\n").unwrap();
         assert_eq!(released.load(), None);
-        let memory = SourceFile::new(FileId(1), path, "t".into(), Arc::from("x"), Encoding::Utf8);
+        let memory = SourceFile::new(
+            FileId(1),
+            path,
+            "t".into(),
+            Arc::new("x".to_string()),
+            Encoding::Utf8,
+        );
         assert_eq!(memory.released().text(), "x");
     }
 

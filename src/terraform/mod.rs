@@ -65,7 +65,7 @@ pub fn normalized(dirs: &[PathBuf], configs: &[PathBuf]) -> (Vec<PathBuf>, Vec<P
 pub fn config_covers(
     config: &Path,
     settings: &crate::settings::Settings,
-    texts: &HashMap<PathBuf, Arc<str>>,
+    texts: &HashMap<PathBuf, Arc<String>>,
     ids: &AtomicU32,
 ) -> Vec<PathBuf> {
     let mut loader = loader_for(settings, texts, ids);
@@ -122,7 +122,7 @@ pub fn jobs(
 pub fn run(
     job: &Job,
     settings: &crate::settings::Settings,
-    texts: &HashMap<PathBuf, Arc<str>>,
+    texts: &HashMap<PathBuf, Arc<String>>,
     ids: &AtomicU32,
     scope: ScopeId,
 ) -> Loaded {
@@ -133,12 +133,16 @@ pub fn run(
 }
 
 /// Texts that replace files on disk, by normalized path, as the Terraform loaders read them.
-pub fn texts_of(overrides: &HashMap<PathBuf, String>) -> HashMap<PathBuf, Arc<str>> {
+pub fn texts_of(overrides: &HashMap<PathBuf, String>) -> HashMap<PathBuf, Arc<String>> {
     override_texts(overrides.clone())
 }
 
 /// Directories a module directory calls with a `./` or `../` source (see `local_sources`).
-pub fn local_calls(dir: &Path, texts: &HashMap<PathBuf, Arc<str>>, max_size: u64) -> Vec<PathBuf> {
+pub fn local_calls(
+    dir: &Path,
+    texts: &HashMap<PathBuf, Arc<String>>,
+    max_size: u64,
+) -> Vec<PathBuf> {
     local_sources(dir, texts, max_size)
 }
 
@@ -149,7 +153,7 @@ pub fn local_calls(dir: &Path, texts: &HashMap<PathBuf, Arc<str>>, max_size: u64
 /// its own loader and scope).
 pub struct Plan {
     pub jobs: Vec<Job>,
-    pub texts: HashMap<PathBuf, Arc<str>>,
+    pub texts: HashMap<PathBuf, Arc<String>>,
 }
 
 pub fn plan(
@@ -179,7 +183,7 @@ pub fn plan(
 
 fn loader_for<'c>(
     settings: &'c crate::settings::Settings,
-    texts: &'c HashMap<PathBuf, Arc<str>>,
+    texts: &'c HashMap<PathBuf, Arc<String>>,
     ids: &'c AtomicU32,
 ) -> Loader<'c> {
     let mut loader = Loader::new(settings.base.as_path(), ids, texts);
@@ -193,7 +197,7 @@ fn loader_for<'c>(
 fn check_root(
     dir: &Path,
     settings: &crate::settings::Settings,
-    texts: &HashMap<PathBuf, Arc<str>>,
+    texts: &HashMap<PathBuf, Arc<String>>,
     ids: &AtomicU32,
     scope: ScopeId,
 ) -> Loaded {
@@ -212,7 +216,7 @@ fn check_root(
 fn check_config(
     path: &Path,
     settings: &crate::settings::Settings,
-    texts: &HashMap<PathBuf, Arc<str>>,
+    texts: &HashMap<PathBuf, Arc<String>>,
     ids: &AtomicU32,
     scope: ScopeId,
 ) -> Loaded {
@@ -362,10 +366,10 @@ fn lower_all(instance: &Instance, scope: ScopeId, root: &Root<'_>, model: &mut F
 
 /// The texts that replace files on disk (unsaved buffers, fixes being tried), by normalized
 /// path. Files on disk are read by the loaders, one module at a time.
-fn override_texts(overrides: HashMap<PathBuf, String>) -> HashMap<PathBuf, Arc<str>> {
+fn override_texts(overrides: HashMap<PathBuf, String>) -> HashMap<PathBuf, Arc<String>> {
     overrides
         .into_iter()
-        .map(|(path, text)| (normalize(&path), Arc::from(text)))
+        .map(|(path, text)| (normalize(&path), Arc::new(text)))
         .collect()
 }
 
@@ -398,7 +402,7 @@ fn lines_naming_source(text: &str) -> impl Iterator<Item = &str> {
 /// (no parse): `source = "./db"` in `.tf`, `"source": "./db"` in `.tf.json`. A module that
 /// calls itself is still a root; the loop is cut when it is instantiated. Each file's text is
 /// dropped after its scan (its loader reads it again), so the scan holds one file per worker.
-fn local_sources(dir: &Path, texts: &HashMap<PathBuf, Arc<str>>, max_size: u64) -> Vec<PathBuf> {
+fn local_sources(dir: &Path, texts: &HashMap<PathBuf, Arc<String>>, max_size: u64) -> Vec<PathBuf> {
     let mut found = Vec::new();
     for path in modules::module_files(dir, texts) {
         // A file that cannot be read is skipped here; its loader reports why.

@@ -117,7 +117,7 @@ pub struct Loader<'c> {
     pub findings: Vec<Finding>,
     /// Module files already read, by normalized path: unsaved buffers and fix candidates, and
     /// every file of the scanned directories (read once, shared by all loaders).
-    texts: &'c HashMap<PathBuf, Arc<str>>,
+    texts: &'c HashMap<PathBuf, Arc<String>>,
     pub max_file_size: u64,
     pub max_nesting: usize,
     cache: HashMap<PathBuf, Rc<Module>>,
@@ -134,7 +134,7 @@ impl<'c> Loader<'c> {
     pub fn new(
         cwd: &'c Path,
         ids: &'c std::sync::atomic::AtomicU32,
-        texts: &'c HashMap<PathBuf, Arc<str>>,
+        texts: &'c HashMap<PathBuf, Arc<String>>,
     ) -> Loader<'c> {
         Loader {
             cwd,
@@ -163,7 +163,7 @@ impl<'c> Loader<'c> {
             Ok(crate::source::Limited::Whole(bytes)) => Ok(bytes),
             Ok(crate::source::Limited::TooLarge { size, .. }) => {
                 let source = self.allocate(path, |id, path, display| {
-                    SourceFile::new(id, path, display, Arc::from(""), Encoding::Utf8)
+                    SourceFile::new(id, path, display, Arc::default(), Encoding::Utf8)
                 });
                 self.findings.push(Finding::parse_error(
                     crate::source::too_large_message(size, self.max_file_size),
@@ -180,7 +180,7 @@ impl<'c> Loader<'c> {
                 let lossy = String::from_utf8_lossy(&bytes).into_owned();
                 let at = at.min(lossy.len());
                 let source = self.allocate(path, |id, path, display| {
-                    SourceFile::new(id, path, display, Arc::from(lossy), Encoding::Utf8)
+                    SourceFile::new(id, path, display, Arc::new(lossy), Encoding::Utf8)
                 });
                 self.findings.push(Finding::parse_error(
                     format!("the file is not valid UTF-8 (byte {at})"),
@@ -193,7 +193,7 @@ impl<'c> Loader<'c> {
                 // A module file that cannot be read (a FIFO, a device, no permission) is
                 // reported, never skipped.
                 let source = self.allocate(path, |id, path, display| {
-                    SourceFile::new(id, path, display, Arc::from(""), Encoding::Utf8)
+                    SourceFile::new(id, path, display, Arc::default(), Encoding::Utf8)
                 });
                 let mut finding = Finding::new(
                     crate::diagnostic::RuleId::IoError,
@@ -207,7 +207,7 @@ impl<'c> Loader<'c> {
             }
         };
         Some(self.allocate(path, |id, path, display| {
-            SourceFile::new(id, path, display, Arc::from(text), encoding).on_disk()
+            SourceFile::new(id, path, display, Arc::new(text), encoding).on_disk()
         }))
     }
 
@@ -611,7 +611,7 @@ pub fn is_json_module_file(path: &Path) -> bool {
 /// texts that stand for files (an unsaved buffer for a file not yet written). Where `x.tofu`
 /// and `x.tf` (or `x.tofu.json` and `x.tf.json`) are both there, only `x.tofu` is read, as
 /// OpenTofu reads them.
-pub fn module_files(dir: &Path, texts: &HashMap<PathBuf, Arc<str>>) -> Vec<PathBuf> {
+pub fn module_files(dir: &Path, texts: &HashMap<PathBuf, Arc<String>>) -> Vec<PathBuf> {
     let dir = normalize(dir);
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map(|entries| {
