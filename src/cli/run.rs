@@ -25,7 +25,6 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
         }
     };
-    write::interrupt_cleanup();
     let outcome = match cli.command {
         Command::Check(args) => check(*args),
         Command::Explain { rule, format } => explain_rule(&rule, format),
@@ -146,6 +145,14 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
             found.inputs
         }
     };
+    // One file (a pre-commit hook's, an editor's) is checked on this thread alone: starting the
+    // pool's threads would take longer than the check.
+    if inputs.len() == 1 {
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .use_current_thread()
+            .build_global();
+    }
     // A variable file must be a regular file: a FIFO would hang, a directory says nothing.
     // A report or baseline written over a file this run reads would destroy it.
     // Compared by device and inode (a symlink or hard link to a template is the template),
@@ -159,9 +166,14 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         let Some(output) = output.as_ref() else {
             continue;
         };
+        // A device or a pipe (`-o /dev/null`) is written as it is, and only regular files are
+        // read: it cannot be one of them.
         let Ok(target) = std::fs::metadata(output) else {
             continue;
         };
+        if !target.is_file() {
+            continue;
+        }
         let is_output = |path: &std::path::PathBuf| {
             std::fs::metadata(path)
                 .is_ok_and(|m| m.dev() == target.dev() && m.ino() == target.ino())

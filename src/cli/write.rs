@@ -14,15 +14,20 @@ use std::sync::Mutex;
 /// Temporary files being written: removed if the run is interrupted.
 static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
-/// On Ctrl-C or SIGTERM, remove the temporary files being written, then exit 130.
-pub fn interrupt_cleanup() {
-    let _ = ctrlc::set_handler(|| {
-        if let Ok(live) = LIVE.lock() {
-            for path in live.iter() {
-                let _ = std::fs::remove_file(path);
+/// On Ctrl-C or SIGTERM, remove the temporary files being written, then exit 130. Installed
+/// before the first temporary file is made (the handler is a thread of its own: a run that
+/// writes no file does not start it).
+fn interrupt_cleanup() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let _ = ctrlc::set_handler(|| {
+            if let Ok(live) = LIVE.lock() {
+                for path in live.iter() {
+                    let _ = std::fs::remove_file(path);
+                }
             }
-        }
-        std::process::exit(130);
+            std::process::exit(130);
+        });
     });
 }
 
@@ -66,6 +71,7 @@ pub fn atomically_with(
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
+    interrupt_cleanup();
     let temporary = tempfile::Builder::new()
         .prefix(".intransit-")
         .suffix(".tmp")
