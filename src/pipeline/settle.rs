@@ -72,18 +72,20 @@ fn settle_file(
             fixes.push((i, Arc::new(fix)));
         }
     }
+    let positioned = (!file.is_kept()).then(|| loaded.with_positions(&needs.offsets));
+    let lines = positioned.as_ref().unwrap_or(&loaded);
     let excerpts = needs
         .shown
         .iter()
-        .filter_map(|&i| Some((i, excerpt_of(&loaded, &findings[i])?)))
+        .filter_map(|&i| Some((i, excerpt_of(&loaded, lines, &findings[i])?)))
         .collect();
     let suppressions = needs
         .suppressions
         .iter()
-        .map(|&i| (i, excerpt(&loaded, &[suppressions[i].span])))
+        .map(|&i| (i, excerpt(&loaded, lines, &[suppressions[i].span])))
         .collect();
     Settled {
-        file: (!file.is_kept()).then(|| loaded.with_positions(&needs.offsets)),
+        file: positioned,
         fixes,
         excerpts,
         suppressions,
@@ -92,14 +94,14 @@ fn settle_file(
 }
 
 /// The lines the human report shows of `file` (its text held) for `finding`, when a label
-/// points into it.
-fn excerpt_of(file: &SourceFile, finding: &Finding) -> Option<Excerpt> {
+/// points into it; `lines`: the file as settled, which knows the lines of the labels.
+fn excerpt_of(file: &SourceFile, lines: &SourceFile, finding: &Finding) -> Option<Excerpt> {
     let spans: Vec<Span> = std::iter::once(&finding.primary)
         .chain(&finding.related)
         .map(|label| label.span)
         .filter(|span| span.file == file.id)
         .collect();
-    (!spans.is_empty()).then(|| excerpt(file, &spans))
+    (!spans.is_empty()).then(|| excerpt(file, lines, &spans))
 }
 
 /// Every span a report shows of these findings and suppressions (the positions settling
@@ -159,19 +161,20 @@ pub(super) fn settle_now(
         // Resolved, or it cannot be: the request is not needed again.
         finding.fix_request = None;
     }
+    let positioned = source.with_positions(&offsets);
     if excerpts {
         for finding in own.iter_mut().chain(judged.iter_mut()) {
-            finding.excerpts = excerpt_of(source, finding).into_iter().collect();
+            finding.excerpts = excerpt_of(source, &positioned, finding)
+                .into_iter()
+                .collect();
         }
         for suppression in suppressions.iter_mut() {
             if suppression.span.file == source.id {
-                suppression.excerpt = Some(excerpt(source, &[suppression.span]));
+                suppression.excerpt = Some(excerpt(source, &positioned, &[suppression.span]));
             }
         }
     }
-    offsets.sort_unstable();
-    offsets.dedup();
-    source.with_positions(&offsets)
+    positioned
 }
 
 /// The end of a run: each file that findings or suppressions point into, and whose text was

@@ -377,9 +377,11 @@ fn anchors(file: &SourceFile, spans: &[Span]) -> Vec<(usize, usize)> {
 /// taken from its text (which must be held, as when it is settled): the window around each
 /// snippet miette draws (a label, or the labels it draws as one, which this works out as
 /// miette does), merged where they meet; or nothing, when a label sits on a line too long to
-/// show. `Settings::excerpts` keeps them with the finding, so the report reads no file again.
-pub fn excerpt(file: &SourceFile, spans: &[Span]) -> Excerpt {
-    excerpt_within(file, spans, WHOLE_UP_TO)
+/// show. `lines`: the file as settled, which knows the lines of the labels' starts (`file`
+/// itself while it holds its text). `Settings::excerpts` keeps them with the finding, so the
+/// report reads no file again.
+pub fn excerpt(file: &SourceFile, lines: &SourceFile, spans: &[Span]) -> Excerpt {
+    excerpt_within(file, lines, spans, WHOLE_UP_TO)
 }
 
 /// An excerpt whose labels' snippets all lie within this many bytes is kept as one piece,
@@ -389,7 +391,12 @@ const WHOLE_UP_TO: usize = 16 << 10;
 
 /// `excerpt`, keeping the lines from the first window to the last whole when they take at
 /// most `whole_up_to` bytes.
-fn excerpt_within(file: &SourceFile, spans: &[Span], whole_up_to: usize) -> Excerpt {
+fn excerpt_within(
+    file: &SourceFile,
+    lines: &SourceFile,
+    spans: &[Span],
+    whole_up_to: usize,
+) -> Excerpt {
     let text = file.text();
     let mut excerpt = Excerpt {
         file: file.id,
@@ -410,7 +417,7 @@ fn excerpt_within(file: &SourceFile, spans: &[Span], whole_up_to: usize) -> Exce
         name: String::new(),
         len: text.len(),
         pieces: vec![(0, text)],
-        anchors: anchors(file, spans),
+        anchors: anchors(lines, spans),
     };
     // Every snippet's window lies within the window of the span from the first label's start
     // to the last label's end.
@@ -806,7 +813,7 @@ mod tests {
                 pieces: vec![(0, &shown)],
                 anchors: anchors.clone(),
             };
-            let excerpt = super::excerpt_within(&file, &spans, whole_up_to);
+            let excerpt = super::excerpt_within(&file, &file, &spans, whole_up_to);
             let pieces = excerpt.pieces.as_ref().unwrap();
             let kept = super::Source {
                 name: "t.yaml".into(),

@@ -123,6 +123,40 @@ impl LineIndex {
     }
 }
 
+/// The positions of `offsets` (sorted) in `text`, counted in one pass without an index of
+/// every line, when the text is ASCII without `\r` (most files): bytes are characters and
+/// `\n` alone ends a line. `None` for any other text. The same positions as `LineIndex`'s.
+pub fn counted(text: &str, offsets: &[u32]) -> Option<Vec<(u32, super::Position)>> {
+    let bytes = text.as_bytes();
+    if !bytes.is_ascii() || memchr::memchr(b'\r', bytes).is_some() {
+        return None;
+    }
+    let (mut line, mut start, mut counted_to) = (0, 0, 0);
+    let positions = offsets
+        .iter()
+        .map(|&offset| {
+            let at = (offset as usize).min(bytes.len()).max(counted_to);
+            let between = &bytes[counted_to..at];
+            let breaks = memchr::memchr_iter(b'\n', between).count();
+            if breaks > 0 {
+                line += breaks;
+                start = counted_to + memchr::memrchr(b'\n', between).map_or(0, |i| i + 1);
+            }
+            counted_to = at;
+            let column = (at - start) as u32;
+            let position = super::Position {
+                line: line as u32 + 1,
+                column: column + 1,
+                char_offset: at as u32,
+                utf16_column: column,
+                byte_column: column,
+            };
+            (offset, position)
+        })
+        .collect();
+    Some(positions)
+}
+
 fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
     while offset > 0 && !text.is_char_boundary(offset) {
         offset -= 1;
@@ -133,6 +167,32 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn counted_positions_are_those_of_the_index(
+            text in "[a-z \n]{0,200}|[a-z\n]{0,20}[\r\u{e9}]?[a-z\n]{0,20}",
+            offsets in prop::collection::vec(0u32..260, 0..12),
+        ) {
+            let mut offsets = offsets;
+            offsets.sort_unstable();
+            offsets.dedup();
+            let counted = counted(&text, &offsets);
+            prop_assert_eq!(counted.is_some(), text.is_ascii() && !text.contains('\r'));
+            let index = LineIndex::new(&text);
+            for (offset, position) in counted.unwrap_or_default() {
+                let (line, column) = index.line_col(offset as usize);
+                let (utf16, bytes) = index.lsp_columns(offset as usize);
+                prop_assert_eq!(
+                    (position.line, position.column, position.char_offset),
+                    (line as u32, column as u32, index.char_offset(offset as usize) as u32),
+                    "at {}", offset
+                );
+                prop_assert_eq!((position.utf16_column, position.byte_column), (utf16 as u32, bytes as u32));
+            }
+        }
+    }
 
     #[test]
     fn line_breaks_of_every_kind() {

@@ -217,17 +217,24 @@ impl SourceFile {
         Some(file)
     }
 
-    /// This file, released, with the positions of `offsets` recorded (from its line index,
-    /// which must be present: call on a `loaded` file).
+    /// This file, released, with the positions of `offsets` recorded (from its text, which
+    /// must be held: call on a `loaded` file). Most texts are counted in one pass; others go
+    /// through the line index.
     pub fn with_positions(&self, offsets: &[u32]) -> SourceFile {
-        let mut positions: Vec<(u32, Position)> =
-            offsets.iter().map(|&o| (o, self.position(o))).collect();
-        positions.sort_unstable_by_key(|p| p.0);
-        positions.dedup_by_key(|p| p.0);
         let mut file = self.released();
-        if file.kept.is_none() {
-            file.positions = Some(positions.into());
+        if file.kept.is_some() {
+            return file;
         }
+        let mut offsets = offsets.to_vec();
+        offsets.sort_unstable();
+        offsets.dedup();
+        let counted = match (&self.kept, self.lines.get()) {
+            (Some(text), None) => lines::counted(text, &offsets),
+            _ => None,
+        };
+        let positions =
+            counted.unwrap_or_else(|| offsets.iter().map(|&o| (o, self.position(o))).collect());
+        file.positions = Some(positions.into());
         file
     }
 
