@@ -39,7 +39,9 @@ pub struct Instance {
     pub exists: Branch,
     pub implied: Branch,
     pub locals: LocalCache,
-    pub children: RefCell<HashMap<String, Child>>,
+    /// By call name: lowered in that order, so a module called several times gives its
+    /// findings in one order on every run (a `HashMap` iterated in a random order).
+    pub children: RefCell<std::collections::BTreeMap<String, Child>>,
     pub files: Files,
     /// Names every expression of the instance sees besides Terraform's own (a Terragrunt
     /// config's `dependency` and `include`); empty for a Terraform module.
@@ -254,7 +256,7 @@ impl Constants {
             exists: Branch::default(),
             implied: Branch::default(),
             locals: LocalCache::default(),
-            children: RefCell::new(HashMap::new()),
+            children: RefCell::new(std::collections::BTreeMap::new()),
             files: Rc::new(RefCell::new(HashMap::new())),
             globals: Vec::new(),
         };

@@ -299,7 +299,7 @@ impl<'c> Loader<'c> {
             exists,
             implied,
             locals: LocalCache::default(),
-            children: RefCell::new(HashMap::new()),
+            children: RefCell::new(std::collections::BTreeMap::new()),
             files: self.files.clone(),
             globals: Vec::new(),
         });

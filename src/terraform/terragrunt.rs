@@ -176,7 +176,7 @@ impl Reading<'_, '_> {
             exists: Branch::default(),
             implied: Branch::default(),
             locals: LocalCache::default(),
-            children: RefCell::new(HashMap::new()),
+            children: RefCell::new(std::collections::BTreeMap::new()),
             files: self.loader.files.clone(),
             globals,
         };

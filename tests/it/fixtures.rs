@@ -102,6 +102,21 @@ fn terraform_fixtures() {
     check_dialect("terraform");
 }
 
+/// The same files give the same report on every run: no map the run iterates (whose order
+/// changes from map to map and from run to run) decides the order of findings, as it did for
+/// a module called several times (`one-module-called-four-times`).
+#[test]
+fn a_report_is_the_same_on_every_run() {
+    for dialect in ["cloudformation", "terraform"] {
+        for scenario in scenarios(dialect) {
+            let first = json_text(&run(&scenario));
+            for _ in 0..3 {
+                assert_eq!(json_text(&run(&scenario)), first, "{}", scenario.display());
+            }
+        }
+    }
+}
+
 /// Targeted reading (unread blocks blanked before parsing) must give the same report, spans
 /// included, as parsing every block.
 #[test]
