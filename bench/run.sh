@@ -4,7 +4,8 @@
 # CPU time, peak memory, MB/s and ratios, and checks intransit's findings against the corpus
 # truth files. Peers run on the 10k corpus only with PEERS_ON_10K=1 (checkov takes minutes).
 # The report formats (JSON, SARIF, human) are compared on 10k files, and on 100k files with
-# CORPUS_100K=1.
+# CORPUS_100K=1; with valgrind installed, the instructions of the JSON and human reports on 1k
+# files too (a count that does not move with the machine's load).
 #
 #   bench/run.sh                 # results in target/bench/results/
 #   CORPUS_100K=1 bench/run.sh   # also 100,000 files (2.6 GB in target/bench/corpus-100k)
@@ -85,6 +86,18 @@ for name in "${formats[@]}"; do
     echo "formats-$name $format $(/usr/bin/time -f "%M" "$bin" check "$c" --format "$format" -o /dev/null 2>&1 >/dev/null | tail -n 1)" >> "$out/results/peak-formats.txt"
   done
 done
+
+# Instructions, counted by callgrind (the same on every run, whatever else the machine is
+# doing): the human report's cost over JSON's on 1k files, without a shared machine's noise.
+# Kernel work (reads, writes) is not counted.
+: > "$out/results/instructions.txt"
+if command -v valgrind >/dev/null; then
+  for format in json human; do
+    count=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" check "$c1k" \
+      --format "$format" -o /dev/null 2>&1 | sed -n 's/.*Collected : //p')
+    echo "corpus-1k $format $count" >> "$out/results/instructions.txt"
+  done
+fi
 
 echo "== peak memory (/usr/bin/time)"
 peak() { /usr/bin/time -f "%M" "$@" 2>&1 >/dev/null | tail -n 1; }

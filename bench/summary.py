@@ -56,3 +56,15 @@ for case in ["formats-10k", "formats-100k"]:
         peak = formats.get((case, tool))
         peak = f"{peak / 1024:.0f}" if peak else "-"
         print(f"{tool:<13}{wall:>8.2f}s{cpu:>8.2f}s{wall / cat:>8.2f}{cpu / json_cpu:>12.3f}{peak:>9}")
+
+# Instructions (callgrind) of the JSON and human reports on the same files.
+path = f"{out}/results/instructions.txt"
+counts = {}
+for line in (open(path) if os.path.exists(path) else []):
+    case, tool, count = line.split()
+    counts[(case, tool)] = int(count)
+if ("corpus-1k", "json") in counts and ("corpus-1k", "human") in counts:
+    json_count, human_count = counts[("corpus-1k", "json")], counts[("corpus-1k", "human")]
+    print()
+    print(f"instructions on 1k files: json {json_count / 1e6:,.0f}M, human {human_count / 1e6:,.0f}M "
+          f"({human_count / json_count:.3f}x json)")

@@ -86,8 +86,8 @@ fn fits_within(width: usize) -> usize {
 /// ASCII digits, and its rules see such a run as they see one of its characters; so each run
 /// is cut to its first character, the words of that line are found (once per thread for each
 /// such line: findings of one kind make the same one), and their edges mapped back (the
-/// segmenter was a third of the report's time). A line that fits on one line is split at
-/// spaces alone: its breaks are never used.
+/// segmenter was a third of the report's time). A line that fits on one line is one word: its
+/// breaks are never used.
 fn find_words(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> + '_> {
     let unicode = textwrap::WordSeparator::UnicodeBreakProperties;
     // textwrap finds breaks on the line without its ANSI escape sequences: left to it.
@@ -95,9 +95,18 @@ fn find_words(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> +
         return unicode.find_words(line);
     }
     // A line that fits is not broken, wherever it could be (textwrap's first fit puts every
-    // word on the first line when they fit together, and breaks no word that fits).
-    if textwrap::core::display_width(line.trim_end_matches(' ')) <= FITS.with(|fits| fits.get()) {
-        return textwrap::WordSeparator::AsciiSpace.find_words(line);
+    // word on the first line when they fit together, and breaks no word that fits): one word.
+    let trimmed = line.trim_end_matches(' ');
+    let width = textwrap::core::display_width(trimmed);
+    // (An empty line is no word: textwrap shows it without its indent.)
+    if !trimmed.is_empty() && width <= FITS.with(|fits| fits.get()) {
+        let whole = textwrap::core::Word {
+            word: trimmed,
+            whitespace: &line[trimmed.len()..],
+            penalty: "",
+            width,
+        };
+        return Box::new(std::iter::once(whole));
     }
     // By bytes: only ASCII ones are left out, so the shorter line is still UTF-8.
     let mut short = Vec::with_capacity(line.len());
@@ -141,8 +150,22 @@ fn find_words(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> +
     Box::new(std::iter::from_fn(move || {
         let start = starts.next()?;
         let end = starts.peek().copied().unwrap_or(line.len());
-        Some(textwrap::core::Word::from(&line[start..end]))
+        Some(word(&line[start..end]))
     }))
+}
+
+/// `textwrap::core::Word::from`, whose width of printable ASCII is its length.
+fn word(text: &str) -> textwrap::core::Word<'_> {
+    let trimmed = text.trim_end_matches(' ');
+    if !trimmed.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+        return textwrap::core::Word::from(text);
+    }
+    textwrap::core::Word {
+        word: trimmed,
+        whitespace: &text[trimmed.len()..],
+        penalty: "",
+        width: trimmed.len(),
+    }
 }
 
 /// "Checked 4 files (3 databases): 2 errors, 1 warning, 1 suppressed in 3 ms."
@@ -833,7 +856,7 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(2000))]
         #[test]
         fn text_is_wrapped_as_with_unicode_line_breaking(
-            text in "([a-z0-9`(),.:;/!?'\"-]{1,12}( {1,2}|\n)?){0,12}",
+            text in "([a-z0-9`(),.:;/!?'\"-]{0,12}( {1,2}|\n)?){0,12}",
             width in 0usize..60,
             indent in prop::sample::select(vec![
                 ("", ""),
