@@ -133,18 +133,20 @@ fn find_words(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> +
         return unicode.find_words(line);
     };
     let starts: Vec<usize> = BREAKS.with_borrow_mut(|known| {
+        let map = |starts: &[u32]| starts.iter().map(|&i| from[i as usize] as usize).collect();
+        if let Some(starts) = known.get(short.as_str()) {
+            return map(starts);
+        }
         if known.len() >= 4096 {
             known.clear();
         }
-        let starts = known
-            .entry(short.clone().into_boxed_str())
-            .or_insert_with(|| {
-                unicode
-                    .find_words(&short)
-                    .map(|word| (word.word.as_ptr() as usize - short.as_ptr() as usize) as u32)
-                    .collect()
-            });
-        starts.iter().map(|&i| from[i as usize] as usize).collect()
+        let starts: Box<[u32]> = unicode
+            .find_words(&short)
+            .map(|word| (word.word.as_ptr() as usize - short.as_ptr() as usize) as u32)
+            .collect();
+        let mapped = map(&starts);
+        known.insert(short.into_boxed_str(), starts);
+        mapped
     });
     let mut starts = starts.into_iter().peekable();
     Box::new(std::iter::from_fn(move || {
