@@ -453,21 +453,18 @@ fn excerpt_within(
         Ok(window) if window.end - window.start <= whole_up_to => vec![(window.start, window.end)],
         _ => drawn_windows(&whole, spans),
     };
-    let mut pieces: Vec<(u32, Box<str>)> = Vec::new();
-    let mut last: Option<(usize, usize)> = None;
+    // Windows in order, joined where they meet.
+    let mut joined: Vec<(usize, usize)> = Vec::new();
     for (start, end) in windows {
-        match &mut last {
+        match joined.last_mut() {
             Some((_, to)) if start <= *to => *to = (*to).max(end),
-            _ => {
-                if let Some((from, to)) = last.replace((start, end)) {
-                    pieces.push((from as u32, shown(&text[from..to]).into()));
-                }
-            }
+            _ => joined.push((start, end)),
         }
     }
-    if let Some((from, to)) = last {
-        pieces.push((from as u32, shown(&text[from..to]).into()));
-    }
+    let pieces = joined
+        .into_iter()
+        .map(|(from, to)| (from as u32, shown(&text[from..to]).into()))
+        .collect();
     excerpt.pieces = Some(pieces);
     excerpt
 }
