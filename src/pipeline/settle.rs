@@ -400,16 +400,13 @@ mod tests {
             )
         };
 
+        let settled = |findings: &mut Vec<Finding>, files: &mut BTreeMap<_, _>| {
+            settle(findings, &mut [], files, &Default::default(), None, true)
+        };
+
         let mut files = released(&path, text);
         let mut findings = vec![finding()];
-        settle(
-            &mut findings,
-            &mut [],
-            &mut files,
-            &Default::default(),
-            None,
-            true,
-        );
+        settled(&mut findings, &mut files);
         assert_eq!(findings.len(), 1);
         assert_eq!(files[&FileId(0)].line_col(9), (2, 4));
         assert_eq!(files[&FileId(0)].char_offset(9), 8);
@@ -419,14 +416,7 @@ mod tests {
         std::fs::write(&path, "b: 1\na: é\n").unwrap();
         let mut files = released(&path, text);
         let mut findings = vec![finding()];
-        settle(
-            &mut findings,
-            &mut [],
-            &mut files,
-            &Default::default(),
-            None,
-            true,
-        );
+        settled(&mut findings, &mut files);
         assert_eq!(findings.len(), 2);
         assert_eq!(findings[1].rule, RuleId::IoError);
         assert!(findings[1].message.contains("changed while it was checked"));
