@@ -559,6 +559,7 @@ impl TerraformRun {
                         settle_job(&mut loaded, judged, settings, spool, Origin::Job(i as u32));
                     }
                 }
+                loaded.release_texts();
                 TerraformJob { loaded, judged }
             })
             .collect();
@@ -591,7 +592,11 @@ impl TerraformRun {
                     .as_ref()
                     .is_some_and(|j| j.offered.iter().any(|n| wanted.contains(n)))
             })
-            .map(|(i, _)| (i, TerraformRun::run(&self.plan, &self.ids, i, settings)))
+            .map(|(i, _)| {
+                let mut loaded = TerraformRun::run(&self.plan, &self.ids, i, settings);
+                loaded.release_texts();
+                (i, loaded)
+            })
             .collect();
         let mut indexes = Vec::with_capacity(reopened.len());
         for (i, loaded) in reopened {

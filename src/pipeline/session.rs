@@ -505,6 +505,7 @@ impl Session {
                 let scope = job_scope(job);
                 let mut loaded =
                     terraform::run(&self.job_list[job], settings, &texts, &self.ids, scope);
+                loaded.release_texts();
                 let models: Vec<&FileModel> = loaded.models.iter().collect();
                 let judged = settings
                     .early_verdicts
@@ -622,8 +623,9 @@ impl Session {
             .into_par_iter()
             .map(|job| {
                 let scope = job_scope(job);
-                let loaded =
+                let mut loaded =
                     terraform::run(&self.job_list[job], settings, &texts, &self.ids, scope);
+                loaded.release_texts();
                 (job, loaded)
             })
             .collect();

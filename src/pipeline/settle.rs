@@ -72,7 +72,11 @@ fn settle_file(
             fixes.push((i, Arc::new(fix)));
         }
     }
-    let positioned = (!file.is_kept()).then(|| loaded.with_positions(&needs.offsets));
+    // A text kept for the whole run gives its positions itself; one read from disk (again
+    // now, or still held by a job settled as soon as it was judged) is released with them.
+    let positioned = file
+        .is_on_disk()
+        .then(|| loaded.with_positions(&needs.offsets));
     let lines = positioned.as_ref().unwrap_or(&loaded);
     let excerpts = needs
         .shown

@@ -172,6 +172,12 @@ impl SourceFile {
         self.kept.is_some()
     }
 
+    /// Whether the text is what the file on disk holds, so it can be released and read again
+    /// (else it is kept for the whole run).
+    pub fn is_on_disk(&self) -> bool {
+        matches!(self.origin, Origin::Disk { .. })
+    }
+
     /// The same file without its text and line index when the file on disk holds the text,
     /// else unchanged.
     pub fn released(&self) -> SourceFile {

@@ -34,7 +34,19 @@ pub struct Loaded {
     pub models: Vec<FileModel>,
     pub suppressions: Vec<Suppression>,
     pub findings: Vec<Finding>,
+    /// The files read, with their texts until `release_texts`: a job settled as soon as it
+    /// is judged settles with them in hand instead of reading them again.
     pub files: Vec<Arc<SourceFile>>,
+}
+
+impl Loaded {
+    /// Drops the texts of the files read from disk (`SourceFile::released`): what is kept
+    /// for the end of a run reads them again if it needs them.
+    pub fn release_texts(&mut self) {
+        for file in &mut self.files {
+            *file = Arc::new(file.released());
+        }
+    }
 }
 
 /// What one root or Terragrunt config is checked as.
@@ -318,8 +330,7 @@ fn finish(mut loader: Loader<'_>, model: FileModel) -> Loaded {
             &mut findings,
         ));
     }
-    // Lowered and scanned: texts from disk are dropped (`settle` reads them again if needed).
-    let files = files.iter().map(|f| Arc::new(f.released())).collect();
+    // Texts are kept until the caller settles or keeps the job (`Loaded::release_texts`).
     Loaded {
         models: vec![model],
         suppressions,
