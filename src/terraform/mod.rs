@@ -486,24 +486,9 @@ fn root_inputs(
             inputs.insert(name.to_string(), alts);
         }
     }
-    let mut files = vec![
-        module.dir.join("terraform.tfvars"),
-        module.dir.join("terraform.tfvars.json"),
-    ];
-    let mut auto: Vec<PathBuf> = std::fs::read_dir(&module.dir)
-        .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
-    auto.retain(|p| {
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default();
-        name.ends_with(".auto.tfvars") || name.ends_with(".auto.tfvars.json")
-    });
-    auto.sort();
-    files.extend(auto);
-    files.extend(var_files.iter().cloned());
-    for path in files.iter().filter(|p| p.is_file()) {
+    // The directory's own variable files were found when its files were listed.
+    let given_files = var_files.iter().filter(|p| p.is_file());
+    for path in module.tfvars.iter().chain(given_files) {
         let Some(source) = loader.read(path) else {
             continue;
         };

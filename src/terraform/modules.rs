@@ -29,6 +29,9 @@ pub struct ModuleFile {
 pub struct Module {
     pub dir: PathBuf,
     pub files: Vec<ModuleFile>,
+    /// The variable files Terraform reads by itself in this directory when it is a root, in
+    /// its order (`listing`).
+    pub tfvars: Vec<PathBuf>,
     /// Where each name is declared, so a reference is one lookup, not a scan of the module.
     index: Index,
 }
@@ -76,7 +79,12 @@ impl Module {
                 }
             }
         }
-        Module { dir, files, index }
+        Module {
+            dir,
+            files,
+            tfvars: Vec::new(),
+            index,
+        }
     }
 
     /// A `resource` (`mode` "") or `data` (`mode` "data.") block by type and name.
@@ -230,7 +238,7 @@ impl<'c> Loader<'c> {
         if let Some(module) = self.cache.get(&dir) {
             return module.clone();
         }
-        let paths = module_files(&dir, self.texts);
+        let (paths, tfvars) = listing(&dir, self.texts);
         let sources: Vec<(PathBuf, Arc<SourceFile>)> = paths
             .into_iter()
             .filter_map(|path| Some((path.clone(), self.read(&path)?)))
@@ -272,7 +280,9 @@ impl<'c> Loader<'c> {
                     .push(Finding::parse_error(message, span, None)),
             }
         }
-        let module = Rc::new(Module::new(dir.clone(), files));
+        let mut module = Module::new(dir.clone(), files);
+        module.tfvars = tfvars;
+        let module = Rc::new(module);
         self.cache.insert(dir, module.clone());
         module
     }
@@ -593,6 +603,11 @@ pub fn is_terraform_file(path: &Path) -> bool {
         .file_name()
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
+    is_terraform_name(&name)
+}
+
+/// A module file's name: `.tf`, `.tf.json`, `.tofu`, `.tofu.json`.
+fn is_terraform_name(name: &str) -> bool {
     [".tf", ".tf.json", ".tofu", ".tofu.json"]
         .iter()
         .any(|ext| name.ends_with(ext))
@@ -612,21 +627,56 @@ pub fn is_json_module_file(path: &Path) -> bool {
 /// and `x.tf` (or `x.tofu.json` and `x.tf.json`) are both there, only `x.tofu` is read, as
 /// OpenTofu reads them.
 pub fn module_files(dir: &Path, texts: &HashMap<PathBuf, Arc<String>>) -> Vec<PathBuf> {
+    listing(dir, texts).0
+}
+
+/// Whether a file name is one Terraform reads variable values from by itself:
+/// `terraform.tfvars(.json)` or `*.auto.tfvars(.json)`.
+fn is_tfvars(name: &str) -> bool {
+    matches!(name, "terraform.tfvars" | "terraform.tfvars.json")
+        || name.ends_with(".auto.tfvars")
+        || name.ends_with(".auto.tfvars.json")
+}
+
+/// One listing of a module directory: its module files (see `module_files`), and the
+/// variable files Terraform reads by itself when it is a root, in the order it reads them
+/// (`terraform.tfvars`, `terraform.tfvars.json`, then `*.auto.tfvars(.json)` by name).
+pub fn listing(dir: &Path, texts: &HashMap<PathBuf, Arc<String>>) -> (Vec<PathBuf>, Vec<PathBuf>) {
     let dir = normalize(dir);
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok())
-                .filter_map(|e| {
-                    // The entry's type comes with the listing: only a symlink costs a stat.
-                    let kind = e.file_type().ok()?;
-                    let path = e.path();
-                    let file = kind.is_file() || (kind.is_symlink() && path.is_file());
-                    (file && is_terraform_file(&path)).then_some(path)
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut paths: Vec<PathBuf> = Vec::new();
+    let mut tfvars: Vec<PathBuf> = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        for entry in entries.filter_map(|e| e.ok()) {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let terraform = is_terraform_name(&name);
+            if !terraform && !is_tfvars(&name) {
+                continue;
+            }
+            // The entry's type comes with the listing: only a symlink costs a stat.
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let path = entry.path();
+            if !(kind.is_file() || (kind.is_symlink() && path.is_file())) {
+                continue;
+            }
+            if terraform {
+                paths.push(path);
+            } else {
+                tfvars.push(path);
+            }
+        }
+    }
+    // `terraform.tfvars` sorts before `terraform.tfvars.json`; both before the others.
+    tfvars.sort_by_key(|p| {
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
+        let fixed = matches!(
+            name.as_deref(),
+            Some("terraform.tfvars" | "terraform.tfvars.json")
+        );
+        (!fixed, p.clone())
+    });
     for path in texts.keys() {
         if is_terraform_file(path) && path.parent().map(normalize).as_ref() == Some(&dir) {
             let path = dir.join(path.file_name().unwrap_or_default());
@@ -651,5 +701,5 @@ pub fn module_files(dir: &Path, texts: &HashMap<PathBuf, Arc<String>>) -> Vec<Pa
     };
     let mut kept: Vec<PathBuf> = paths.iter().filter(|p| !shadowed(p)).cloned().collect();
     kept.sort();
-    kept
+    (kept, tfvars)
 }
