@@ -291,9 +291,9 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
     }
     let mut spool = spool.map(|s| s.into_inner().unwrap_or_else(|e| e.into_inner()));
     if let Some(terraform) = &mut terraform {
-        for i in terraform.reopen(&wanted, settings) {
+        for key in terraform.reopen(&wanted, settings) {
             if let Some(spool) = &mut spool {
-                spool.forget(Origin::Job(i as u32));
+                spool.forget(Origin::Job(key));
             }
         }
     }
@@ -511,15 +511,18 @@ fn settle_job(
 }
 
 /// One Terraform job (a root or a Terragrunt config) checked: its models kept for the end, or
-/// judged at once (`Judged`) and dropped.
+/// judged at once (`Judged`) and dropped. `key`: the job's key in the plan (`Plan::keys`), its
+/// scope's number and its findings' origin.
 struct TerraformJob {
+    key: u32,
     loaded: terraform::Loaded,
     judged: Option<Judged>,
 }
 
 /// Terraform: each directory holding a named or walked `.tf` file is a module; each
 /// `terragrunt.hcl` is a config. Jobs are checked in parallel, each judged as soon as it is
-/// checked when it links only inside itself.
+/// checked when it links only inside itself; most roots are checked while the run is planned,
+/// from what planning read of them (`terraform::plan`).
 struct TerraformRun {
     plan: terraform::Plan,
     ids: std::sync::atomic::AtomicU32,
@@ -543,27 +546,79 @@ impl TerraformRun {
             .collect();
         overrides.extend(settings.overrides.clone());
         let ids = std::sync::atomic::AtomicU32::new(inputs.len() as u32);
-        let plan = terraform::plan(&tf_dirs, &configs, settings, overrides, &ids);
-        let jobs = (0..plan.jobs.len())
+        let (plan, checked) = terraform::plan(
+            &tf_dirs,
+            &configs,
+            settings,
+            overrides,
+            &ids,
+            |key, read, texts| {
+                let scope = TerraformRun::scope(key);
+                let loaded = terraform::check_scanned(read, settings, texts, &ids, scope);
+                TerraformRun::judge(key, loaded, settings, spool)
+            },
+        );
+        let mut checked: std::collections::HashMap<u32, TerraformJob> =
+            checked.into_iter().collect();
+        let todo: Vec<(usize, u32)> = plan
+            .keys
+            .iter()
+            .enumerate()
+            .filter(|(_, key)| !checked.contains_key(key))
+            .map(|(i, &key)| (i, key))
+            .collect();
+        let ran: Vec<TerraformJob> = todo
             .into_par_iter()
-            .map(|i| {
-                let mut loaded = TerraformRun::run(&plan, &ids, i, settings);
-                let models: Vec<&FileModel> = loaded.models.iter().collect();
-                let mut judged = settings
-                    .early_verdicts
-                    .then(|| Judged::of(&models, settings))
-                    .flatten();
-                if let Some(judged) = &mut judged {
-                    loaded.models = Vec::new();
-                    if let Some(spool) = spool {
-                        settle_job(&mut loaded, judged, settings, spool, Origin::Job(i as u32));
-                    }
-                }
-                loaded.release_texts();
-                TerraformJob { loaded, judged }
+            .map(|(i, key)| {
+                let loaded = TerraformRun::run(&plan, &ids, i, settings);
+                TerraformRun::judge(key, loaded, settings, spool)
             })
             .collect();
+        checked.extend(ran.into_iter().map(|job| (job.key, job)));
+        let jobs = plan
+            .keys
+            .iter()
+            .filter_map(|key| checked.remove(key))
+            .collect();
+        // Checked as roots while planning, then found called by a directory read later.
+        if let Some(spool) = spool {
+            let mut spool = spool.lock().unwrap_or_else(|e| e.into_inner());
+            for key in checked.into_keys() {
+                spool.forget(Origin::Job(key));
+            }
+        }
         Some(TerraformRun { plan, ids, jobs })
+    }
+
+    fn scope(key: u32) -> model::ScopeId {
+        model::ScopeId(TERRAFORM_SCOPES + key)
+    }
+
+    /// A job just checked, judged at once when it links only inside itself (and then settled
+    /// and spooled with its texts in hand), its texts released.
+    fn judge(
+        key: u32,
+        mut loaded: terraform::Loaded,
+        settings: &Settings,
+        spool: &Option<std::sync::Mutex<Spool>>,
+    ) -> TerraformJob {
+        let models: Vec<&FileModel> = loaded.models.iter().collect();
+        let mut judged = settings
+            .early_verdicts
+            .then(|| Judged::of(&models, settings))
+            .flatten();
+        if let Some(judged) = &mut judged {
+            loaded.models = Vec::new();
+            if let Some(spool) = spool {
+                settle_job(&mut loaded, judged, settings, spool, Origin::Job(key));
+            }
+        }
+        loaded.release_texts();
+        TerraformJob {
+            key,
+            loaded,
+            judged,
+        }
     }
 
     fn run(
@@ -572,17 +627,17 @@ impl TerraformRun {
         i: usize,
         settings: &Settings,
     ) -> terraform::Loaded {
-        let scope = model::ScopeId(TERRAFORM_SCOPES + i as u32);
+        let scope = TerraformRun::scope(plan.keys[i]);
         terraform::run(&plan.jobs[i], settings, &plan.texts, ids, scope)
     }
 
     /// Checks the judged jobs that offer a name in `wanted` again, keeping their models;
-    /// returns their indexes.
+    /// returns their keys.
     fn reopen(
         &mut self,
         wanted: &std::collections::HashSet<String>,
         settings: &Settings,
-    ) -> Vec<usize> {
+    ) -> Vec<u32> {
         let reopened: Vec<(usize, terraform::Loaded)> = self
             .jobs
             .par_iter()
@@ -598,15 +653,17 @@ impl TerraformRun {
                 (i, loaded)
             })
             .collect();
-        let mut indexes = Vec::with_capacity(reopened.len());
+        let mut keys = Vec::with_capacity(reopened.len());
         for (i, loaded) in reopened {
+            let key = self.jobs[i].key;
             self.jobs[i] = TerraformJob {
+                key,
                 loaded,
                 judged: None,
             };
-            indexes.push(i);
+            keys.push(key);
         }
-        indexes
+        keys
     }
 }
 

@@ -162,35 +162,68 @@ pub fn local_calls(
 /// the texts that replace files on disk. A directory another scanned directory calls with a
 /// `./` or `../` source, or a config uses as its local source, is checked through that caller,
 /// not as a root. Each job is checked with `run` (the caller runs them in parallel, each with
-/// its own loader and scope).
+/// its own loader and scope), or was checked while planning (`plan`'s `leaf`).
 pub struct Plan {
     pub jobs: Vec<Job>,
+    /// Each job's key, in the same order as the keys: a root's place among the directories,
+    /// a config's after them. A key is known before the jobs are (`plan`'s `leaf` gets it).
+    pub keys: Vec<u32>,
     pub texts: HashMap<PathBuf, Arc<String>>,
 }
 
-pub fn plan(
+/// Plans a run (`Plan`). Each directory is read once to find the directories it calls; one
+/// that calls none, that no config covers and that no directory read so far calls, is most
+/// likely a root: `leaf` checks it from what was read (`check_scanned`), with its key, and
+/// its result comes back with that key. When a directory read later calls it after all, its
+/// key is not among the jobs' and the caller drops that result.
+pub fn plan<T: Send>(
     dirs: &[PathBuf],
     configs: &[PathBuf],
     settings: &crate::settings::Settings,
     overrides: HashMap<PathBuf, String>,
     ids: &AtomicU32,
-) -> Plan {
+    leaf: impl Fn(u32, modules::Preread, &HashMap<PathBuf, Arc<String>>) -> T + Sync,
+) -> (Plan, Vec<(u32, T)>) {
     use rayon::prelude::*;
     let (dirs, configs) = normalized(dirs, configs);
     let texts = override_texts(overrides);
-    let calls: HashMap<PathBuf, Vec<PathBuf>> = dirs
-        .par_iter()
-        .map(|dir| {
-            let sources = local_sources(dir, &texts, settings.max_file_size);
-            (dir.clone(), sources)
-        })
-        .collect();
     let covered: Vec<PathBuf> = configs
         .par_iter()
         .flat_map_iter(|path| config_covers(path, settings, &texts, ids))
         .collect();
+    let covered_set: HashSet<&PathBuf> = covered.iter().collect();
+    let called = std::sync::Mutex::new(HashSet::<PathBuf>::new());
+    let scanned: Vec<(Vec<PathBuf>, Option<T>)> = dirs
+        .par_iter()
+        .enumerate()
+        .map(|(key, dir)| {
+            let scanned = scan(dir, &texts, settings.max_file_size);
+            let calls = scanned.calls;
+            let mut known = called.lock().unwrap_or_else(|e| e.into_inner());
+            known.extend(calls.iter().cloned());
+            let alone = calls.is_empty() && !covered_set.contains(dir) && !known.contains(dir);
+            drop(known);
+            let checked = alone.then(|| leaf(key as u32, scanned.read, &texts));
+            (calls, checked)
+        })
+        .collect();
+    let mut calls: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
+    let mut checked = Vec::new();
+    for (key, (dir, (to, result))) in dirs.iter().zip(scanned).enumerate() {
+        calls.insert(dir.clone(), to);
+        checked.extend(result.map(|r| (key as u32, r)));
+    }
     let jobs = jobs(&dirs, &configs, &calls, &covered);
-    Plan { jobs, texts }
+    let keys = jobs
+        .iter()
+        .map(|job| match job {
+            Job::Root(dir) => dirs.binary_search(dir).unwrap_or_default() as u32,
+            Job::Config(path) => {
+                (dirs.len() + configs.binary_search(path).unwrap_or_default()) as u32
+            }
+        })
+        .collect();
+    (Plan { jobs, keys, texts }, checked)
 }
 
 fn loader_for<'c>(
@@ -213,14 +246,37 @@ fn check_root(
     ids: &AtomicU32,
     scope: ScopeId,
 ) -> Loaded {
+    check_root_with(loader_for(settings, texts, ids), dir, settings, scope)
+}
+
+fn check_root_with(
+    mut loader: Loader<'_>,
+    dir: &Path,
+    settings: &crate::settings::Settings,
+    scope: ScopeId,
+) -> Loaded {
     let cwd = settings.base.as_path();
-    let mut loader = loader_for(settings, texts, ids);
     let module = loader.module(dir);
     let inputs = root_inputs(&mut loader, &module, &settings.var_files, None);
     let display = Arc::from(crate::source::display_path(&module.dir, cwd));
     let dir = module.dir.clone();
     let model = instantiate_root(&mut loader, module, inputs, (&dir, display), scope);
     finish(loader, model)
+}
+
+/// A root checked from what its planning read (`Scanned`): the same as `run` for
+/// `Job::Root(dir)`, without listing the directory or reading its files again.
+pub fn check_scanned(
+    read: modules::Preread,
+    settings: &crate::settings::Settings,
+    texts: &HashMap<PathBuf, Arc<String>>,
+    ids: &AtomicU32,
+    scope: ScopeId,
+) -> Loaded {
+    let dir = read.dir.clone();
+    let mut loader = loader_for(settings, texts, ids);
+    loader.preread = Some(read);
+    check_root_with(loader, &dir, settings, scope)
 }
 
 /// A Terragrunt config: the module at its local source checked as a root with its inputs, or
@@ -409,53 +465,72 @@ fn lines_naming_source(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// Directories a module directory calls with a `./` or `../` source, found by scanning text
-/// (no parse): `source = "./db"` in `.tf`, `"source": "./db"` in `.tf.json`. A module that
-/// calls itself is still a root; the loop is cut when it is instantiated. Each file's text is
-/// dropped after its scan (its loader reads it again), so the scan holds one file per worker.
+/// Directories a module directory calls with a `./` or `../` source (see `Scanned::calls`).
 fn local_sources(dir: &Path, texts: &HashMap<PathBuf, Arc<String>>, max_size: u64) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    for path in modules::module_files(dir, texts) {
-        // A file that cannot be read is skipped here; its loader reports why.
-        let read;
-        let text: &str = match texts.get(&normalize(&path)) {
-            Some(text) => text,
-            None => match crate::source::read_limited(&path, max_size) {
-                Ok(crate::source::Limited::Whole(bytes)) => match crate::source::decode(bytes) {
-                    Ok((text, _)) => {
-                        read = text;
-                        &read
-                    }
-                    Err(_) => continue,
-                },
-                _ => continue,
-            },
+    scan(dir, texts, max_size).calls
+}
+
+/// A module directory as its planning read it: its listing, the texts of its module files
+/// read from disk (those that decoded; the loader reads the others again and reports why),
+/// and the directories it calls with a `./` or `../` source. A root that calls none is checked
+/// from these texts at once (`check_scanned`): its files are not read a second time.
+pub struct Scanned {
+    pub read: modules::Preread,
+    /// Found by scanning text (no parse): `source = "./db"` in `.tf`, `"source": "./db"` in
+    /// `.tf.json`. A module that calls itself is still a root; the loop is cut when it is
+    /// instantiated.
+    pub calls: Vec<PathBuf>,
+}
+
+/// Reads and scans one module directory (`Scanned`).
+pub fn scan(dir: &Path, texts: &HashMap<PathBuf, Arc<String>>, max_size: u64) -> Scanned {
+    let dir = normalize(dir);
+    let listing = modules::listing(&dir, texts);
+    let mut read = HashMap::new();
+    let mut calls = Vec::new();
+    for path in &listing.0 {
+        if let Some(text) = texts.get(&normalize(path)) {
+            calls.extend(local_calls_in(&dir, text));
+            continue;
+        }
+        let Ok(crate::source::Limited::Whole(bytes)) = crate::source::read_limited(path, max_size)
+        else {
+            continue;
         };
-        for line in lines_naming_source(text) {
-            let line = line.trim_start().trim_start_matches('"');
-            let Some(rest) = line.strip_prefix("source") else {
-                continue;
-            };
-            let rest = rest.trim_start_matches('"').trim_start();
-            let Some(rest) = rest.strip_prefix(['=', ':']) else {
-                continue;
-            };
-            let Some(value) = rest
-                .trim()
-                .strip_prefix('"')
-                .and_then(|v| v.split('"').next())
-            else {
-                continue;
-            };
-            if value.starts_with("./") || value.starts_with("../") {
-                let target = normalize(&dir.join(value));
-                if target != normalize(dir) {
-                    found.push(target);
-                }
-            }
+        if let Ok(decoded) = crate::source::decode(bytes) {
+            calls.extend(local_calls_in(&dir, &decoded.0));
+            read.insert(path.clone(), decoded);
         }
     }
-    found
+    let (files, tfvars) = listing;
+    Scanned {
+        read: modules::Preread {
+            dir,
+            files,
+            tfvars,
+            texts: read,
+        },
+        calls,
+    }
+}
+
+/// The `./` and `../` sources one module file of `dir` names.
+fn local_calls_in<'t>(dir: &'t Path, text: &'t str) -> impl Iterator<Item = PathBuf> + 't {
+    lines_naming_source(text).filter_map(move |line| {
+        let line = line.trim_start().trim_start_matches('"');
+        let rest = line.strip_prefix("source")?;
+        let rest = rest.trim_start_matches('"').trim_start();
+        let rest = rest.strip_prefix(['=', ':'])?;
+        let value = rest
+            .trim()
+            .strip_prefix('"')
+            .and_then(|v| v.split('"').next())?;
+        if !(value.starts_with("./") || value.starts_with("../")) {
+            return None;
+        }
+        let target = normalize(&dir.join(value));
+        (target != dir).then_some(target)
+    })
 }
 
 /// Root variable values as Terraform takes them: defaults, then `terraform.tfvars`,
@@ -552,6 +627,61 @@ fn resources_in(file: &SourceFile) -> Vec<ResourceInfo> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// Planning checks a directory that calls none as a root at once; one a directory read
+    /// after it calls is not a job, so its caller drops what was checked.
+    #[test]
+    fn a_directory_checked_while_planning_is_dropped_when_one_read_later_calls_it() {
+        let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/terraform");
+        let shared = base.join("examples-sharing-a-module");
+        let dirs = [
+            shared.clone(),
+            shared.join("examples/complete"),
+            shared.join("examples/simple"),
+            base.join("variables-tfvars"),
+        ];
+        let settings = crate::settings::Settings::default();
+        let ids = AtomicU32::new(0);
+        // One worker: the directories are read in order, the shared module first.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let (plan, checked) = pool.install(|| {
+            plan(
+                &dirs,
+                &[],
+                &settings,
+                HashMap::new(),
+                &ids,
+                |key, read, _| (key, read.dir, read.texts.len()),
+            )
+        });
+        let checked: Vec<(u32, PathBuf, usize)> = checked.into_iter().map(|(_, c)| c).collect();
+        assert_eq!(
+            checked,
+            [
+                (0, shared.clone(), 1),
+                (3, base.join("variables-tfvars"), 1)
+            ],
+            "each directory that calls none, with the texts read of it"
+        );
+        assert_eq!(
+            plan.jobs,
+            [
+                Job::Root(shared.join("examples/complete")),
+                Job::Root(shared.join("examples/simple")),
+                Job::Root(base.join("variables-tfvars")),
+            ]
+        );
+        assert_eq!(
+            plan.keys,
+            [1, 2, 3],
+            "the shared module's key 0 is not a job's"
+        );
+    }
+
     proptest::proptest! {
         #[test]
         fn the_lines_naming_source_are_those_of_str_lines(

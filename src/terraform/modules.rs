@@ -115,6 +115,16 @@ impl Module {
 }
 
 /// Reads module directories once each, allocating file ids and collecting parse errors.
+/// A module directory listed, and its module files read, before its loader ran (the run's
+/// planning: `super::scan`). Texts are taken as they are used.
+#[derive(Default)]
+pub struct Preread {
+    pub dir: PathBuf,
+    pub files: Vec<PathBuf>,
+    pub tfvars: Vec<PathBuf>,
+    pub texts: HashMap<PathBuf, (String, Encoding)>,
+}
+
 pub struct Loader<'c> {
     pub cwd: &'c Path,
     /// File ids, shared by the loaders working in parallel.
@@ -129,6 +139,8 @@ pub struct Loader<'c> {
     pub max_file_size: u64,
     pub max_nesting: usize,
     cache: HashMap<PathBuf, Rc<Module>>,
+    /// What was read of the root's directory before (`Preread`).
+    pub preread: Option<Preread>,
     /// Module instances made for the current root, and whether the bound was reported.
     pub instances: usize,
     bound_reported: bool,
@@ -154,6 +166,7 @@ impl<'c> Loader<'c> {
             max_file_size: crate::settings::DEFAULT_MAX_FILE_SIZE,
             max_nesting: crate::settings::DEFAULT_MAX_NESTING,
             cache: HashMap::new(),
+            preread: None,
             instances: 0,
             bound_reported: false,
         }
@@ -161,6 +174,12 @@ impl<'c> Loader<'c> {
 
     /// Reads a file into the table (for tfvars and module files).
     pub fn read(&mut self, path: &Path) -> Option<Arc<SourceFile>> {
+        let preread = self.preread.as_mut().and_then(|p| p.texts.remove(path));
+        if let Some((text, encoding)) = preread {
+            return Some(self.allocate(path, |id, path, display| {
+                SourceFile::new(id, path, display, Arc::new(text), encoding).on_disk()
+            }));
+        }
         if let Some(text) = self.texts.get(&normalize(path)) {
             let text = text.clone();
             return Some(self.allocate(path, |id, path, display| {
@@ -238,7 +257,13 @@ impl<'c> Loader<'c> {
         if let Some(module) = self.cache.get(&dir) {
             return module.clone();
         }
-        let (paths, tfvars) = listing(&dir, self.texts);
+        let (paths, tfvars) = match self.preread.as_mut().filter(|p| p.dir == dir) {
+            Some(read) => (
+                std::mem::take(&mut read.files),
+                std::mem::take(&mut read.tfvars),
+            ),
+            None => listing(&dir, self.texts),
+        };
         let sources: Vec<(PathBuf, Arc<SourceFile>)> = paths
             .into_iter()
             .filter_map(|path| Some((path.clone(), self.read(&path)?)))
