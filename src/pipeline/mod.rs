@@ -558,13 +558,14 @@ impl TerraformRun {
                 TerraformRun::judge(key, loaded, settings, spool)
             },
         );
-        let mut checked: std::collections::HashMap<u32, TerraformJob> =
-            checked.into_iter().collect();
+        // By key (one place per directory): a job checked while planning.
+        let mut checked = checked;
+        let was_checked = |key: u32| checked.get(key as usize).is_some_and(Option::is_some);
         let todo: Vec<(usize, u32)> = plan
             .keys
             .iter()
             .enumerate()
-            .filter(|(_, key)| !checked.contains_key(key))
+            .filter(|(_, &key)| !was_checked(key))
             .map(|(i, &key)| (i, key))
             .collect();
         let ran: Vec<TerraformJob> = todo
@@ -574,17 +575,21 @@ impl TerraformRun {
                 TerraformRun::judge(key, loaded, settings, spool)
             })
             .collect();
-        checked.extend(ran.into_iter().map(|job| (job.key, job)));
+        // In the plan's order: each job checked while planning, or else the next one run now.
+        let mut ran = ran.into_iter();
         let jobs = plan
             .keys
             .iter()
-            .filter_map(|key| checked.remove(key))
+            .filter_map(|&key| {
+                let early = checked.get_mut(key as usize).and_then(Option::take);
+                early.or_else(|| ran.next())
+            })
             .collect();
         // Checked as roots while planning, then found called by a directory read later.
         if let Some(spool) = spool {
             let mut spool = spool.lock().unwrap_or_else(|e| e.into_inner());
-            for key in checked.into_keys() {
-                spool.forget(Origin::Job(key));
+            for job in checked.into_iter().flatten() {
+                spool.forget(Origin::Job(job.key));
             }
         }
         Some(TerraformRun { plan, ids, jobs })

@@ -174,8 +174,8 @@ pub struct Plan {
 /// Plans a run (`Plan`). Each directory is read once to find the directories it calls; one
 /// that calls none, that no config covers and that no directory read so far calls, is most
 /// likely a root: `leaf` checks it from what was read (`check_scanned`), with its key, and
-/// its result comes back with that key. When a directory read later calls it after all, its
-/// key is not among the jobs' and the caller drops that result.
+/// its result comes back at that key's place (one per directory). When a directory read
+/// later calls it after all, its key is not among the jobs' and the caller drops that result.
 pub fn plan<T: Send>(
     dirs: &[PathBuf],
     configs: &[PathBuf],
@@ -183,7 +183,7 @@ pub fn plan<T: Send>(
     overrides: HashMap<PathBuf, String>,
     ids: &AtomicU32,
     leaf: impl Fn(u32, modules::Preread, &HashMap<PathBuf, Arc<String>>) -> T + Sync,
-) -> (Plan, Vec<(u32, T)>) {
+) -> (Plan, Vec<Option<T>>) {
     use rayon::prelude::*;
     let (dirs, configs) = normalized(dirs, configs);
     let texts = override_texts(overrides);
@@ -193,7 +193,7 @@ pub fn plan<T: Send>(
         .collect();
     let covered_set: HashSet<&PathBuf> = covered.iter().collect();
     let called = std::sync::Mutex::new(HashSet::<PathBuf>::new());
-    let scanned: Vec<(Vec<PathBuf>, Option<T>)> = dirs
+    let (called_by, checked): (Vec<Vec<PathBuf>>, Vec<Option<T>>) = dirs
         .par_iter()
         .enumerate()
         .map(|(key, dir)| {
@@ -206,13 +206,8 @@ pub fn plan<T: Send>(
             let checked = alone.then(|| leaf(key as u32, scanned.read, &texts));
             (calls, checked)
         })
-        .collect();
-    let mut calls: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
-    let mut checked = Vec::new();
-    for (key, (dir, (to, result))) in dirs.iter().zip(scanned).enumerate() {
-        calls.insert(dir.clone(), to);
-        checked.extend(result.map(|r| (key as u32, r)));
-    }
+        .unzip();
+    let calls: HashMap<PathBuf, Vec<PathBuf>> = dirs.iter().cloned().zip(called_by).collect();
     let jobs = jobs(&dirs, &configs, &calls, &covered);
     let keys = jobs
         .iter()
@@ -658,7 +653,7 @@ mod tests {
                 |key, read, _| (key, read.dir, read.texts.len()),
             )
         });
-        let checked: Vec<(u32, PathBuf, usize)> = checked.into_iter().map(|(_, c)| c).collect();
+        let checked: Vec<(u32, PathBuf, usize)> = checked.into_iter().flatten().collect();
         assert_eq!(
             checked,
             [
