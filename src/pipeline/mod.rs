@@ -279,7 +279,7 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
     let tree_models = trees.iter().flat_map(|t| t.models.values());
     let terraform_models = terraform
         .iter()
-        .flat_map(|t| &t.jobs)
+        .flat_map(|t| t.jobs.iter().flatten())
         .flat_map(|job| &job.loaded.models);
     for model in results
         .iter()
@@ -316,7 +316,7 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
 
     // Sized once: a large run holds a finding or two per file, and growing by doubling would
     // hold two copies at once.
-    let judged_jobs = terraform.iter().flat_map(|t| &t.jobs);
+    let judged_jobs = terraform.iter().flat_map(|t| t.jobs.iter().flatten());
     let (mut finding_count, mut listed_count) = (0, 0);
     for (_, r) in &results {
         finding_count += r.findings.len();
@@ -397,7 +397,7 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
         files.entry(source.id).or_insert(source);
     }
     if let Some(terraform) = &mut terraform {
-        for job in &mut terraform.jobs {
+        for job in terraform.jobs.iter_mut().flatten() {
             let loaded = &mut job.loaded;
             scanned += loaded.files.len();
             suppressions.append(&mut loaded.suppressions);
@@ -425,7 +425,7 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
     models.extend(
         terraform
             .iter()
-            .flat_map(|t| &t.jobs)
+            .flat_map(|t| t.jobs.iter().flatten())
             .flat_map(|job| &job.loaded.models),
     );
     conclude(
@@ -526,7 +526,8 @@ struct TerraformJob {
 struct TerraformRun {
     plan: terraform::Plan,
     ids: std::sync::atomic::AtomicU32,
-    jobs: Vec<TerraformJob>,
+    /// By key (`Plan::keys`, ascending in the plan's order); a key that is no job's has none.
+    jobs: Vec<Option<TerraformJob>>,
 }
 
 impl TerraformRun {
@@ -558,14 +559,18 @@ impl TerraformRun {
                 TerraformRun::judge(key, loaded, settings, spool)
             },
         );
-        // By key (one place per directory): a job checked while planning.
-        let mut checked = checked;
-        let was_checked = |key: u32| checked.get(key as usize).is_some_and(Option::is_some);
+        // By key: the jobs checked while planning, in their directories' places, and the
+        // others run now in theirs (configs' places follow the directories').
+        let mut jobs = checked;
+        let places = plan.keys.last().map_or(0, |&k| k as usize + 1);
+        if jobs.len() < places {
+            jobs.resize_with(places, || None);
+        }
         let todo: Vec<(usize, u32)> = plan
             .keys
             .iter()
             .enumerate()
-            .filter(|(_, &key)| !was_checked(key))
+            .filter(|(_, &key)| jobs[key as usize].is_none())
             .map(|(i, &key)| (i, key))
             .collect();
         let ran: Vec<TerraformJob> = todo
@@ -575,21 +580,18 @@ impl TerraformRun {
                 TerraformRun::judge(key, loaded, settings, spool)
             })
             .collect();
-        // In the plan's order: each job checked while planning, or else the next one run now.
-        let mut ran = ran.into_iter();
-        let jobs = plan
-            .keys
-            .iter()
-            .filter_map(|&key| {
-                let early = checked.get_mut(key as usize).and_then(Option::take);
-                early.or_else(|| ran.next())
-            })
-            .collect();
+        for job in ran {
+            let key = job.key as usize;
+            jobs[key] = Some(job);
+        }
         // Checked as roots while planning, then found called by a directory read later.
-        if let Some(spool) = spool {
-            let mut spool = spool.lock().unwrap_or_else(|e| e.into_inner());
-            for job in checked.into_iter().flatten() {
-                spool.forget(Origin::Job(job.key));
+        for (key, job) in jobs.iter_mut().enumerate() {
+            if job.is_some() && plan.keys.binary_search(&(key as u32)).is_err() {
+                *job = None;
+                if let Some(spool) = spool {
+                    let mut spool = spool.lock().unwrap_or_else(|e| e.into_inner());
+                    spool.forget(Origin::Job(key as u32));
+                }
             }
         }
         Some(TerraformRun { plan, ids, jobs })
@@ -646,27 +648,27 @@ impl TerraformRun {
         let reopened: Vec<(usize, terraform::Loaded)> = self
             .jobs
             .par_iter()
-            .enumerate()
-            .filter(|(_, job)| {
+            .flatten()
+            .filter(|job| {
                 job.judged
                     .as_ref()
                     .is_some_and(|j| j.offered.iter().any(|n| wanted.contains(n)))
             })
-            .map(|(i, _)| {
+            .filter_map(|job| {
+                let i = self.plan.keys.binary_search(&job.key).ok()?;
                 let mut loaded = TerraformRun::run(&self.plan, &self.ids, i, settings);
                 loaded.release_texts();
-                (i, loaded)
+                Some((job.key as usize, loaded))
             })
             .collect();
         let mut keys = Vec::with_capacity(reopened.len());
-        for (i, loaded) in reopened {
-            let key = self.jobs[i].key;
-            self.jobs[i] = TerraformJob {
-                key,
+        for (key, loaded) in reopened {
+            self.jobs[key] = Some(TerraformJob {
+                key: key as u32,
                 loaded,
                 judged: None,
-            };
-            keys.push(key);
+            });
+            keys.push(key as u32);
         }
         keys
     }
