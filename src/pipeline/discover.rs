@@ -62,6 +62,8 @@ pub fn discover(
         std::fs::read_dir(path).with_context(|| format!("cannot read `{}`", path.display()))?;
         let excluded = excluded.clone();
         let cwd_for_filter = cwd.to_path_buf();
+        // Walked on every core (directories are read in parallel); the order found is
+        // not kept, since inputs are sorted below.
         let walker = WalkBuilder::new(path)
             .standard_filters(false)
             .hidden(false)
@@ -76,47 +78,77 @@ pub fn discover(
                 }
                 !is_excluded(&excluded, entry.path(), is_dir, &cwd_for_filter)
             })
-            .build();
-        for entry in walker {
-            match entry {
-                // Symlinked files are read through the link (a dangling one is an `io-error`);
-                // symlinked directories are not followed, so a link loop cannot trap the walk;
-                // a link to a FIFO, socket or device is skipped like one met directly.
-                Ok(entry)
-                    if entry
-                        .file_type()
-                        .is_some_and(|t| t.is_file() || t.is_symlink()) =>
-                {
-                    let linked = entry.file_type().is_some_and(|t| t.is_symlink());
-                    let special =
-                        linked && std::fs::metadata(entry.path()).is_ok_and(|m| !m.is_file());
-                    if has_candidate_extension(entry.path()) && !special {
-                        inputs.push(Input {
-                            path: entry.path().to_path_buf(),
-                            display: display_path(entry.path(), cwd),
-                            text: None,
-                            explicit: false,
-                        });
+            .build_parallel();
+        let found = std::sync::Mutex::new((Vec::new(), Vec::new()));
+        walker.run(|| {
+            let found = &found;
+            Box::new(move |entry| {
+                let visited = visit(entry, cwd);
+                if !matches!(visited, Visited::Nothing) {
+                    let mut found = found.lock().unwrap_or_else(|e| e.into_inner());
+                    match visited {
+                        Visited::Input(input) => found.0.push(input),
+                        Visited::Warning(warning) => found.1.push(warning),
+                        Visited::Nothing => {}
                     }
                 }
-                Ok(_) => {}
-                // A directory that cannot be read is checked as an input, so it is an
-                // `io-error` finding (which fails the run) rather than a note on stderr.
-                Err(error) => match error_path(&error) {
-                    Some(path) => inputs.push(Input {
-                        path: path.to_path_buf(),
-                        display: display_path(path, cwd),
-                        text: None,
-                        explicit: true,
-                    }),
-                    None => warnings.push(error.to_string()),
-                },
-            }
-        }
+                ignore::WalkState::Continue
+            })
+        });
+        let (found, mut found_warnings) = found.into_inner().unwrap_or_else(|e| e.into_inner());
+        inputs.extend(found);
+        found_warnings.sort();
+        warnings.extend(found_warnings);
     }
     inputs.sort_by(|a, b| a.display.cmp(&b.display));
     inputs.dedup_by(|a, b| a.display == b.display);
     Ok(Discovered { inputs, warnings })
+}
+
+/// What one entry of a walk gives.
+enum Visited {
+    Input(Input),
+    Warning(String),
+    Nothing,
+}
+
+fn visit(entry: Result<ignore::DirEntry, ignore::Error>, cwd: &Path) -> Visited {
+    match entry {
+        // Symlinked files are read through the link (a dangling one is an `io-error`);
+        // symlinked directories are not followed, so a link loop cannot trap the walk;
+        // a link to a FIFO, socket or device is skipped like one met directly.
+        Ok(entry)
+            if entry
+                .file_type()
+                .is_some_and(|t| t.is_file() || t.is_symlink()) =>
+        {
+            let linked = entry.file_type().is_some_and(|t| t.is_symlink());
+            if !has_candidate_extension(entry.path()) {
+                return Visited::Nothing;
+            }
+            if linked && std::fs::metadata(entry.path()).is_ok_and(|m| !m.is_file()) {
+                return Visited::Nothing;
+            }
+            Visited::Input(Input {
+                path: entry.path().to_path_buf(),
+                display: display_path(entry.path(), cwd),
+                text: None,
+                explicit: false,
+            })
+        }
+        Ok(_) => Visited::Nothing,
+        // A directory that cannot be read is checked as an input, so it is an
+        // `io-error` finding (which fails the run) rather than a note on stderr.
+        Err(error) => match error_path(&error) {
+            Some(path) => Visited::Input(Input {
+                path: path.to_path_buf(),
+                display: display_path(path, cwd),
+                text: None,
+                explicit: true,
+            }),
+            None => Visited::Warning(error.to_string()),
+        },
+    }
 }
 
 /// The path an error of the walk is about.
