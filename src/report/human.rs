@@ -97,7 +97,7 @@ fn find_words(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> +
     // A line that fits is not broken, wherever it could be (textwrap's first fit puts every
     // word on the first line when they fit together, and breaks no word that fits): one word.
     let trimmed = line.trim_end_matches(' ');
-    let width = textwrap::core::display_width(trimmed);
+    let width = display_width(trimmed);
     // (An empty line is no word: textwrap shows it without its indent.)
     if !trimmed.is_empty() && width <= FITS.with(|fits| fits.get()) {
         let whole = textwrap::core::Word {
@@ -157,6 +157,16 @@ fn find_words(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> +
 }
 
 /// `textwrap::core::Word::from`, whose width of printable ASCII is its length.
+/// textwrap's display width; a printable ASCII text's (most lines) is its length, without
+/// looking each character up.
+fn display_width(text: &str) -> usize {
+    if text.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+        text.len()
+    } else {
+        textwrap::core::display_width(text)
+    }
+}
+
 fn word(text: &str) -> textwrap::core::Word<'_> {
     let trimmed = text.trim_end_matches(' ');
     if !trimmed.bytes().all(|b| (b' '..=b'~').contains(&b)) {
@@ -872,6 +882,13 @@ mod tests {
             line in "[a-zA-Z0-9 _`'\"()\\[\\]{}.,:;!?/|$%+\\\\#&*<=>@^~-]{0,40}|[a-c1-2 .,:;(){}\"'/!?$%+-]{0,30}|[a-b0-1 .(\u{a0}\u{2014}\u{201c}\u{201d}\u{2018}\u{2019}\u{301}\u{200d}\u{5d0}\u{e01}\u{4e00}\u{3002}\u{ff08}\u{1f600}-]{0,30}"
         ) {
             prop_assert_eq!(words(find_words(&line)), unicode_words(&line));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn display_width_is_textwraps(text in "[ -~]{0,40}|[\\x00-\\x{a0}\u{1b}]{0,40}|.{0,40}") {
+            prop_assert_eq!(super::display_width(&text), textwrap::core::display_width(&text));
         }
     }
 
