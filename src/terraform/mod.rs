@@ -207,7 +207,13 @@ pub fn plan<T: Send>(
             (calls, checked)
         })
         .unzip();
-    let calls: HashMap<PathBuf, Vec<PathBuf>> = dirs.iter().cloned().zip(called_by).collect();
+    // Only directories that call another: most call none, and all their results are held now.
+    let calls: HashMap<PathBuf, Vec<PathBuf>> = dirs
+        .iter()
+        .zip(called_by)
+        .filter(|(_, to)| !to.is_empty())
+        .map(|(dir, to)| (dir.clone(), to))
+        .collect();
     let jobs = jobs(&dirs, &configs, &calls, &covered);
     let keys = jobs
         .iter()
