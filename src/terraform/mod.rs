@@ -165,8 +165,9 @@ pub fn local_calls(
 /// its own loader and scope), or was checked while planning (`plan`'s `leaf`).
 pub struct Plan {
     pub jobs: Vec<Job>,
-    /// Each job's key, in the same order as the keys: a root's place among the directories,
-    /// a config's after them. A key is known before the jobs are (`plan`'s `leaf` gets it).
+    /// Each job's key, in the jobs' order: a root's place among the sorted directories, a
+    /// config's after them, so keys ascend (callers look them up by binary search). A key is
+    /// known before the jobs are (`plan`'s `leaf` gets it).
     pub keys: Vec<u32>,
     pub texts: HashMap<PathBuf, Arc<String>>,
 }
