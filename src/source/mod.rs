@@ -167,11 +167,6 @@ impl SourceFile {
         }
     }
 
-    /// Whether the text is held (not released).
-    pub fn is_kept(&self) -> bool {
-        self.kept.is_some()
-    }
-
     /// Whether the text is what the file on disk holds, so it can be released and read again
     /// (else it is kept for the whole run).
     pub fn is_on_disk(&self) -> bool {

@@ -149,13 +149,13 @@ pub fn texts_of(overrides: &HashMap<PathBuf, String>) -> HashMap<PathBuf, Arc<St
     override_texts(overrides.clone())
 }
 
-/// Directories a module directory calls with a `./` or `../` source (see `local_sources`).
+/// Directories a module directory calls with a `./` or `../` source (see `Scanned::calls`).
 pub fn local_calls(
     dir: &Path,
     texts: &HashMap<PathBuf, Arc<String>>,
     max_size: u64,
 ) -> Vec<PathBuf> {
-    local_sources(dir, texts, max_size)
+    scan(dir, texts, max_size).calls
 }
 
 /// The jobs of a run over the modules in `dirs` and the Terragrunt configs in `configs`, and
@@ -465,11 +465,6 @@ fn lines_naming_source(text: &str) -> impl Iterator<Item = &str> {
             false => line,
         })
     })
-}
-
-/// Directories a module directory calls with a `./` or `../` source (see `Scanned::calls`).
-fn local_sources(dir: &Path, texts: &HashMap<PathBuf, Arc<String>>, max_size: u64) -> Vec<PathBuf> {
-    scan(dir, texts, max_size).calls
 }
 
 /// A module directory as its planning read it: its listing, the texts of its module files

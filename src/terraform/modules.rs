@@ -117,7 +117,6 @@ impl Module {
 /// Reads module directories once each, allocating file ids and collecting parse errors.
 /// A module directory listed, and its module files read, before its loader ran (the run's
 /// planning: `super::scan`). Texts are taken as they are used.
-#[derive(Default)]
 pub struct Preread {
     pub dir: PathBuf,
     pub files: Vec<PathBuf>,
@@ -647,14 +646,6 @@ pub fn is_json_module_file(path: &Path) -> bool {
     name.ends_with(".tf.json") || name.ends_with(".tofu.json")
 }
 
-/// The files of the module in `dir`, in name order: its regular module files on disk and the
-/// texts that stand for files (an unsaved buffer for a file not yet written). Where `x.tofu`
-/// and `x.tf` (or `x.tofu.json` and `x.tf.json`) are both there, only `x.tofu` is read, as
-/// OpenTofu reads them.
-pub fn module_files(dir: &Path, texts: &HashMap<PathBuf, Arc<String>>) -> Vec<PathBuf> {
-    listing(dir, texts).0
-}
-
 /// Whether a file name is one Terraform reads variable values from by itself:
 /// `terraform.tfvars(.json)` or `*.auto.tfvars(.json)`.
 fn is_tfvars(name: &str) -> bool {
@@ -663,9 +654,12 @@ fn is_tfvars(name: &str) -> bool {
         || name.ends_with(".auto.tfvars.json")
 }
 
-/// One listing of a module directory: its module files (see `module_files`), and the
-/// variable files Terraform reads by itself when it is a root, in the order it reads them
-/// (`terraform.tfvars`, `terraform.tfvars.json`, then `*.auto.tfvars(.json)` by name).
+/// One listing of a module directory: the files of its module, in name order (its regular
+/// module files on disk and the texts that stand for files: an unsaved buffer for a file not
+/// yet written; where `x.tofu` and `x.tf`, or `x.tofu.json` and `x.tf.json`, are both there,
+/// only `x.tofu` is read, as OpenTofu reads them), and the variable files Terraform reads by
+/// itself when it is a root, in the order it reads them (`terraform.tfvars`,
+/// `terraform.tfvars.json`, then `*.auto.tfvars(.json)` by name).
 pub fn listing(dir: &Path, texts: &HashMap<PathBuf, Arc<String>>) -> (Vec<PathBuf>, Vec<PathBuf>) {
     let dir = normalize(dir);
     let mut paths: Vec<PathBuf> = Vec::new();
@@ -694,14 +688,8 @@ pub fn listing(dir: &Path, texts: &HashMap<PathBuf, Arc<String>>) -> (Vec<PathBu
         }
     }
     // `terraform.tfvars` sorts before `terraform.tfvars.json`; both before the others.
-    tfvars.sort_by_key(|p| {
-        let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
-        let fixed = matches!(
-            name.as_deref(),
-            Some("terraform.tfvars" | "terraform.tfvars.json")
-        );
-        (!fixed, p.clone())
-    });
+    let fixed = |p: &Path| p.ends_with("terraform.tfvars") || p.ends_with("terraform.tfvars.json");
+    tfvars.sort_by(|a, b| (!fixed(a), a).cmp(&(!fixed(b), b)));
     for path in texts.keys() {
         if is_terraform_file(path) && path.parent().map(normalize).as_ref() == Some(&dir) {
             let path = dir.join(path.file_name().unwrap_or_default());
