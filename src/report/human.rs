@@ -96,16 +96,9 @@ fn find_words(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> +
     }
     // A line that fits is not broken, wherever it could be (textwrap's first fit puts every
     // word on the first line when they fit together, and breaks no word that fits): one word.
-    let trimmed = line.trim_end_matches(' ');
-    let width = display_width(trimmed);
+    let whole = word(line);
     // (An empty line is no word: textwrap shows it without its indent.)
-    if !trimmed.is_empty() && width <= FITS.with(|fits| fits.get()) {
-        let whole = textwrap::core::Word {
-            word: trimmed,
-            whitespace: &line[trimmed.len()..],
-            penalty: "",
-            width,
-        };
+    if !whole.word.is_empty() && whole.width <= FITS.with(|fits| fits.get()) {
         return Box::new(std::iter::once(whole));
     }
     // By bytes: only ASCII ones are left out, so the shorter line is still UTF-8.
@@ -156,7 +149,6 @@ fn find_words(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> +
     }))
 }
 
-/// `textwrap::core::Word::from`, whose width of printable ASCII is its length.
 /// textwrap's display width; a printable ASCII text's (most lines) is its length, without
 /// looking each character up.
 fn display_width(text: &str) -> usize {
@@ -167,16 +159,14 @@ fn display_width(text: &str) -> usize {
     }
 }
 
+/// `textwrap::core::Word::from`, with the width of `display_width`.
 fn word(text: &str) -> textwrap::core::Word<'_> {
     let trimmed = text.trim_end_matches(' ');
-    if !trimmed.bytes().all(|b| (b' '..=b'~').contains(&b)) {
-        return textwrap::core::Word::from(text);
-    }
     textwrap::core::Word {
         word: trimmed,
         whitespace: &text[trimmed.len()..],
         penalty: "",
-        width: trimmed.len(),
+        width: display_width(trimmed),
     }
 }
 
