@@ -42,25 +42,27 @@ pub fn relevant_only(
     let mut i = 0;
     while i < bytes.len() {
         // A top-level item starts at a line start; find its first `{` and the matching `}`.
-        let line_end = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
-        let line = &text[i..line_end];
-        let mut words = line.split_whitespace();
-        let first = words.next();
-        let skip = match (first, words.next()) {
-            // The first label, quoted or not, even when the next one touches it.
-            (Some("resource"), Some(kind)) => {
-                let kind = kind.trim_start_matches('"').split(['"', '{']).next();
-                !kind.is_some_and(|kind| READ_RESOURCES.contains(&kind))
-            }
-            (Some("data"), Some(kind)) => {
-                let kind = kind.trim_start_matches('"').split(['"', '{']).next();
-                !kind.is_some_and(|kind| READ_DATA.contains(&kind))
-            }
-            (Some("provider" | "terraform"), _) => true,
-            _ => false,
-        };
-        if line.contains('{') {
-            let open = i + line.find('{')?;
+        // Most lines have none (blank lines, attributes of what a `{` opened): only the bytes
+        // are searched, and words are read only where a block opens.
+        let line_end = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |n| i + n);
+        let line = &bytes[i..line_end];
+        if let Some(brace) = memchr::memchr(b'{', line) {
+            let mut words = text[i..line_end].split_whitespace();
+            let first = words.next();
+            let skip = match (first, words.next()) {
+                // The first label, quoted or not, even when the next one touches it.
+                (Some("resource"), Some(kind)) => {
+                    let kind = kind.trim_start_matches('"').split(['"', '{']).next();
+                    !kind.is_some_and(|kind| READ_RESOURCES.contains(&kind))
+                }
+                (Some("data"), Some(kind)) => {
+                    let kind = kind.trim_start_matches('"').split(['"', '{']).next();
+                    !kind.is_some_and(|kind| READ_DATA.contains(&kind))
+                }
+                (Some("provider" | "terraform"), _) => true,
+                _ => false,
+            };
+            let open = i + brace;
             let close = matching_brace(bytes, open)?;
             if skip {
                 skipped.push((i, close + 1));
@@ -69,7 +71,7 @@ pub fn relevant_only(
             }
             i = close + 1;
         } else {
-            if line.contains("<<") {
+            if memchr::memchr_iter(b'<', line).any(|k| line.get(k + 1) == Some(&b'<')) {
                 return None;
             }
             i = line_end + 1;
@@ -418,6 +420,79 @@ mod tests {
             i += 1;
         }
         None
+    }
+
+    /// `relevant_only`'s loop over top-level lines as first written (every line's words read,
+    /// `str` searches), to compare the byte searches with.
+    fn relevant_only_reference(
+        text: &str,
+        referenced: Option<&HashSet<String>>,
+    ) -> Option<(String, crate::source::Shifts)> {
+        let bytes = text.as_bytes();
+        let mut skipped: Vec<(usize, usize)> = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            let line_end = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
+            let line = &text[i..line_end];
+            let mut words = line.split_whitespace();
+            let first = words.next();
+            let skip = match (first, words.next()) {
+                (Some("resource"), Some(kind)) => {
+                    let kind = kind.trim_start_matches('"').split(['"', '{']).next();
+                    !kind.is_some_and(|kind| READ_RESOURCES.contains(&kind))
+                }
+                (Some("data"), Some(kind)) => {
+                    let kind = kind.trim_start_matches('"').split(['"', '{']).next();
+                    !kind.is_some_and(|kind| READ_DATA.contains(&kind))
+                }
+                (Some("provider" | "terraform"), _) => true,
+                _ => false,
+            };
+            if line.contains('{') {
+                let open = i + line.find('{')?;
+                let close = matching_brace(bytes, open)?;
+                if skip {
+                    skipped.push((i, close + 1));
+                } else if let (Some("locals"), Some(referenced)) = (first, referenced) {
+                    unused_locals(text, open, close, referenced, &mut skipped);
+                }
+                i = close + 1;
+            } else {
+                if line.contains("<<") {
+                    return None;
+                }
+                i = line_end + 1;
+            }
+        }
+        if skipped.is_empty() {
+            return None;
+        }
+        crate::source::cut(text, &skipped)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+        #[test]
+        fn top_level_lines_are_read_as_by_the_first_loop(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                "resource \"aws_s3_bucket\" \"b\" {\n  x = \"}\"\n}\n", "locals {\n  y = 1\n  x = {}\n}\n",
+                "resource \"aws_db_instance\" \"d\" {\n  engine = local.x\n}\n",
+                "resource \"aws_s3_bucket\" \"b\" {\n", "resource \"aws_db_instance\" \"d\" {\n",
+                "resource\t\"aws_s3_bucket\"\"b\"{", "data \"aws_iam_policy\" \"p\" {\n",
+                "data \"aws_db_instance\" \"p\" {\n", "provider \"aws\" {\n", "terraform {\n",
+                "locals {\n", "variable \"v\" {\n", "module \"m\" {\n", "  x = local.y\n",
+                "  y = \"}\" # {\n", "  p = <<EOT\n", "EOT\n", "  z = [1,\n", "]\n", "}\n", "}",
+                "\n", "\r\n", " ", "\u{2003}", "é", "<<", "<", "#", "{", "\"", "x = 1\n",
+            ]), 0..24),
+        ) {
+            let text = pieces.concat();
+            let referenced = referenced_locals([text.as_str()]);
+            for referenced in [None, Some(&referenced)] {
+                let fast = relevant_only(&text, referenced).map(|(cut, _)| cut);
+                let first = relevant_only_reference(&text, referenced).map(|(cut, _)| cut);
+                proptest::prop_assert_eq!(fast, first);
+            }
+        }
     }
 
     proptest::proptest! {
