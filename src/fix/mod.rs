@@ -16,10 +16,11 @@ pub fn resolve(request: &FixRequest, file: &SourceFile) -> Option<Fix> {
 }
 
 /// Resolves the requests of one file: its syntax and (for `Fn::If`) its tree are worked out
-/// once, not once per finding (a template with 90,000 findings is not read 90,000 times).
+/// once, not once per finding (a template with 90,000 findings is not read 90,000 times), and
+/// only for a file with a request to resolve (telling a plan apart reads the whole text).
 pub struct Fixer<'f> {
     file: &'f SourceFile,
-    syntax: Option<Syntax>,
+    syntax: std::cell::OnceCell<Option<Syntax>>,
     tree: std::cell::OnceCell<Option<crate::tree::Node>>,
 }
 
@@ -27,7 +28,7 @@ impl<'f> Fixer<'f> {
     pub fn new(file: &'f SourceFile) -> Fixer<'f> {
         Fixer {
             file,
-            syntax: Syntax::of(file),
+            syntax: std::cell::OnceCell::new(),
             tree: std::cell::OnceCell::new(),
         }
     }
@@ -37,7 +38,7 @@ impl<'f> Fixer<'f> {
         self.tree
             .get_or_init(|| {
                 let text = self.file.text();
-                match self.syntax? {
+                match self.syntax()? {
                     Syntax::Yaml => crate::cloudformation::yaml::parse(text, self.file.id).ok(),
                     Syntax::Json => crate::tree::json::parse(text, self.file.id).ok(),
                     Syntax::Hcl => None,
@@ -49,11 +50,15 @@ impl<'f> Fixer<'f> {
     pub fn resolve(&self, request: &FixRequest) -> Option<Fix> {
         resolve_with(self, request)
     }
+
+    fn syntax(&self) -> Option<Syntax> {
+        *self.syntax.get_or_init(|| Syntax::of(self.file))
+    }
 }
 
 fn resolve_with(fixer: &Fixer<'_>, request: &FixRequest) -> Option<Fix> {
     let file = fixer.file;
-    let syntax = fixer.syntax?;
+    let syntax = fixer.syntax()?;
     match request {
         FixRequest::SetValue {
             span,
