@@ -26,7 +26,7 @@ pub fn too_deep(text: &str, limit: usize) -> Option<usize> {
     // Outside strings only quotes, comments and brackets matter, and inside one only what
     // ends or escapes it: both sets are found 64 bytes at a time (`Stops`), so runs of other
     // bytes cost no branch each.
-    let mut stops = Stops::new(bytes);
+    let mut stops = Stops::new(bytes, guard_sets);
     let mut depth = 0usize;
     let mut from = 0;
     while let Some(i) = stops.next(OUTSIDE, from) {
@@ -58,39 +58,58 @@ pub fn too_deep(text: &str, limit: usize) -> Option<usize> {
     None
 }
 
-/// `Stops` sets: quotes, `#` and brackets (what matters outside a string), and quotes, `\`
-/// and line breaks (what ends or escapes one).
-const OUTSIDE: usize = 0;
-const IN_STRING: usize = 1;
+/// The nesting guard's `Stops` sets: quotes, `#` and brackets (what matters outside a
+/// string), and quotes, `\` and line breaks (what ends or escapes one).
+fn guard_sets(v: u8x16) -> [u8x16; 2] {
+    let eq = |x: u8x16, byte: u8| x.simd_eq(u8x16::splat(byte));
+    // `"` and `#`, `(` and `)` differ in their low bit; `[` and `{`, `]` and `}` in 0x20.
+    let (low, case) = (v | u8x16::splat(1), v | u8x16::splat(0x20));
+    [
+        eq(low, b'#') | eq(low, b')') | eq(case, b'{') | eq(case, b'}'),
+        eq(v, b'"') | eq(v, b'\\') | eq(v, b'\n'),
+    ]
+}
 
-/// Where the bytes of the nesting guard's two sets are, a 64-byte block at a time: each block
-/// is compared 16 bytes at once (SSE2 on x86-64, through `wide`) into one bitmask per set.
-struct Stops<'t> {
+/// The first `Stops` set: what a scanner acts on outside strings.
+pub const OUTSIDE: usize = 0;
+/// The second `Stops` set: what ends or escapes a string.
+pub const IN_STRING: usize = 1;
+
+pub use wide::u8x16;
+
+/// Where the bytes of two sets are in a text, found a 64-byte block at a time: `sets` compares
+/// 16 bytes at once (SSE2 on x86-64, through `wide`) and each block becomes one bitmask per
+/// set, so a scanner jumps from stop to stop with no branch per byte in between.
+pub struct Stops<'t, F> {
     bytes: &'t [u8],
+    sets: F,
     /// Where the current block starts, and its masks.
     base: usize,
     masks: [u64; 2],
 }
 
-impl<'t> Stops<'t> {
-    fn new(bytes: &'t [u8]) -> Self {
+impl<'t, F: Fn(u8x16) -> [u8x16; 2]> Stops<'t, F> {
+    /// `sets` gives, for 16 bytes, each set's lanes (all ones where the byte is in it).
+    pub fn new(bytes: &'t [u8], sets: F) -> Self {
+        let masks = classify(bytes, 0, &sets);
         Stops {
             bytes,
+            sets,
             base: 0,
-            masks: classify(bytes, 0),
+            masks,
         }
     }
 
     /// The first offset at or after `from` whose byte is in set `set`.
     #[inline]
-    fn next(&mut self, set: usize, mut from: usize) -> Option<usize> {
+    pub fn next(&mut self, set: usize, mut from: usize) -> Option<usize> {
         loop {
             if from >= self.base + 64 {
                 self.base = from & !63;
                 if self.base >= self.bytes.len() {
                     return None;
                 }
-                self.masks = classify(self.bytes, self.base);
+                self.masks = classify(self.bytes, self.base, &self.sets);
             }
             let mask = self.masks[set] & (u64::MAX << (from - self.base));
             if mask != 0 {
@@ -101,26 +120,20 @@ impl<'t> Stops<'t> {
     }
 }
 
-/// The block of `bytes` at `base` as one bitmask per `Stops` set (bit `j`: byte `base + j`);
-/// a last, shorter block is padded with zeros, which are in neither set.
+/// The block of `bytes` at `base` as one bitmask per set (bit `j`: byte `base + j`); a last,
+/// shorter block is padded with zeros, which no scanner's sets hold.
 #[inline]
-fn classify(bytes: &[u8], base: usize) -> [u64; 2] {
+fn classify(bytes: &[u8], base: usize, sets: &impl Fn(u8x16) -> [u8x16; 2]) -> [u64; 2] {
     let mut block = [0u8; 64];
     let tail = &bytes[base.min(bytes.len())..];
     let len = tail.len().min(64);
     block[..len].copy_from_slice(&tail[..len]);
     let mut masks = [0u64; 2];
     for (k, chunk) in block.chunks_exact(16).enumerate() {
-        use wide::u8x16;
         let chunk: [u8; 16] = chunk.try_into().expect("16 bytes");
-        let v = u8x16::from(chunk);
-        let eq = |x: u8x16, byte: u8| x.simd_eq(u8x16::splat(byte));
-        // `"` and `#`, `(` and `)` differ in their low bit; `[` and `{`, `]` and `}` in 0x20.
-        let (low, case) = (v | u8x16::splat(1), v | u8x16::splat(0x20));
-        let outside = eq(low, b'#') | eq(low, b')') | eq(case, b'{') | eq(case, b'}');
-        let in_string = eq(v, b'"') | eq(v, b'\\') | eq(v, b'\n');
-        masks[OUTSIDE] |= u64::from(outside.to_bitmask()) << (k * 16);
-        masks[IN_STRING] |= u64::from(in_string.to_bitmask()) << (k * 16);
+        for (mask, lanes) in masks.iter_mut().zip(sets(u8x16::from(chunk))) {
+            *mask |= u64::from(lanes.to_bitmask()) << (k * 16);
+        }
     }
     masks
 }
