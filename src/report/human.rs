@@ -46,23 +46,55 @@ fn render_chunk(
     } else {
         GraphicalTheme::unicode_nocolor()
     };
+    // miette's help line starts so (`render_footer`).
+    let help_indent = theme.styles.help.style("  help: ").to_string();
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(options.width)
         .with_links(false)
         .with_context_lines(CONTEXT_LINES)
         .with_word_separator(textwrap::WordSeparator::Custom(find_words));
-    FITS.with(|fits| fits.set(fits_within(options.width)));
+    let fits = fits_within(options.width);
+    FITS.with(|cell| cell.set(fits));
     let mut text = String::new();
     for finding in findings {
-        let adapted = adapt(report, finding);
-        for diagnostic in std::iter::once(&adapted).chain(&adapted.elsewhere) {
+        let mut adapted = adapt(report, finding);
+        let elsewhere = std::mem::take(&mut adapted.elsewhere);
+        for mut diagnostic in std::iter::once(adapted).chain(elsewhere) {
+            // Help that fits on its lines is written here as miette would write it, after the
+            // rest of the report: miette's wrapping would change nothing but costs a tenth of
+            // the report.
+            let help = diagnostic.help.take_if(|help| laid_out_as_is(help, fits));
             handler
-                .render_report(&mut text, diagnostic)
+                .render_report(&mut text, &diagnostic)
                 .map_err(|_| io::Error::other("cannot render a finding"))?;
+            if let Some(help) = help {
+                for (i, line) in help.split('\n').enumerate() {
+                    text.push_str(if i == 0 { &help_indent } else { HELP_REST });
+                    text.push_str(line);
+                    text.push('\n');
+                }
+            }
         }
         text.push('\n');
     }
     Ok(text)
+}
+
+/// The indent of miette's help lines after the first.
+const HELP_REST: &str = "        ";
+
+/// Whether miette's wrapping (`textwrap::fill`) would leave a text as it is, but for each
+/// line's indent: each line fits (`fits_within`) and is not blank, ends in no white space,
+/// and holds no carriage return or escape sequence. `find_words` makes such a line one word,
+/// which textwrap neither breaks nor changes.
+fn laid_out_as_is(text: &str, fits: usize) -> bool {
+    text.split('\n').all(|line| {
+        line.as_bytes()
+            .last()
+            .is_some_and(|last| !last.is_ascii_whitespace())
+            && !line.contains(['\r', '\u{1b}'])
+            && display_width(line) <= fits
+    })
 }
 
 thread_local! {
@@ -880,6 +912,40 @@ mod tests {
         fn display_width_is_textwraps(text in "[ -~]{0,40}|[\\x00-\\x{a0}\u{1b}]{0,40}|.{0,40}") {
             prop_assert_eq!(super::display_width(&text), textwrap::core::display_width(&text));
         }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 2000,
+            max_global_rejects: 100_000,
+            ..ProptestConfig::default()
+        })]
+        /// Help written as it is (`laid_out_as_is`) is what miette's footer would write: its
+        /// indent (coloured or not) and each line, as `textwrap::fill` lays it out with our
+        /// word separator.
+        #[test]
+        fn help_that_fits_is_written_as_miette_writes_it(
+            lines in prop::collection::vec(
+                "[a-zé0-9`(),.:;/!?'\"-]{1,10}([ \t]{1,2}[a-zé0-9`(),.:;/!?'\"-]{1,10}){0,4}",
+                1..4,
+            ),
+            width in 20usize..60,
+            color in proptest::bool::ANY,
+        ) {
+            let text = lines.join("\n");
+            let fits = fits_within(width);
+            prop_assume!(super::laid_out_as_is(&text, fits));
+            let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+            let indent = theme.styles.help.style("  help: ").to_string();
+            let ours: Vec<String> = text
+                .split('\n')
+                .enumerate()
+                .map(|(i, line)| format!("{}{line}", if i == 0 { indent.as_str() } else { super::HELP_REST }))
+                .collect();
+            // miette's own indent, not ours.
+            prop_assert_eq!(ours.join("\n"), filled(&text, width, (&indent, "        "), true));
+        }
+
     }
 
     fn by_chars(text: &str) -> bool {
