@@ -6,6 +6,8 @@
 //! Skipped resources stay declared, so `Ref` and `Fn::GetAtt` of them resolve as in a full
 //! parse: YAML returns their logical IDs, JSON keeps their `Type` member.
 
+use crate::source::{u8x16, StopSets, Stops, IN_STRING, OUTSIDE};
+
 /// What targeted reading leaves to parse.
 pub struct Masked {
     pub text: String,
@@ -231,6 +233,7 @@ pub fn scan_json(text: &str) -> Option<JsonScan> {
     let mut scan = Json {
         b: text.as_bytes(),
         i: 0,
+        stops: Stops::new(text.as_bytes()),
         level: 1,
         deepest: 1,
     };
@@ -277,23 +280,29 @@ pub fn scan_json(text: &str) -> Option<JsonScan> {
 struct Json<'t> {
     b: &'t [u8],
     i: usize,
+    stops: Stops<'t, JsonSets>,
     /// Brackets open around the cursor, and the most there have been.
     level: usize,
     deepest: usize,
 }
 
-/// Bytes a container's scan stops at: quotes, brackets, and what plain JSON has no place for
-/// outside a string (a comment, a parenthesis, which `too_deep` would count).
-const STOPS: [bool; 256] = {
-    let bytes = b"\"{}[]/#()";
-    let mut table = [false; 256];
-    let mut i = 0;
-    while i < bytes.len() {
-        table[bytes[i] as usize] = true;
-        i += 1;
+/// The bytes a container's scan stops at: quotes, brackets, and what plain JSON has no place
+/// for outside a string (a comment, a parenthesis, which `too_deep` would count); and in a
+/// string, its end, an escape, or a line break (which is not JSON). Found by `Stops`.
+struct JsonSets;
+
+impl StopSets for JsonSets {
+    #[inline]
+    fn lanes(v: u8x16) -> [u8x16; 2] {
+        let eq = |x: u8x16, byte: u8| x.simd_eq(u8x16::splat(byte));
+        // `"` and `#`, `(` and `)` differ in their low bit; `[` and `{`, `]` and `}` in 0x20.
+        let (low, case) = (v | u8x16::splat(1), v | u8x16::splat(0x20));
+        [
+            eq(low, b'#') | eq(low, b')') | eq(case, b'{') | eq(case, b'}') | eq(v, b'/'),
+            eq(v, b'"') | eq(v, b'\\') | eq(v, b'\n'),
+        ]
     }
-    table
-};
+}
 
 impl<'t> Json<'t> {
     fn ws(&mut self) {
@@ -312,8 +321,8 @@ impl<'t> Json<'t> {
         self.expect(b'"')?;
         let start = self.i;
         loop {
-            // `get`: an escape at the very end leaves the cursor past it.
-            let at = self.i + memchr::memchr3(b'"', b'\\', b'\n', self.b.get(self.i..)?)?;
+            // An escape at the very end leaves the cursor past it: no stop there.
+            let at = self.stops.next(IN_STRING, self.i)?;
             match self.b[at] {
                 b'\\' => self.i = at + 2,
                 b'"' => {
@@ -332,10 +341,8 @@ impl<'t> Json<'t> {
             b'{' | b'[' => {
                 let mut depth = 0usize;
                 loop {
-                    while self.b.get(self.i).is_some_and(|&b| !STOPS[b as usize]) {
-                        self.i += 1;
-                    }
-                    match self.b.get(self.i)? {
+                    self.i = self.stops.next(OUTSIDE, self.i)?;
+                    match self.b[self.i] {
                         b'"' => {
                             self.string()?;
                             continue;
@@ -552,6 +559,12 @@ mod tests {
                 }
             }
             if let Some(scan) = scan_json(&text) {
+                // What is left of plain JSON is still JSON, with the skipped resource's type.
+                if let (None, Some(masked)) = (insert, &scan.masked) {
+                    let parsed = crate::tree::json::parse(&masked.text, crate::source::FileId(0));
+                    proptest::prop_assert!(parsed.is_ok(), "{}", masked.text);
+                    proptest::prop_assert!(masked.text.contains("\"Type\": \"AWS::S3::Bucket\""));
+                }
                 for limit in 0..9 {
                     proptest::prop_assert_eq!(
                         crate::source::too_deep(&text, limit).is_some(),

@@ -10,7 +10,9 @@ mod scan;
 pub use lines::LineIndex;
 pub use paths::{display_path, normalize};
 pub use read::{read_limited, read_regular, too_large_message, Limited};
-pub use scan::{blank, cut, nesting_error, too_deep, u8x16, Shifts, Stops, IN_STRING, OUTSIDE};
+pub use scan::{
+    blank, cut, nesting_error, too_deep, u8x16, Shifts, StopSets, Stops, IN_STRING, OUTSIDE,
+};
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -2,6 +2,7 @@
 //! and blanking of unread blocks (targeted reading) with offsets kept.
 
 use super::{FileId, Span};
+pub use wide::u8x16;
 
 /// Offset of the first bracket nested deeper than `limit`, skipping quoted strings and `#`
 /// comments; a cheap guard that runs before any parser, whose recursion it bounds.
@@ -26,7 +27,7 @@ pub fn too_deep(text: &str, limit: usize) -> Option<usize> {
     // Outside strings only quotes, comments and brackets matter, and inside one only what
     // ends or escapes it: both sets are found 64 bytes at a time (`Stops`), so runs of other
     // bytes cost no branch each.
-    let mut stops = Stops::new(bytes, guard_sets);
+    let mut stops = Stops::<GuardSets>::new(bytes);
     let mut depth = 0usize;
     let mut from = 0;
     while let Some(i) = stops.next(OUTSIDE, from) {
@@ -60,14 +61,19 @@ pub fn too_deep(text: &str, limit: usize) -> Option<usize> {
 
 /// The nesting guard's `Stops` sets: quotes, `#` and brackets (what matters outside a
 /// string), and quotes, `\` and line breaks (what ends or escapes one).
-fn guard_sets(v: u8x16) -> [u8x16; 2] {
-    let eq = |x: u8x16, byte: u8| x.simd_eq(u8x16::splat(byte));
-    // `"` and `#`, `(` and `)` differ in their low bit; `[` and `{`, `]` and `}` in 0x20.
-    let (low, case) = (v | u8x16::splat(1), v | u8x16::splat(0x20));
-    [
-        eq(low, b'#') | eq(low, b')') | eq(case, b'{') | eq(case, b'}'),
-        eq(v, b'"') | eq(v, b'\\') | eq(v, b'\n'),
-    ]
+struct GuardSets;
+
+impl StopSets for GuardSets {
+    #[inline]
+    fn lanes(v: u8x16) -> [u8x16; 2] {
+        let eq = |x: u8x16, byte: u8| x.simd_eq(u8x16::splat(byte));
+        // `"` and `#`, `(` and `)` differ in their low bit; `[` and `{`, `]` and `}` in 0x20.
+        let (low, case) = (v | u8x16::splat(1), v | u8x16::splat(0x20));
+        [
+            eq(low, b'#') | eq(low, b')') | eq(case, b'{') | eq(case, b'}'),
+            eq(v, b'"') | eq(v, b'\\') | eq(v, b'\n'),
+        ]
+    }
 }
 
 /// The first `Stops` set: what a scanner acts on outside strings.
@@ -75,28 +81,31 @@ pub const OUTSIDE: usize = 0;
 /// The second `Stops` set: what ends or escapes a string.
 pub const IN_STRING: usize = 1;
 
-pub use wide::u8x16;
+/// A scanner's two sets of bytes (`OUTSIDE`, `IN_STRING`) for `Stops`: for 16 bytes, each
+/// set's lanes (all ones where the byte is in it). A zero byte must be in neither.
+pub trait StopSets {
+    fn lanes(v: u8x16) -> [u8x16; 2];
+}
 
-/// Where the bytes of two sets are in a text, found a 64-byte block at a time: `sets` compares
-/// 16 bytes at once (SSE2 on x86-64, through `wide`) and each block becomes one bitmask per
-/// set, so a scanner jumps from stop to stop with no branch per byte in between.
-pub struct Stops<'t, F> {
+/// Where the bytes of two sets are in a text, found a 64-byte block at a time: the sets
+/// compare 16 bytes at once (SSE2 on x86-64, through `wide`) and each block becomes one
+/// bitmask per set, so a scanner jumps from stop to stop with no branch per byte in between.
+pub struct Stops<'t, S> {
     bytes: &'t [u8],
-    sets: F,
     /// Where the current block starts, and its masks.
     base: usize,
     masks: [u64; 2],
+    sets: std::marker::PhantomData<S>,
 }
 
-impl<'t, F: Fn(u8x16) -> [u8x16; 2]> Stops<'t, F> {
-    /// `sets` gives, for 16 bytes, each set's lanes (all ones where the byte is in it).
-    pub fn new(bytes: &'t [u8], sets: F) -> Self {
-        let masks = classify(bytes, 0, &sets);
+impl<'t, S: StopSets> Stops<'t, S> {
+    /// No block is classified until one is asked for.
+    pub fn new(bytes: &'t [u8]) -> Self {
         Stops {
             bytes,
-            sets,
-            base: 0,
-            masks,
+            base: NO_BLOCK,
+            masks: [0; 2],
+            sets: std::marker::PhantomData,
         }
     }
 
@@ -104,12 +113,14 @@ impl<'t, F: Fn(u8x16) -> [u8x16; 2]> Stops<'t, F> {
     #[inline]
     pub fn next(&mut self, set: usize, mut from: usize) -> Option<usize> {
         loop {
-            if from >= self.base + 64 {
+            // Outside the current block, before or after it: classify the one `from` is in.
+            if from.wrapping_sub(self.base) >= 64 {
                 self.base = from & !63;
                 if self.base >= self.bytes.len() {
+                    self.base = NO_BLOCK;
                     return None;
                 }
-                self.masks = classify(self.bytes, self.base, &self.sets);
+                self.masks = classify::<S>(self.bytes, self.base);
             }
             let mask = self.masks[set] & (u64::MAX << (from - self.base));
             if mask != 0 {
@@ -120,10 +131,14 @@ impl<'t, F: Fn(u8x16) -> [u8x16; 2]> Stops<'t, F> {
     }
 }
 
+/// `Stops::base` before any block is classified: every offset is at least 64 past it, modulo
+/// the word size.
+const NO_BLOCK: usize = usize::MAX & !63;
+
 /// The block of `bytes` at `base` as one bitmask per set (bit `j`: byte `base + j`); a last,
-/// shorter block is padded with zeros, which no scanner's sets hold.
+/// shorter block is padded with zeros, which are in neither set.
 #[inline]
-fn classify(bytes: &[u8], base: usize, sets: &impl Fn(u8x16) -> [u8x16; 2]) -> [u64; 2] {
+fn classify<S: StopSets>(bytes: &[u8], base: usize) -> [u64; 2] {
     let mut block = [0u8; 64];
     let tail = &bytes[base.min(bytes.len())..];
     let len = tail.len().min(64);
@@ -131,7 +146,7 @@ fn classify(bytes: &[u8], base: usize, sets: &impl Fn(u8x16) -> [u8x16; 2]) -> [
     let mut masks = [0u64; 2];
     for (k, chunk) in block.chunks_exact(16).enumerate() {
         let chunk: [u8; 16] = chunk.try_into().expect("16 bytes");
-        for (mask, lanes) in masks.iter_mut().zip(sets(u8x16::from(chunk))) {
+        for (mask, lanes) in masks.iter_mut().zip(S::lanes(u8x16::from(chunk))) {
             *mask |= u64::from(lanes.to_bitmask()) << (k * 16);
         }
     }

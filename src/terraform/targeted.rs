@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 
 use super::references::{READ_DATA, READ_RESOURCES};
+use crate::source::{u8x16, StopSets, Stops, IN_STRING, OUTSIDE};
 
 /// The names of the locals a module's texts refer to (`local.NAME` anywhere, even in blocks
 /// that are blanked: an over-count only keeps a local).
@@ -222,19 +223,23 @@ pub fn largest_object(text: &str) -> (usize, usize) {
     largest
 }
 
-/// The offset of the `}` closing the `{` at `open`, skipping strings, comments and heredocs.
-fn matching_brace(bytes: &[u8], open: usize) -> Option<usize> {
-    use crate::source::{u8x16, IN_STRING, OUTSIDE};
-    // The bytes this scan acts on, and those that end or escape a string; found 64 bytes at
-    // a time, so runs of others cost no branch each.
-    let sets = |v: u8x16| {
+/// The bytes the brace matcher acts on, and those that end or escape a string (`Stops`).
+struct BraceSets;
+
+impl StopSets for BraceSets {
+    #[inline]
+    fn lanes(v: u8x16) -> [u8x16; 2] {
         let eq = |byte: u8| v.simd_eq(u8x16::splat(byte));
         [
             eq(b'"') | eq(b'#') | eq(b'/') | eq(b'<') | eq(b'{') | eq(b'}'),
             eq(b'"') | eq(b'\\'),
         ]
-    };
-    let mut stops = crate::source::Stops::new(bytes, sets);
+    }
+}
+
+/// The offset of the `}` closing the `{` at `open`, skipping strings, comments and heredocs.
+fn matching_brace(bytes: &[u8], open: usize) -> Option<usize> {
+    let mut stops = Stops::<BraceSets>::new(bytes);
     let mut depth = 0usize;
     let mut i = open;
     loop {
