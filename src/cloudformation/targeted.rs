@@ -159,7 +159,17 @@ impl Line {
     }
 }
 
-/// Every line of the text, found with one vectorized search for line breaks.
+/// Line breaks, for `lines_of` (one set; the other is empty).
+struct LineBreaks;
+
+impl StopSets for LineBreaks {
+    #[inline]
+    fn lanes(v: u8x16) -> [u8x16; 2] {
+        [v.simd_eq(u8x16::splat(b'\n')), u8x16::splat(0)]
+    }
+}
+
+/// Every line of the text.
 fn lines_of(text: &str) -> Vec<Line> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len() / 24 + 1);
@@ -178,7 +188,10 @@ fn lines_of(text: &str) -> Vec<Line> {
             indent,
         });
     };
-    for at in memchr::memchr_iter(b'\n', bytes) {
+    // Lines are short: line breaks are found 64 bytes at a time (`Stops`), not by a vector
+    // search set up for each line.
+    let mut breaks = Stops::<LineBreaks>::new(bytes);
+    while let Some(at) = breaks.next(OUTSIDE, start) {
         push(start, at);
         start = at + 1;
     }
@@ -540,6 +553,27 @@ mod tests {
         (value.clone(), value).prop_map(|(resources, other)| {
             format!("{{\"Resources\": {{\"R\": {{\"Type\": \"AWS::S3::Bucket\", \"P\": {resources}}}}}, \"X\": {other}}}")
         })
+    }
+
+    proptest::proptest! {
+        /// Lines found by bitmask are those `str::split('\n')` gives, with their indents.
+        #[test]
+        fn lines_are_those_of_split(text in "[ a#\r\n:é-]{0,300}") {
+            let lines = lines_of(&text);
+            let mut pieces: Vec<&str> = text.split('\n').collect();
+            if pieces.last() == Some(&"") {
+                pieces.pop();
+            }
+            proptest::prop_assert_eq!(lines.len(), pieces.len());
+            for (line, piece) in lines.iter().zip(pieces) {
+                let content = piece.trim_end_matches('\r');
+                proptest::prop_assert_eq!(line.text(&text), content);
+                let spaces = content.len() - content.trim_start_matches(' ').len();
+                let rest = &content[spaces..];
+                let indent = (!rest.is_empty() && !rest.starts_with('#')).then_some(spaces as u32);
+                proptest::prop_assert_eq!(line.indent, indent);
+            }
+        }
     }
 
     proptest::proptest! {
