@@ -18,25 +18,24 @@ pub fn read_limited(path: &Path, limit: u64) -> std::io::Result<Limited> {
     let (mut file, size) = open_regular(path)?;
     if size <= limit {
         // One read of the size the file had when opened, and one that finds the end; a file
-        // that grew meanwhile is read on, up to one byte past the limit.
-        let mut bytes = vec![0; size as usize + 1];
-        let mut filled = 0;
+        // that grew meanwhile is read on, up to one byte past the limit. The buffer is not
+        // zeroed first (`read_into_spare`): the read fills it.
+        let mut bytes: Vec<u8> = Vec::with_capacity(size as usize + 1);
         loop {
-            if filled == bytes.len() {
-                if filled as u64 > limit {
+            if bytes.len() == bytes.capacity() {
+                if bytes.len() as u64 > limit {
                     break;
                 }
                 let grown = (bytes.len() * 2).min(limit.saturating_add(1) as usize);
-                bytes.resize(grown.max(filled + 1), 0);
+                bytes.reserve_exact(grown.max(bytes.len() + 1) - bytes.len());
             }
-            match file.read(&mut bytes[filled..]) {
+            match read_into_spare(&file, &mut bytes) {
                 Ok(0) => break,
-                Ok(n) => filled += n,
+                Ok(_) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
         }
-        bytes.truncate(filled);
         if bytes.len() as u64 <= limit {
             return Ok(Limited::Whole(bytes));
         }
@@ -48,6 +47,21 @@ pub fn read_limited(path: &Path, limit: u64) -> std::io::Result<Limited> {
     let n = file.read(&mut head)?;
     head.truncate(n);
     Ok(Limited::TooLarge { size, head })
+}
+
+/// One `read(2)` into the spare capacity of `bytes`, whose length grows by what it read: the
+/// memory is not zeroed first, which cost as much as the read itself for a file the page cache
+/// holds.
+fn read_into_spare(file: &std::fs::File, bytes: &mut Vec<u8>) -> std::io::Result<usize> {
+    use std::os::fd::AsRawFd;
+    let spare = bytes.spare_capacity_mut();
+    // SAFETY: read(2) writes at most `spare.len()` bytes, from the start of `spare`, which is
+    // memory the vector owns; the `n` bytes it reports are then initialized.
+    let n = unsafe { libc::read(file.as_raw_fd(), spare.as_mut_ptr().cast(), spare.len()) };
+    let n = usize::try_from(n).map_err(|_| std::io::Error::last_os_error())?;
+    // SAFETY: `n <= spare.len()`, and those bytes were just written.
+    unsafe { bytes.set_len(bytes.len() + n) };
+    Ok(n)
 }
 
 /// A file's bytes when it is a regular file of at most `limit` bytes; otherwise an error
