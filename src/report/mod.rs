@@ -19,7 +19,7 @@ use crate::source::{FileId, SourceFile, Span};
 /// Text for a terminal or a line-based format: control characters (a resource name holding
 /// an escape sequence, a newline in a file name) are shown as `\u{1b}`, never sent raw.
 pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
+    if !any_control(text) {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
@@ -31,6 +31,15 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// `text.chars().any(char::is_control)`, by bytes: C0 and DEL are single bytes, and C1
+/// (U+0080 to U+009F) is 0xC2 followed by 0x80 to 0x9F.
+fn any_control(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.iter().any(|&b| b < 0x20 || b == 0x7f)
+        || memchr::memchr_iter(0xc2, bytes)
+            .any(|i| bytes.get(i + 1).is_some_and(|b| (0x80..=0x9f).contains(b)))
 }
 
 /// Findings rendered per task, and per window of tasks.
@@ -275,6 +284,18 @@ mod permute_tests {
             let mut got = items;
             super::permute(&mut got, order);
             prop_assert_eq!(got, want);
+        }
+    }
+}
+
+#[cfg(test)]
+mod control_tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn controls_by_bytes_are_controls_by_chars(text in "\\PC*|[\\x00-\\x{a0}\t\n\r]{0,40}|.{0,40}") {
+            prop_assert_eq!(super::any_control(&text), text.chars().any(char::is_control));
         }
     }
 }
