@@ -658,6 +658,106 @@ impl<'t> Source<'t> {
     }
 }
 
+/// What miette's reader for a text (`context_info` in its `source_impls.rs`) gives for a span
+/// of `input`: the lines it covers with their context, the 0-based line they start on, the
+/// span's column when no line before is asked for, and the line breaks read. Its loop goes a
+/// byte at a time; this one jumps between line breaks, and does the same at each (a proptest
+/// holds the two together).
+fn context_info(
+    input: &[u8],
+    span_offset: usize,
+    span_len: usize,
+    before: usize,
+    after: usize,
+) -> Option<Contents> {
+    // Where the span's last byte is (an empty span's is the byte before it), for the line
+    // break test and for every other byte: miette writes the two differently.
+    let last_at_break = span_offset + span_len.saturating_sub(1);
+    let last = (span_offset + span_len).saturating_sub(1);
+    let (mut line_count, mut start_line, mut start_column) = (0, 0, 0);
+    let mut before_starts = std::collections::VecDeque::with_capacity(before + 1);
+    let (mut current_line_start, mut end_lines) = (0, 0);
+    let (mut post_span, mut post_span_got_newline) = (false, false);
+    let mut offset = 0;
+    'bytes: while offset < input.len() {
+        // The bytes up to the next line break: counted, and the first at or past the span's
+        // last byte marks the end of the span.
+        let run_end =
+            memchr::memchr2(b'\r', b'\n', &input[offset..]).map_or(input.len(), |n| offset + n);
+        let past = last.max(offset);
+        let stop = (past < run_end && end_lines >= after).then_some(past);
+        let counted_end = stop.map_or(run_end, |at| at + 1).min(span_offset);
+        start_column += counted_end.saturating_sub(offset);
+        if past < run_end {
+            post_span = true;
+        }
+        if let Some(at) = stop {
+            offset = at + 1;
+            break 'bytes;
+        }
+        offset = run_end;
+        if offset == input.len() {
+            break;
+        }
+        // A line break (`\r\n` is one).
+        line_count += 1;
+        if input[offset] == b'\r' && input.get(offset + 1) == Some(&b'\n') {
+            offset += 1;
+        }
+        if offset < span_offset {
+            start_column = 0;
+            before_starts.push_back(current_line_start);
+            if before_starts.len() > before {
+                start_line += 1;
+                before_starts.pop_front();
+            }
+        } else if offset >= last_at_break && post_span {
+            start_column = 0;
+            if post_span_got_newline {
+                end_lines += 1;
+            } else {
+                post_span_got_newline = true;
+            }
+            if end_lines >= after {
+                offset += 1;
+                break;
+            }
+        }
+        current_line_start = offset + 1;
+        if offset >= last {
+            post_span = true;
+            if end_lines >= after {
+                offset += 1;
+                break;
+            }
+        }
+        offset += 1;
+    }
+    if offset < last {
+        return None;
+    }
+    let start = before_starts
+        .front()
+        .copied()
+        .unwrap_or(if before == 0 { span_offset } else { 0 });
+    Some(Contents {
+        start,
+        end: offset,
+        line: start_line,
+        column: if before == 0 { start_column } else { 0 },
+        line_count,
+    })
+}
+
+/// `context_info`'s answer: the bytes `start..end` of its input, and where they are.
+struct Contents {
+    start: usize,
+    end: usize,
+    line: usize,
+    column: usize,
+    line_count: usize,
+}
+
 /// Where the line holding byte `at` of `bytes` starts (`bytes` starts at a line start).
 fn line_start(bytes: &[u8], at: usize) -> usize {
     memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1)
@@ -675,19 +775,25 @@ impl SourceCode for Source<'_> {
         let offset = span.offset().min(self.len);
         let end = (span.offset() + span.len()).min(self.len);
         let lines = &text[window.start - base..window.end - base];
-        let inner = miette::SourceSpan::new((offset - window.start).into(), end - offset);
-        let contents = lines.read_span(&inner, context_lines_before, context_lines_after)?;
-        let data_start = contents.span().offset() + window.start - base;
+        let contents = context_info(
+            lines.as_bytes(),
+            offset - window.start,
+            end - offset,
+            context_lines_before,
+            context_lines_after,
+        )
+        .ok_or(miette::MietteError::OutOfBounds)?;
+        let data_start = contents.start + window.start - base;
         let column = text
             .get(line_start(text.as_bytes(), data_start)..data_start)
-            .map_or(contents.column(), |s| s.chars().count());
+            .map_or(contents.column, |s| s.chars().count());
         Ok(Box::new(miette::MietteSpanContents::new_named(
             self.name.clone(),
-            contents.data(),
-            miette::SourceSpan::new((base + data_start).into(), contents.span().len()),
-            contents.line() + window.line,
+            &lines.as_bytes()[contents.start..contents.end],
+            miette::SourceSpan::new((base + data_start).into(), contents.end - contents.start),
+            contents.line + window.line,
             column,
-            contents.line_count() + window.line,
+            contents.line_count + window.line,
         )))
     }
 }
@@ -946,6 +1052,43 @@ mod tests {
             prop_assert_eq!(ours.join("\n"), filled(&text, width, (&indent, "        "), true));
         }
 
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+        /// `context_info` answers as miette's reader for a byte slice does, for any span and
+        /// context, line breaks of every kind included.
+        #[test]
+        fn context_is_read_as_miette_reads_it(
+            text in "[ab\r\n]{0,40}",
+            offset in 0usize..44,
+            len in 0usize..8,
+            before in 0usize..3,
+            after in 0usize..3,
+        ) {
+            use miette::SourceCode;
+            let bytes = text.as_bytes();
+            // Spans within the text, as `Source::read_span` asks (miette's reader panics past it).
+            let offset = offset.min(bytes.len());
+            let len = len.min(bytes.len() - offset);
+            let theirs = bytes.read_span(&miette::SourceSpan::new(offset.into(), len), before, after);
+            let ours = super::context_info(bytes, offset, len, before, after);
+            match (theirs, ours) {
+                (Ok(theirs), Some(ours)) => {
+                    let start = theirs.data().as_ptr() as usize - bytes.as_ptr() as usize;
+                    prop_assert_eq!(
+                        (start, start + theirs.data().len(), theirs.span().offset(), theirs.span().len()),
+                        (ours.start, ours.end, ours.start, ours.end - ours.start)
+                    );
+                    prop_assert_eq!(
+                        (theirs.line(), theirs.column(), theirs.line_count()),
+                        (ours.line, ours.column, ours.line_count)
+                    );
+                }
+                (Err(_), None) => {}
+                (theirs, ours) => prop_assert!(false, "miette {:?}, ours {:?}", theirs.is_ok(), ours.is_some()),
+            }
+        }
     }
 
     fn by_chars(text: &str) -> bool {
