@@ -48,9 +48,8 @@ pub fn relevant_only(
         let line_end = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |n| i + n);
         let line = &bytes[i..line_end];
         if let Some(brace) = memchr::memchr(b'{', line) {
-            let mut words = text[i..line_end].split_whitespace();
-            let first = words.next();
-            let skip = match (first, words.next()) {
+            let (first, second) = first_two_words(&text[i..line_end]);
+            let skip = match (first, second) {
                 // The first label, quoted or not, even when the next one touches it.
                 (Some("resource"), Some(kind)) => {
                     let kind = kind.trim_start_matches('"').split(['"', '{']).next();
@@ -82,6 +81,26 @@ pub fn relevant_only(
         return None;
     }
     crate::source::cut(text, &skipped)
+}
+
+/// A line's first two words, as `split_whitespace` finds them; an ASCII line (most) is split
+/// at its bytes, without decoding characters.
+fn first_two_words(line: &str) -> (Option<&str>, Option<&str>) {
+    if !line.is_ascii() {
+        let mut words = line.split_whitespace();
+        return (words.next(), words.next());
+    }
+    // `char::is_whitespace` among ASCII characters: `u8::is_ascii_whitespace` and VT.
+    let space = |b: &u8| b.is_ascii_whitespace() || *b == 0x0b;
+    let mut words = line
+        .as_bytes()
+        .split(space)
+        .filter(|word| !word.is_empty())
+        .map(|word| {
+            let start = word.as_ptr() as usize - line.as_ptr() as usize;
+            &line[start..start + word.len()]
+        });
+    (words.next(), words.next())
 }
 
 /// The attributes of the `locals` block between `open` and `close` whose names are not
@@ -477,6 +496,12 @@ mod tests {
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+        #[test]
+        fn the_first_two_words_are_split_whitespaces(line in "[a \t\x0b\x0c\r\u{2003}\u{85}é\"{]{0,20}") {
+            let mut words = line.split_whitespace();
+            proptest::prop_assert_eq!(first_two_words(&line), (words.next(), words.next()));
+        }
+
         #[test]
         fn top_level_lines_are_read_as_by_the_first_loop(
             pieces in proptest::collection::vec(proptest::sample::select(vec![
