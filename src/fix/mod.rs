@@ -229,9 +229,7 @@ impl Syntax {
             .to_ascii_lowercase();
         if name.ends_with(".tf") || name.ends_with(".tofu") || name.ends_with(".hcl") {
             Some(Syntax::Hcl)
-        } else if crate::terraform::modules::is_json_module_file(&file.path)
-            || crate::terraform::plan::is_plan(file.text())
-        {
+        } else if crate::terraform::modules::is_json_module_file(&file.path) {
             None
         } else if name.ends_with(".json")
             || file
@@ -240,7 +238,8 @@ impl Syntax {
                 .trim_start()
                 .starts_with('{')
         {
-            Some(Syntax::Json)
+            // A plan is JSON (as the front end reads one): only JSON is searched for its keys.
+            (!crate::terraform::plan::is_plan(file.text())).then_some(Syntax::Json)
         } else {
             Some(Syntax::Yaml)
         }
