@@ -104,7 +104,17 @@ pub enum Directive {
 
 /// Whether a text could hold a suppression comment (a cheap test before any parse).
 pub fn mentions_suppression(text: &str) -> bool {
-    text.contains("intransit:ignore") || text.contains("checkov:skip")
+    // Searchers built once: `str::contains` builds its own at each call, and searches slower.
+    static NAMES: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 2]> =
+        std::sync::LazyLock::new(|| {
+            [
+                memchr::memmem::Finder::new("intransit:ignore"),
+                memchr::memmem::Finder::new("checkov:skip"),
+            ]
+        });
+    NAMES
+        .iter()
+        .any(|name| name.find(text.as_bytes()).is_some())
 }
 
 /// Finds `intransit:ignore` and `checkov:skip=CKV2_AWS_69` comments opened by one of `markers`
