@@ -8,36 +8,11 @@ use super::{Report, Summary};
 use crate::diagnostic::Finding;
 
 #[derive(Serialize)]
-struct Document<'r> {
+struct Document<F> {
     version: u32,
     tool: Tool,
     summary: Summary,
-    findings: Stream<'r>,
-}
-
-/// The findings, serialized as they are read: a large report is never held twice.
-struct Stream<'r> {
-    report: &'r Report,
-    /// The first error reading a spilled finding, reported once serializing stops.
-    error: std::cell::RefCell<Option<io::Error>>,
-}
-
-impl Serialize for Stream<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::{Error, SerializeSeq};
-        let mut seq = serializer.serialize_seq(Some(self.report.findings.len()))?;
-        for item in self.report.findings.iter() {
-            match item {
-                Ok(f) => seq.serialize_element(&finding(self.report, &f))?,
-                Err(error) => {
-                    let message = error.to_string();
-                    *self.error.borrow_mut() = Some(error);
-                    return Err(S::Error::custom(message));
-                }
-            }
-        }
-        seq.end()
-    }
+    findings: F,
 }
 
 #[derive(Serialize)]
@@ -91,26 +66,46 @@ struct Related<'r> {
 }
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let document = Document {
+    // The document with no findings, as serde_json writes it: `"findings": []` comes last, and
+    // the findings go between its brackets, rendered a chunk at a time in parallel
+    // (`render_windows`), each as serde_json would write it at its depth.
+    let empty = Document {
         version: 1,
         tool: Tool {
             name: "intransit",
             version: env!("CARGO_PKG_VERSION"),
         },
         summary: report.summary,
-        findings: Stream {
-            report,
-            error: std::cell::RefCell::new(None),
-        },
+        findings: [(); 0],
     };
-    if let Err(error) = serde_json::to_writer_pretty(&mut *out, &document) {
-        return Err(document
-            .findings
-            .error
-            .take()
-            .unwrap_or_else(|| error.into()));
+    let document = serde_json::to_string_pretty(&empty)?;
+    let head = document
+        .strip_suffix("]\n}")
+        .expect("the findings are the document's last member");
+    out.write_all(head.as_bytes())?;
+    if report.findings.is_empty() {
+        return writeln!(out, "]\n}}");
     }
-    writeln!(out)
+    super::render_windows(
+        report,
+        out,
+        |chunk| {
+            let mut text = String::new();
+            for finding in chunk {
+                let alone = serde_json::to_string_pretty(&self::finding(report, finding))?;
+                // One level into the document and one into the array: strings hold no raw
+                // line break, so each line break is one of the layout's.
+                text.push_str(",\n    ");
+                text.push_str(&alone.replace('\n', "\n    "));
+            }
+            Ok(text)
+        },
+        |out, text, first| {
+            let text = if first { &text[1..] } else { text };
+            out.write_all(text.as_bytes())
+        },
+    )?;
+    writeln!(out, "\n  ]\n}}")
 }
 
 fn finding<'r>(report: &'r Report, finding: &'r Finding) -> JsonFinding<'r> {
