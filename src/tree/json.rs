@@ -46,6 +46,10 @@ fn values_at_most(text: &str) -> (usize, usize) {
     (count, bytes.len())
 }
 
+/// Objects with up to this many members find a duplicate key by comparing it with the keys
+/// before it; larger ones hash their keys.
+const LINEAR_KEYS: usize = 16;
+
 pub fn parse(text: &str, file: FileId) -> Result<Node, ParseError> {
     parse_cut(text, file, &Shifts::default())
 }
@@ -146,8 +150,10 @@ fn convert(value: Value<'_>, at: &Place<'_>) -> Result<Node, ParseError> {
             }
         }
         Value::Object(object) => {
-            let mut seen: HashMap<String, Span> = HashMap::new();
-            let mut entries = Vec::with_capacity(object.properties.len());
+            // Duplicate keys: a small object (most) is searched, a large one hashed.
+            let mut seen: Option<HashMap<String, Span>> = (object.properties.len() > LINEAR_KEYS)
+                .then(|| HashMap::with_capacity(object.properties.len()));
+            let mut entries: Vec<Entry> = Vec::with_capacity(object.properties.len());
             for property in object.properties {
                 let key_range = match &property.name {
                     ObjectPropName::String(s) => s.range,
@@ -155,7 +161,11 @@ fn convert(value: Value<'_>, at: &Place<'_>) -> Result<Node, ParseError> {
                 };
                 let key = property.name.into_string();
                 let key_span = span(key_range);
-                if let Some(first) = seen.insert(key.clone(), key_span) {
+                let earlier = match &mut seen {
+                    Some(seen) => seen.insert(key.clone(), key_span),
+                    None => entries.iter().find(|e| e.key == key).map(|e| e.key_span),
+                };
+                if let Some(first) = earlier {
                     return Err(ParseError {
                         message: format!(
                             "duplicate key `{key}`; its value is ambiguous (CloudFormation rejects such templates, Terraform such files)"
@@ -197,5 +207,33 @@ mod tests {
         assert!(parse("{// c\n\"a\": 1}", FileId(0)).is_err());
         let error = parse("{\"a\": 1, \"a\": 2}", FileId(0)).unwrap_err();
         assert_eq!(error.span.start, 9);
+    }
+
+    proptest::proptest! {
+        /// The first repeated key is the error, pointing back at its first use, whether the
+        /// object is small enough to be searched or large enough to be hashed.
+        #[test]
+        fn the_first_duplicate_key_is_reported_at_any_size(
+            keys in proptest::collection::vec(0usize..60, 0..40),
+        ) {
+            let mut text = String::from("{");
+            let mut starts = Vec::new();
+            for (i, key) in keys.iter().enumerate() {
+                if i > 0 {
+                    text.push_str(", ");
+                }
+                starts.push(text.len());
+                text.push_str(&format!("\"k{key}\": {{\"v\": {i}}}"));
+            }
+            text.push('}');
+            let expected = (0..keys.len()).find_map(|j| {
+                let i = keys[..j].iter().position(|&k| k == keys[j])?;
+                Some((starts[j], starts[i]))
+            });
+            let got = parse(&text, FileId(0))
+                .err()
+                .map(|error| (error.span.start as usize, error.first.map_or(usize::MAX, |f| f.start as usize)));
+            proptest::prop_assert_eq!(got, expected);
+        }
     }
 }
