@@ -20,6 +20,7 @@ pub struct Masked {
 /// The text with unread blocks cut out, or `None` when nothing can be skipped safely.
 pub fn relevant_only(text: &str) -> Option<Masked> {
     let lines = lines_of(text);
+    let marks = Marks::of(text.as_bytes(), true);
     let mut skipped: Vec<(usize, usize)> = Vec::new();
     let mut names: Vec<&str> = Vec::new();
     let mut skipped_names: Vec<String> = Vec::new();
@@ -58,10 +59,10 @@ pub fn relevant_only(text: &str) -> Option<Masked> {
                             .rev()
                             .find(|l| !l.text(text).trim().is_empty());
                         let suppressed_above =
-                            above.is_some_and(|l| may_suppress(l.text(text).as_bytes()));
+                            above.is_some_and(|l| marks.may_suppress(l.start(), l.end()));
                         let next = next_index(&lines, end);
                         if !suppressed_above
-                            && is_unread_resource(text, &lines[i..next], line.start(), end)
+                            && is_unread_resource(text, &marks, &lines[i..next], line.start(), end)
                         {
                             skipped.push((line.start(), end));
                             skipped_names.push(name.to_string());
@@ -98,7 +99,7 @@ fn logical_id(line: &str) -> Option<&str> {
 /// A resource block (`lines`, from `start` to `end` in `text`) whose `Type` (at the
 /// indentation of its first entry, not a nested key) is an AWS type other than RDS, and that
 /// defines no anchor an alias could use.
-fn is_unread_resource(text: &str, lines: &[Line], start: usize, end: usize) -> bool {
+fn is_unread_resource(text: &str, marks: &Marks, lines: &[Line], start: usize, end: usize) -> bool {
     let mut body = lines.iter().skip(1).filter(|l| l.indent.is_some());
     let Some(level) = body.clone().next().and_then(|l| l.indent) else {
         return false;
@@ -111,29 +112,77 @@ fn is_unread_resource(text: &str, lines: &[Line], start: usize, end: usize) -> b
     let kind = type_line.text(text)[level as usize + "Type:".len()..]
         .trim()
         .trim_matches(['"', '\'']);
-    static MERGE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"<<"));
-    let block = &text.as_bytes()[start..end];
     kind.starts_with("AWS::")
         && !kind.starts_with("AWS::RDS::")
         && !super::nested::is_stack_type(kind)
-        && memchr::memchr(b'&', block).is_none()
-        && MERGE.find(block).is_none()
-        && !may_suppress(block)
+        && !marks.anchor(start, end)
+        && !marks.may_suppress(start, end)
 }
 
-/// Whether a block may hold a suppression (a comment or `Metadata`): such a resource is read,
-/// so the suppression keeps its owner and can be reported as unused.
-fn may_suppress(block: &[u8]) -> bool {
-    // Built once: a searcher costs more to make than a short block takes to search.
-    static NAMES: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 2]> =
-        std::sync::LazyLock::new(|| {
-            [
-                memchr::memmem::Finder::new(b"intransit"),
-                memchr::memmem::Finder::new(b"checkov"),
-            ]
-        });
-    NAMES.iter().any(|name| name.find(block).is_some())
+/// Where a text holds what keeps a block read, found once for the whole text: `intransit` and
+/// `checkov` (a block may hold a suppression, in a comment or `Metadata`: such a resource is
+/// read, so the suppression keeps its owner and can be reported as unused), and in YAML an
+/// anchor (`&`) or merge (`<<`) an alias could use. Each block was searched on its own before,
+/// and tens of thousands of searches cost more to set up than to run.
+struct Marks {
+    /// Each match's start and end, by start.
+    suppress: Vec<(usize, usize)>,
+    anchors: Vec<(usize, usize)>,
+}
+
+impl Marks {
+    fn of(text: &[u8], anchors: bool) -> Marks {
+        // Built once: a searcher costs more to make than a short text takes to search.
+        // (Neither name overlaps itself, so their matches, which do not overlap, are all of
+        // them.)
+        static NAMES: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 2]> =
+            std::sync::LazyLock::new(|| {
+                [
+                    memchr::memmem::Finder::new(b"intransit"),
+                    memchr::memmem::Finder::new(b"checkov"),
+                ]
+            });
+        let matches = |finder: &'static memchr::memmem::Finder<'static>| {
+            let len = finder.needle().len();
+            finder.find_iter(text).map(move |at| (at, at + len))
+        };
+        let mut suppress: Vec<(usize, usize)> =
+            matches(&NAMES[0]).chain(matches(&NAMES[1])).collect();
+        suppress.sort_unstable();
+        let mut found = Vec::new();
+        if anchors {
+            // `<<` overlaps itself (`<<<` holds two): each `<` followed by one.
+            found.extend(
+                memchr::memchr2_iter(b'&', b'<', text).filter_map(|at| match text[at] {
+                    b'&' => Some((at, at + 1)),
+                    _ => (text.get(at + 1) == Some(&b'<')).then_some((at, at + 2)),
+                }),
+            );
+        }
+        Marks {
+            suppress,
+            anchors: found,
+        }
+    }
+
+    /// Whether the bytes `start..end` may hold a suppression.
+    fn may_suppress(&self, start: usize, end: usize) -> bool {
+        within(&self.suppress, start, end)
+    }
+
+    /// Whether the bytes `start..end` hold an anchor or a merge.
+    fn anchor(&self, start: usize, end: usize) -> bool {
+        within(&self.anchors, start, end)
+    }
+}
+
+/// Whether one of `matches` (sorted by start) lies wholly inside `start..end`.
+fn within(matches: &[(usize, usize)], start: usize, end: usize) -> bool {
+    let first = matches.partition_point(|&(at, _)| at < start);
+    matches[first..]
+        .iter()
+        .take_while(|&&(at, _)| at < end)
+        .any(|&(_, until)| until <= end)
 }
 
 /// A line of the text: where it starts, its length without the line break, and its
@@ -247,6 +296,7 @@ pub fn scan_json(text: &str) -> Option<JsonScan> {
         b: text.as_bytes(),
         i: 0,
         stops: Stops::new(text.as_bytes()),
+        marks: Marks::of(text.as_bytes(), false),
         level: 1,
         deepest: 1,
     };
@@ -294,6 +344,7 @@ struct Json<'t> {
     b: &'t [u8],
     i: usize,
     stops: Stops<'t, JsonSets>,
+    marks: Marks,
     /// Brackets open around the cursor, and the most there have been.
     level: usize,
     deepest: usize,
@@ -457,7 +508,7 @@ impl<'t> Json<'t> {
                 if kind.starts_with(b"AWS::")
                     && !kind.starts_with(b"AWS::RDS::")
                     && !std::str::from_utf8(kind).is_ok_and(super::nested::is_stack_type)
-                    && !may_suppress(&scan.b[open..scan.i])
+                    && !scan.marks.may_suppress(open, scan.i)
                 {
                     // Back from the value to its `"Type"` key.
                     let key_start = scan.b[open..value_start]
@@ -553,6 +604,28 @@ mod tests {
         (value.clone(), value).prop_map(|(resources, other)| {
             format!("{{\"Resources\": {{\"R\": {{\"Type\": \"AWS::S3::Bucket\", \"P\": {resources}}}}}, \"X\": {other}}}")
         })
+    }
+
+    proptest::proptest! {
+        /// What the marks say of a block is what searching the block itself finds.
+        #[test]
+        fn marks_find_what_a_search_of_the_block_finds(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                "intransit", "intran", "sit", "checkov", "check", "ov", "<<", "<", "&", "a", "\n",
+            ]), 0..30),
+            start in 0usize..120,
+            len in 0usize..120,
+        ) {
+            let text = pieces.concat();
+            let bytes = text.as_bytes();
+            let start = start.min(bytes.len());
+            let end = (start + len).min(bytes.len());
+            let block = &bytes[start..end];
+            let has = |needle: &[u8]| block.windows(needle.len()).any(|w| w == needle);
+            let marks = Marks::of(bytes, true);
+            proptest::prop_assert_eq!(marks.may_suppress(start, end), has(b"intransit") || has(b"checkov"));
+            proptest::prop_assert_eq!(marks.anchor(start, end), has(b"&") || has(b"<<"));
+        }
     }
 
     proptest::proptest! {
