@@ -6,7 +6,7 @@
 //! Skipped resources stay declared, so `Ref` and `Fn::GetAtt` of them resolve as in a full
 //! parse: YAML returns their logical IDs, JSON keeps their `Type` member.
 
-use crate::source::{u8x16, StopSets, Stops, IN_STRING, OUTSIDE};
+use crate::source::{u8x16, GuardSets, StopSets, Stops, IN_STRING, OUTSIDE};
 
 /// What targeted reading leaves to parse.
 pub struct Masked {
@@ -356,15 +356,11 @@ struct Json<'t> {
 struct JsonSets;
 
 impl StopSets for JsonSets {
+    /// The nesting guard's sets, and `/` outside strings.
     #[inline]
     fn lanes(v: u8x16) -> [u8x16; 2] {
-        let eq = |x: u8x16, byte: u8| x.simd_eq(u8x16::splat(byte));
-        // `"` and `#`, `(` and `)` differ in their low bit; `[` and `{`, `]` and `}` in 0x20.
-        let (low, case) = (v | u8x16::splat(1), v | u8x16::splat(0x20));
-        [
-            eq(low, b'#') | eq(low, b')') | eq(case, b'{') | eq(case, b'}') | eq(v, b'/'),
-            eq(v, b'"') | eq(v, b'\\') | eq(v, b'\n'),
-        ]
+        let [outside, in_string] = GuardSets::lanes(v);
+        [outside | v.simd_eq(u8x16::splat(b'/')), in_string]
     }
 }
 

@@ -61,7 +61,7 @@ pub fn too_deep(text: &str, limit: usize) -> Option<usize> {
 
 /// The nesting guard's `Stops` sets: quotes, `#` and brackets (what matters outside a
 /// string), and quotes, `\` and line breaks (what ends or escapes one).
-struct GuardSets;
+pub struct GuardSets;
 
 impl StopSets for GuardSets {
     #[inline]
