@@ -99,7 +99,13 @@ fn logical_id(line: &str) -> Option<&str> {
 /// A resource block (`lines`, from `start` to `end` in `text`) whose `Type` (at the
 /// indentation of its first entry, not a nested key) is an AWS type other than RDS, and that
 /// defines no anchor an alias could use.
-fn is_unread_resource(text: &str, marks: &Marks, lines: &[Line], start: usize, end: usize) -> bool {
+fn is_unread_resource(
+    text: &str,
+    marks: &Marks<'_>,
+    lines: &[Line],
+    start: usize,
+    end: usize,
+) -> bool {
     let mut body = lines.iter().skip(1).filter(|l| l.indent.is_some());
     let Some(level) = body.clone().next().and_then(|l| l.indent) else {
         return false;
@@ -123,66 +129,97 @@ fn is_unread_resource(text: &str, marks: &Marks, lines: &[Line], start: usize, e
 /// `checkov` (a block may hold a suppression, in a comment or `Metadata`: such a resource is
 /// read, so the suppression keeps its owner and can be reported as unused), and in YAML an
 /// anchor (`&`) or merge (`<<`) an alias could use. Each block was searched on its own before,
-/// and tens of thousands of searches cost more to set up than to run.
-struct Marks {
-    /// Each match's start and end, by start.
-    suppress: Vec<(usize, usize)>,
-    anchors: Vec<(usize, usize)>,
+/// and tens of thousands of searches cost more to set up than to run. A text with more than
+/// `MAX_MARKS` of a kind (a file of ampersands) has its blocks searched one by one, as before:
+/// its list would cost memory in proportion to the file.
+struct Marks<'t> {
+    text: &'t [u8],
+    /// Each match's start and end, by start; `None`: too many, search each block.
+    suppress: Option<Vec<(u32, u32)>>,
+    anchors: Option<Vec<(u32, u32)>>,
 }
 
-impl Marks {
-    fn of(text: &[u8], anchors: bool) -> Marks {
-        // Built once: a searcher costs more to make than a short text takes to search.
-        // (Neither name overlaps itself, so their matches, which do not overlap, are all of
-        // them.)
-        static NAMES: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 2]> =
-            std::sync::LazyLock::new(|| {
-                [
-                    memchr::memmem::Finder::new(b"intransit"),
-                    memchr::memmem::Finder::new(b"checkov"),
-                ]
-            });
-        let matches = |finder: &'static memchr::memmem::Finder<'static>| {
-            let len = finder.needle().len();
-            finder.find_iter(text).map(move |at| (at, at + len))
+/// The most matches of one kind `Marks` keeps.
+const MAX_MARKS: usize = 4096;
+
+/// Built once: a searcher costs more to make than a short text takes to search. (Neither name
+/// overlaps itself, so their matches, which do not overlap, are all of them.)
+static SUPPRESS_NAMES: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 2]> =
+    std::sync::LazyLock::new(|| {
+        [
+            memchr::memmem::Finder::new(b"intransit"),
+            memchr::memmem::Finder::new(b"checkov"),
+        ]
+    });
+
+/// Where a suppression name is in `text`, as `(start, end)`.
+fn suppress_names(text: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    SUPPRESS_NAMES.iter().flat_map(move |finder| {
+        let len = finder.needle().len();
+        finder.find_iter(text).map(move |at| (at, at + len))
+    })
+}
+
+/// Where an anchor or a merge is in `text`: `<<` overlaps itself (`<<<` holds two), so each
+/// `<` followed by one.
+fn anchors(text: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    memchr::memchr2_iter(b'&', b'<', text).filter_map(move |at| match text[at] {
+        b'&' => Some((at, at + 1)),
+        _ => (text.get(at + 1) == Some(&b'<')).then_some((at, at + 2)),
+    })
+}
+
+impl<'t> Marks<'t> {
+    fn of(text: &'t [u8], with_anchors: bool) -> Marks<'t> {
+        // Offsets fit in `u32`: files are read up to `max-file-size`, and larger texts are
+        // searched block by block.
+        let fits = u32::try_from(text.len()).is_ok();
+        let kept = |found: &mut dyn Iterator<Item = (usize, usize)>| {
+            let mut kept = Vec::new();
+            for (start, end) in found {
+                if kept.len() == MAX_MARKS || !fits {
+                    return None;
+                }
+                kept.push((start as u32, end as u32));
+            }
+            kept.sort_unstable();
+            Some(kept)
         };
-        let mut suppress: Vec<(usize, usize)> =
-            matches(&NAMES[0]).chain(matches(&NAMES[1])).collect();
-        suppress.sort_unstable();
-        let mut found = Vec::new();
-        if anchors {
-            // `<<` overlaps itself (`<<<` holds two): each `<` followed by one.
-            found.extend(
-                memchr::memchr2_iter(b'&', b'<', text).filter_map(|at| match text[at] {
-                    b'&' => Some((at, at + 1)),
-                    _ => (text.get(at + 1) == Some(&b'<')).then_some((at, at + 2)),
-                }),
-            );
-        }
         Marks {
-            suppress,
-            anchors: found,
+            text,
+            suppress: kept(&mut suppress_names(text)),
+            anchors: if with_anchors {
+                kept(&mut anchors(text))
+            } else {
+                Some(Vec::new())
+            },
         }
     }
 
     /// Whether the bytes `start..end` may hold a suppression.
     fn may_suppress(&self, start: usize, end: usize) -> bool {
-        within(&self.suppress, start, end)
+        match &self.suppress {
+            Some(found) => within(found, start, end),
+            None => suppress_names(&self.text[start..end]).next().is_some(),
+        }
     }
 
     /// Whether the bytes `start..end` hold an anchor or a merge.
     fn anchor(&self, start: usize, end: usize) -> bool {
-        within(&self.anchors, start, end)
+        match &self.anchors {
+            Some(found) => within(found, start, end),
+            None => anchors(&self.text[start..end]).next().is_some(),
+        }
     }
 }
 
-/// Whether one of `matches` (sorted by start) lies wholly inside `start..end`.
-fn within(matches: &[(usize, usize)], start: usize, end: usize) -> bool {
-    let first = matches.partition_point(|&(at, _)| at < start);
-    matches[first..]
+/// Whether one of `found` (sorted by start) lies wholly inside `start..end`.
+fn within(found: &[(u32, u32)], start: usize, end: usize) -> bool {
+    let first = found.partition_point(|&(at, _)| (at as usize) < start);
+    found[first..]
         .iter()
-        .take_while(|&&(at, _)| at < end)
-        .any(|&(_, until)| until <= end)
+        .take_while(|&&(at, _)| (at as usize) < end)
+        .any(|&(_, until)| until as usize <= end)
 }
 
 /// A line of the text: where it starts, its length without the line break, and its
@@ -344,7 +381,7 @@ struct Json<'t> {
     b: &'t [u8],
     i: usize,
     stops: Stops<'t, JsonSets>,
-    marks: Marks,
+    marks: Marks<'t>,
     /// Brackets open around the cursor, and the most there have been.
     level: usize,
     deepest: usize,
@@ -602,6 +639,15 @@ mod tests {
         })
     }
 
+    #[test]
+    fn a_text_of_many_marks_is_searched_block_by_block() {
+        let text = format!("{}checkov{}", "&".repeat(MAX_MARKS + 1), "a".repeat(10));
+        let marks = Marks::of(text.as_bytes(), true);
+        assert!(marks.anchors.is_none() && marks.suppress.is_some());
+        assert!(marks.anchor(0, 1) && !marks.anchor(MAX_MARKS + 1, text.len()));
+        assert!(marks.may_suppress(MAX_MARKS, MAX_MARKS + 8));
+    }
+
     proptest::proptest! {
         /// What the marks say of a block is what searching the block itself finds.
         #[test]
@@ -618,9 +664,13 @@ mod tests {
             let end = (start + len).min(bytes.len());
             let block = &bytes[start..end];
             let has = |needle: &[u8]| block.windows(needle.len()).any(|w| w == needle);
-            let marks = Marks::of(bytes, true);
-            proptest::prop_assert_eq!(marks.may_suppress(start, end), has(b"intransit") || has(b"checkov"));
-            proptest::prop_assert_eq!(marks.anchor(start, end), has(b"&") || has(b"<<"));
+            let found = Marks::of(bytes, true);
+            // And with every block searched on its own (a text with too many marks).
+            let searched = Marks { text: bytes, suppress: None, anchors: None };
+            for marks in [found, searched] {
+                proptest::prop_assert_eq!(marks.may_suppress(start, end), has(b"intransit") || has(b"checkov"));
+                proptest::prop_assert_eq!(marks.anchor(start, end), has(b"&") || has(b"<<"));
+            }
         }
     }
 
