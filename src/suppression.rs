@@ -3,7 +3,7 @@
 //! with `unused-suppression`, `expired-suppression` and `invalid-suppression` reports.
 
 use crate::diagnostic::{Finding, Label, ResourceInfo, RuleId};
-use crate::source::{Excerpt, FileId, SourceFile, Span};
+use crate::source::{Excerpt, FileId, Needles, SourceFile, Span};
 
 #[derive(Clone, Debug)]
 pub struct Suppression {
@@ -104,17 +104,8 @@ pub enum Directive {
 
 /// Whether a text could hold a suppression comment (a cheap test before any parse).
 pub fn mentions_suppression(text: &str) -> bool {
-    // Searchers built once: `str::contains` builds its own at each call, and searches slower.
-    static NAMES: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 2]> =
-        std::sync::LazyLock::new(|| {
-            [
-                memchr::memmem::Finder::new("intransit:ignore"),
-                memchr::memmem::Finder::new("checkov:skip"),
-            ]
-        });
-    NAMES
-        .iter()
-        .any(|name| name.find(text.as_bytes()).is_some())
+    static NAMES: Needles<2> = Needles::new(["intransit:ignore", "checkov:skip"]);
+    NAMES.any_in(text.as_bytes())
 }
 
 /// Finds `intransit:ignore` and `checkov:skip=CKV2_AWS_69` comments opened by one of `markers`

@@ -16,7 +16,7 @@ use std::path::Path;
 
 use crate::diagnostic::Finding;
 use crate::model::{FileModel, ScopeId};
-use crate::source::{FileId, Shifts, SourceFile};
+use crate::source::{FileId, Needles, Shifts, SourceFile};
 use crate::suppression::Suppression;
 use crate::tree;
 
@@ -53,17 +53,8 @@ pub fn syntax_of(path: &Path, text: &str) -> Option<Syntax> {
 /// Whether a file could be a template at all: its text names an AWS type or the format version.
 /// Files that do not are skipped without a parse (and a parse error in them is not reported).
 pub fn mentions_aws(text: &str) -> bool {
-    // Searchers built once: `str::contains` builds its own at each call, and searches slower.
-    static NAMES: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 2]> =
-        std::sync::LazyLock::new(|| {
-            [
-                memchr::memmem::Finder::new("AWS::"),
-                memchr::memmem::Finder::new("AWSTemplateFormatVersion"),
-            ]
-        });
-    NAMES
-        .iter()
-        .any(|name| name.find(text.as_bytes()).is_some())
+    static NAMES: Needles<2> = Needles::new(["AWS::", "AWSTemplateFormatVersion"]);
+    NAMES.any_in(text.as_bytes())
 }
 
 pub struct Loaded {

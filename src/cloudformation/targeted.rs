@@ -6,7 +6,7 @@
 //! Skipped resources stay declared, so `Ref` and `Fn::GetAtt` of them resolve as in a full
 //! parse: YAML returns their logical IDs, JSON keeps their `Type` member.
 
-use crate::source::{u8x16, GuardSets, StopSets, Stops, IN_STRING, OUTSIDE};
+use crate::source::{u8x16, GuardSets, Needles, StopSets, Stops, IN_STRING, OUTSIDE};
 
 /// What targeted reading leaves to parse.
 pub struct Masked {
@@ -142,19 +142,12 @@ struct Marks<'t> {
 /// The most matches of one kind `Marks` keeps.
 const MAX_MARKS: usize = 4096;
 
-/// Built once: a searcher costs more to make than a short text takes to search. (Neither name
-/// overlaps itself, so their matches, which do not overlap, are all of them.)
-static SUPPRESS_NAMES: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 2]> =
-    std::sync::LazyLock::new(|| {
-        [
-            memchr::memmem::Finder::new(b"intransit"),
-            memchr::memmem::Finder::new(b"checkov"),
-        ]
-    });
+/// (Neither name overlaps itself, so their matches, which do not overlap, are all of them.)
+static SUPPRESS_NAMES: Needles<2> = Needles::new(["intransit", "checkov"]);
 
 /// Where a suppression name is in `text`, as `(start, end)`.
 fn suppress_names(text: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
-    SUPPRESS_NAMES.iter().flat_map(move |finder| {
+    SUPPRESS_NAMES.finders().iter().flat_map(move |finder| {
         let len = finder.needle().len();
         finder.find_iter(text).map(move |at| (at, at + len))
     })

@@ -153,6 +153,41 @@ fn classify<S: StopSets>(bytes: &[u8], base: usize) -> [u64; 2] {
     masks
 }
 
+/// Searchers for a few fixed strings, built on first use and kept: memchr's, where
+/// `str::contains` builds a two-way searcher at each call and scans slower.
+pub struct Needles<const N: usize> {
+    needles: [&'static str; N],
+    finders: std::sync::OnceLock<[memchr::memmem::Finder<'static>; N]>,
+}
+
+impl<const N: usize> Needles<N> {
+    pub const fn new(needles: [&'static str; N]) -> Self {
+        Needles {
+            needles,
+            finders: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub fn finders(&self) -> &[memchr::memmem::Finder<'static>; N] {
+        self.finders
+            .get_or_init(|| self.needles.map(memchr::memmem::Finder::new))
+    }
+
+    /// Whether `text` holds one of the strings.
+    pub fn any_in(&self, text: &[u8]) -> bool {
+        self.finders()
+            .iter()
+            .any(|finder| finder.find(text).is_some())
+    }
+
+    /// Whether `text` holds each of the strings.
+    pub fn all_in(&self, text: &[u8]) -> bool {
+        self.finders()
+            .iter()
+            .all(|finder| finder.find(text).is_some())
+    }
+}
+
 /// `too_deep` as a diagnostic: its message and the span of the first bracket past `limit`.
 pub fn nesting_error(text: &str, file: FileId, limit: usize) -> Option<(String, Span)> {
     let at = too_deep(text, limit)?;

@@ -8,20 +8,13 @@ use crate::model::{
     Branch, Choice, Choices, Database, DatabaseKind, FileModel, GroupLevel, Member, Parameter,
     ParameterGroup, Parameters, Resource, ScopeId, Target, Val,
 };
-use crate::source::SourceFile;
+use crate::source::{Needles, SourceFile};
 use crate::tree::{Node, NodeValue, ParseError, ScalarKind};
 
 /// A plan is JSON with `format_version` and `planned_values` at the top.
 pub fn is_plan(text: &str) -> bool {
-    // Searchers built once: `str::contains` builds its own at each call, and searches slower.
-    static KEYS: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 2]> =
-        std::sync::LazyLock::new(|| {
-            [
-                memchr::memmem::Finder::new("\"planned_values\""),
-                memchr::memmem::Finder::new("\"format_version\""),
-            ]
-        });
-    KEYS.iter().all(|key| key.find(text.as_bytes()).is_some())
+    static KEYS: Needles<2> = Needles::new(["\"planned_values\"", "\"format_version\""]);
+    KEYS.all_in(text.as_bytes())
 }
 
 /// The plan's shape where the verdict reads it: a plan whose `planned_values`, modules or
