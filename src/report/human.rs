@@ -679,7 +679,7 @@ fn context_info(
     let (mut current_line_start, mut end_lines) = (0, 0);
     let (mut post_span, mut post_span_got_newline) = (false, false);
     let mut offset = 0;
-    'bytes: while offset < input.len() {
+    while offset < input.len() {
         // The bytes up to the next line break: counted, and the first at or past the span's
         // last byte marks the end of the span.
         let run_end =
@@ -693,7 +693,7 @@ fn context_info(
         }
         if let Some(at) = stop {
             offset = at + 1;
-            break 'bytes;
+            break;
         }
         offset = run_end;
         if offset == input.len() {
