@@ -229,19 +229,16 @@ fn stack_trees(
     })
 }
 
-pub fn check(inputs: &[Input], settings: &Settings) -> Report {
-    // Findings sealed as files are judged go to the spool at once (`Settings::spill_after`).
-    let spool = settings
-        .spill_after
-        .map(|after| std::sync::Mutex::new(Spool::new(after)));
-    // Files that contribute nothing (most of a large tree) are counted, not kept.
-    let scanned = std::sync::atomic::AtomicUsize::new(0);
-    let early = if settings.early_verdicts {
-        Early::Judge
-    } else {
-        Early::Never
-    };
-    let results: Vec<(FileId, FileResult)> = inputs
+/// Reads and lowers each template (every input but Terraform's) in parallel; counts the files
+/// checked in `scanned` and keeps only the results that hold something.
+fn read_templates(
+    inputs: &[Input],
+    settings: &Settings,
+    spool: &Option<std::sync::Mutex<Spool>>,
+    scanned: &std::sync::atomic::AtomicUsize,
+    early: Early,
+) -> Vec<(FileId, FileResult)> {
+    inputs
         .par_iter()
         .enumerate()
         .filter(|(_, input)| !is_terraform(&input.path))
@@ -249,7 +246,7 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
             let id = FileId(i as u32);
             let mut result = read::read_file(id, input, settings, early);
             if let Some(judged) = &mut result.judged {
-                judged.spool(&spool, Origin::File(id.0));
+                judged.spool(spool, Origin::File(id.0));
             }
             (id, result)
         })
@@ -264,14 +261,33 @@ pub fn check(inputs: &[Input], settings: &Settings) -> Report {
                 || !result.stacks.is_empty()
                 || result.judged.is_some()
         })
-        .collect();
+        .collect()
+}
+
+pub fn check(inputs: &[Input], settings: &Settings) -> Report {
+    // Findings sealed as files are judged go to the spool at once (`Settings::spill_after`).
+    let spool = settings
+        .spill_after
+        .map(|after| std::sync::Mutex::new(Spool::new(after)));
+    // Files that contribute nothing (most of a large tree) are counted, not kept.
+    let scanned = std::sync::atomic::AtomicUsize::new(0);
+    let early = if settings.early_verdicts {
+        Early::Judge
+    } else {
+        Early::Never
+    };
+    // Templates and Terraform are read side by side: neither waits for the other's last
+    // files, and the pool stays busy across what were two phases.
+    let (results, mut terraform) = rayon::join(
+        || read_templates(inputs, settings, &spool, &scanned, early),
+        || TerraformRun::load(inputs, settings, &spool),
+    );
     let mut scanned = scanned.into_inner();
     // Nested stacks: a tree's top gets the model of the whole tree; included templates get
     // none of their own.
     let borrowed: Vec<(FileId, &FileResult)> = results.iter().map(|(id, r)| (*id, r)).collect();
     let mut trees = stack_trees(inputs, &borrowed, settings);
     drop(borrowed);
-    let mut terraform = TerraformRun::load(inputs, settings, &spool);
 
     // The names the kept models look up; a template judged early that offers one is lowered
     // again and judged with the rest.
