@@ -241,6 +241,7 @@ fn read_templates(
     inputs
         .par_iter()
         .enumerate()
+        .with_max_len(source::FILES_PER_TASK)
         .filter(|(_, input)| !is_terraform(&input.path))
         .map(|(i, input)| {
             let id = FileId(i as u32);

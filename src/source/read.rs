@@ -4,6 +4,12 @@
 use std::io::Read;
 use std::path::Path;
 
+/// The most files one parallel task reads in a row (`with_max_len` on the loops over files).
+/// Rayon splits a range only while another worker asks for work, so a range's last pieces can
+/// be thousands of files long: one worker read them while the other had nothing left, and a
+/// run of 100,000 files ended with half a second on one core.
+pub const FILES_PER_TASK: usize = 32;
+
 /// A file's bytes, or its size and first bytes when it is over the limit.
 pub enum Limited {
     Whole(Vec<u8>),

@@ -197,6 +197,7 @@ pub fn plan<T: Send>(
     let (called_by, checked): (Vec<Vec<PathBuf>>, Vec<Option<T>>) = dirs
         .par_iter()
         .enumerate()
+        .with_max_len(crate::source::FILES_PER_TASK)
         .map(|(key, dir)| {
             let scanned = scan(dir, &texts, settings.max_file_size);
             let calls = scanned.calls;
