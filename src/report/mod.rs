@@ -46,10 +46,10 @@ fn any_control(text: &str) -> bool {
 const CHUNK: usize = 64;
 const WINDOW: usize = 32 * CHUNK;
 
-/// Renders the findings a window at a time: each chunk of a window by `render` in parallel,
-/// the texts then written in order, so the output is the same as one at a time and only a
-/// window is held (decoded, for a spilled report). `first` says whether a chunk is the run's
-/// first (a separator before it is left out).
+/// Renders the findings a window at a time: each chunk of a window is read (decoded, for a
+/// spilled report) and rendered by one task, in parallel, and the texts then written in
+/// order, so the output is the same as one at a time and only a window is held. `first` says
+/// whether a chunk is the run's first (a separator before it is left out).
 fn render_windows(
     report: &Report,
     out: &mut dyn std::io::Write,
@@ -57,14 +57,21 @@ fn render_windows(
     mut write: impl FnMut(&mut dyn std::io::Write, &str, bool) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
     use rayon::prelude::*;
-    let mut findings = report.findings.iter().peekable();
+    let total = report.findings.len();
     let mut first = true;
-    while findings.peek().is_some() {
-        let window = findings
-            .by_ref()
-            .take(WINDOW)
-            .collect::<std::io::Result<Vec<_>>>()?;
-        let texts: Vec<std::io::Result<String>> = window.par_chunks(CHUNK).map(&render).collect();
+    for window in (0..total).step_by(WINDOW) {
+        let starts: Vec<usize> = (window..total.min(window + WINDOW)).step_by(CHUNK).collect();
+        // Each task reads its own findings (a spilled report's from the temporary file), so
+        // decoding is as parallel as rendering.
+        let texts: Vec<std::io::Result<String>> = starts
+            .into_par_iter()
+            .map(|start| {
+                let chunk = (start..total.min(start + CHUNK))
+                    .map(|i| report.findings.get(i))
+                    .collect::<std::io::Result<Vec<_>>>()?;
+                render(&chunk)
+            })
+            .collect();
         for text in texts {
             write(out, &text?, first)?;
             first = false;
