@@ -4,6 +4,11 @@
 //!
 //!     cargo run --release --example gen_corpus -- 1000 target/bench/corpus-1k
 //!     cargo run --release --example microbench -- target/bench/corpus-1k
+//!
+//! `ONLY=<part of a name>` runs those measurements alone; `ROUNDS=<n>` does each n times
+//! instead of for a second, for an instruction count under callgrind that does not move:
+//!
+//!     ONLY="yaml, mask" ROUNDS=1 valgrind --tool=callgrind target/release/examples/microbench
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -27,15 +32,30 @@ fn files(dir: &Path, ext: &str) -> Vec<(PathBuf, String)> {
     out
 }
 
-/// Runs `f` over every text until at least a second has passed; prints MB/s.
+/// Whether `ONLY` (a part of a measurement's name) leaves out `name`.
+fn skipped(name: &str) -> bool {
+    std::env::var("ONLY").is_ok_and(|only| !name.contains(&only))
+}
+
+/// Whether a measurement is done `ROUNDS` times over its texts, when set (under callgrind,
+/// whose instruction counts are then the same from run to run), else for a second.
+fn more_rounds(rounds: usize, started: Instant) -> bool {
+    match std::env::var("ROUNDS").ok().and_then(|r| r.parse::<usize>().ok()) {
+        Some(wanted) => rounds < wanted,
+        None => rounds == 0 || started.elapsed().as_secs_f64() < 1.0,
+    }
+}
+
+/// Runs `f` over every text until at least a second has passed (or `ROUNDS` times); prints
+/// MB/s.
 fn measure(name: &str, texts: &[(PathBuf, String)], mut f: impl FnMut(&str)) {
-    if std::env::var("ONLY").is_ok_and(|only| !name.contains(&only)) {
+    if skipped(name) {
         return;
     }
     let bytes: usize = texts.iter().map(|(_, t)| t.len()).sum();
     let started = Instant::now();
     let mut rounds = 0;
-    while rounds == 0 || started.elapsed().as_secs_f64() < 1.0 {
+    while more_rounds(rounds, started) {
         for (_, text) in texts {
             f(text);
         }
@@ -94,6 +114,9 @@ fn main() {
         std::hint::black_box(intransit::source::too_deep(t, 256));
     });
     for (name, set) in [("yaml", &yaml), ("json", &json)] {
+        if skipped("cut by targeted reading") {
+            break;
+        }
         let (mut total, mut cut, mut kept) = (0usize, 0usize, 0usize);
         for (_, t) in set.iter() {
             total += t.len();
@@ -126,6 +149,9 @@ fn main() {
             None => drop(intransit::terraform::syntax::parse(t, id)),
         },
     );
+    if skipped("verdict") {
+        return;
+    }
     // The verdict alone: every CloudFormation template lowered once, then linked and judged.
     let models: Vec<intransit::model::FileModel> = yaml
         .iter()
@@ -150,7 +176,7 @@ fn main() {
     let databases: usize = models.iter().map(|m| m.databases.len()).sum();
     let started = Instant::now();
     let mut rounds = 0;
-    while rounds == 0 || started.elapsed().as_secs_f64() < 1.0 {
+    while more_rounds(rounds, started) {
         let refs: Vec<&intransit::model::FileModel> = models.iter().collect();
         drop(intransit::rules::evaluate(&refs, false));
         rounds += 1;
@@ -161,6 +187,9 @@ fn main() {
         "verdict",
         per_database * 1e6
     );
+    if skipped("check, CloudFormation") {
+        return;
+    }
     // The whole check on in-memory CloudFormation texts: read, parse, lower, verdict, report.
     let settings = Settings::default();
     let mut all: Vec<(PathBuf, String)> = yaml.clone();
