@@ -446,7 +446,7 @@ impl<'t> Json<'t> {
             b'{' | b'[' => {
                 let mut depth = 0usize;
                 loop {
-                    self.i = self.stops.next(OUTSIDE, self.i)?;
+                    self.i = self.stops.next_unquoted(self.i)?;
                     match self.b[self.i] {
                         b'"' => {
                             self.string()?;

@@ -30,7 +30,7 @@ pub fn too_deep(text: &str, limit: usize) -> Option<usize> {
     let mut stops = Stops::<GuardSets>::new(bytes);
     let mut depth = 0usize;
     let mut from = 0;
-    while let Some(i) = stops.next(OUTSIDE, from) {
+    while let Some(i) = stops.next_unquoted(from) {
         from = i + 1;
         match bytes[i] {
             // A string ends at its closing quote or at the end of the line; `\` escapes a byte.
@@ -95,6 +95,12 @@ pub struct Stops<'t, S> {
     /// Where the current block starts, and its masks.
     base: usize,
     masks: [u64; 2],
+    /// `next_unquoted`'s last answer in this block: the stops it found, the first string it
+    /// left to the caller (64: none), and the offset just past the stop it gave, where a
+    /// caller that stepped over that stop resumes with the block's strings already paired.
+    unquoted: u64,
+    hard: u64,
+    resume: usize,
     sets: std::marker::PhantomData<S>,
 }
 
@@ -105,17 +111,23 @@ impl<'t, S: StopSets> Stops<'t, S> {
             bytes,
             base: NO_BLOCK,
             masks: [0; 2],
+            unquoted: 0,
+            hard: 64,
+            resume: NO_BLOCK,
             sets: std::marker::PhantomData,
         }
     }
 
-    /// The first offset at or after `from` whose byte is in set `set`.
-    #[inline]
+    /// The first offset at or after `from` whose byte is in set `set`. Inlined into each
+    /// scanner's loop, whose stops are mostly in the block at hand; a new block is classified
+    /// by a call.
+    #[inline(always)]
     pub fn next(&mut self, set: usize, mut from: usize) -> Option<usize> {
         loop {
             // Outside the current block, before or after it: classify the one `from` is in.
             if from.wrapping_sub(self.base) >= 64 {
                 self.base = from & !63;
+                self.resume = NO_BLOCK;
                 if self.base >= self.bytes.len() {
                     self.base = NO_BLOCK;
                     return None;
@@ -129,6 +141,73 @@ impl<'t, S: StopSets> Stops<'t, S> {
             from = self.base + 64;
         }
     }
+
+    /// The first offset at or after `from`, which is outside any string, whose byte is in
+    /// set `OUTSIDE` and is outside strings, where `"` opens a string, `\` escapes the byte
+    /// after it and `"` closes it. Strings are jumped over by bitmask: the quotes of a block
+    /// paired by a prefix XOR, so a scanner pays nothing for the strings between its stops.
+    /// A string whose block has one of the set `IN_STRING`'s other bytes in it (an escape, a
+    /// line break) or that runs past the block is left to the caller: its opening quote is
+    /// returned, and the caller follows it as `next(IN_STRING, …)` would. Needs a quote to
+    /// be in both sets and no other byte to be.
+    #[inline(always)]
+    pub fn next_unquoted(&mut self, mut from: usize) -> Option<usize> {
+        loop {
+            if from.wrapping_sub(self.base) >= 64 {
+                self.base = from & !63;
+                self.resume = NO_BLOCK;
+                if self.base >= self.bytes.len() {
+                    self.base = NO_BLOCK;
+                    return None;
+                }
+                self.masks = classify::<S>(self.bytes, self.base);
+            }
+            let range = u64::MAX << (from - self.base);
+            if from != self.resume {
+                let quotes = self.masks[OUTSIDE] & self.masks[IN_STRING] & range;
+                let others = self.masks[IN_STRING] & !quotes & range;
+                // Bit `j` set: byte `j` is an opening quote or in a string (a closing quote
+                // is not).
+                let inside = prefix_xor(quotes);
+                self.unquoted = self.masks[OUTSIDE] & !quotes & !inside;
+                // The first string the caller must follow: one with another byte of
+                // `IN_STRING` in it, or one still open at the block's end; the stops before
+                // it are exact.
+                self.hard = 64;
+                let escaped = others & inside;
+                if escaped != 0 {
+                    let before = quotes & !(u64::MAX << escaped.trailing_zeros());
+                    self.hard = 63 - u64::from(before.leading_zeros());
+                }
+                if inside >> 63 == 1 {
+                    self.hard = self.hard.min(63 - u64::from(quotes.leading_zeros()));
+                }
+            }
+            let first = u64::from((self.unquoted & range).trailing_zeros());
+            if first < self.hard {
+                self.resume = self.base + first as usize + 1;
+                return Some(self.base + first as usize);
+            }
+            if self.hard < 64 {
+                self.resume = NO_BLOCK;
+                return Some(self.base + self.hard as usize);
+            }
+            from = self.base + 64;
+        }
+    }
+}
+
+/// Bit `j` of the result: the XOR of bits `0..=j` of `x` (whether an odd number of quotes
+/// is at or before `j`).
+#[inline(always)]
+fn prefix_xor(mut x: u64) -> u64 {
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    x
 }
 
 /// `Stops::base` before any block is classified: every offset is at least 64 past it, modulo
@@ -137,12 +216,19 @@ const NO_BLOCK: usize = usize::MAX & !63;
 
 /// The block of `bytes` at `base` as one bitmask per set (bit `j`: byte `base + j`); a last,
 /// shorter block is padded with zeros, which are in neither set.
-#[inline]
+#[inline(never)]
 fn classify<S: StopSets>(bytes: &[u8], base: usize) -> [u64; 2] {
-    let mut block = [0u8; 64];
-    let tail = &bytes[base.min(bytes.len())..];
-    let len = tail.len().min(64);
-    block[..len].copy_from_slice(&tail[..len]);
+    // A whole block is read in place; only the last, shorter one is copied (a copy of a
+    // length not known at compile time is a call to `memcpy` for every block).
+    let mut padded = [0u8; 64];
+    let block: &[u8; 64] = match bytes.get(base..base + 64) {
+        Some(block) => block.try_into().expect("64 bytes"),
+        None => {
+            let tail = &bytes[base.min(bytes.len())..];
+            padded[..tail.len()].copy_from_slice(tail);
+            &padded
+        }
+    };
     let mut masks = [0u64; 2];
     for (k, chunk) in block.chunks_exact(16).enumerate() {
         let chunk: [u8; 16] = chunk.try_into().expect("16 bytes");

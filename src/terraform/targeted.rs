@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use super::references::{READ_DATA, READ_RESOURCES};
-use crate::source::{u8x16, StopSets, Stops, IN_STRING, OUTSIDE};
+use crate::source::{u8x16, StopSets, Stops, IN_STRING};
 
 /// The names of the locals a module's texts refer to (`local.NAME` anywhere, even in blocks
 /// that are blanked: an over-count only keeps a local).
@@ -262,7 +262,7 @@ fn matching_brace(bytes: &[u8], open: usize) -> Option<usize> {
     let mut depth = 0usize;
     let mut i = open;
     loop {
-        i = stops.next(OUTSIDE, i)?;
+        i = stops.next_unquoted(i)?;
         match bytes[i] {
             b'"' => {
                 // To the closing quote; `\` escapes the byte after it.
