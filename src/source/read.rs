@@ -23,9 +23,11 @@ pub enum Limited {
 pub fn read_limited(path: &Path, limit: u64) -> std::io::Result<Limited> {
     let (mut file, size) = open_regular(path)?;
     if size <= limit {
-        // One read of the size the file had when opened, and one that finds the end; a file
-        // that grew meanwhile is read on, up to one byte past the limit. The buffer is not
-        // zeroed first (`read_into_spare`): the read fills it.
+        // One read, of one byte more than the size the file had when opened: when it gives
+        // that size, the file is read (a regular file's read stops short only at its end). A
+        // file that grew meanwhile, or a read that stopped short of the size, is read on until
+        // a read finds the end, up to one byte past the limit. The buffer is not zeroed first
+        // (`read_into_spare`): the read fills it.
         let mut bytes: Vec<u8> = Vec::with_capacity(size as usize + 1);
         loop {
             if bytes.len() == bytes.capacity() {
@@ -37,6 +39,7 @@ pub fn read_limited(path: &Path, limit: u64) -> std::io::Result<Limited> {
             }
             match read_into_spare(&file, &mut bytes) {
                 Ok(0) => break,
+                Ok(_) if bytes.len() as u64 == size && bytes.len() < bytes.capacity() => break,
                 Ok(_) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
