@@ -408,10 +408,7 @@ fn scalar_end(span: Span, text: &str, style: ScalarStyle) -> Span {
         Some(quote) => quoted_length(slice, quote).unwrap_or(slice.len()),
         None if style == ScalarStyle::Plain => {
             // A plain scalar cannot contain ` #`: that starts a comment.
-            let cut = slice
-                .find(" #")
-                .or_else(|| slice.find("\t#"))
-                .unwrap_or(slice.len());
+            let cut = comment_start(slice).unwrap_or(slice.len());
             slice[..cut].trim_end().len()
         }
         None => slice.trim_end().len(),
@@ -420,6 +417,18 @@ fn scalar_end(span: Span, text: &str, style: ScalarStyle) -> Span {
         end: span.start + length as u32,
         ..span
     }
+}
+
+/// Where the first ` #` is in a plain scalar's span, else the first `\t#`: found from its
+/// `#`s, as most scalars have none (`str::find` sets up a searcher at each call).
+fn comment_start(slice: &str) -> Option<usize> {
+    let bytes = slice.as_bytes();
+    let after = |space: u8| {
+        memchr::memchr_iter(b'#', bytes)
+            .find(|&i| i > 0 && bytes[i - 1] == space)
+            .map(|i| i - 1)
+    };
+    after(b' ').or_else(|| after(b'\t'))
 }
 
 /// Length up to and including the closing quote (after any tag before the opening one).
@@ -541,5 +550,16 @@ mod tests {
             "{}",
             error.message
         );
+    }
+
+    proptest::proptest! {
+        /// The comment's start is where `str::find` puts it.
+        #[test]
+        fn a_comment_starts_where_find_says(slice in "[ \t#aé]{0,40}") {
+            proptest::prop_assert_eq!(
+                comment_start(&slice),
+                slice.find(" #").or_else(|| slice.find("\t#"))
+            );
+        }
     }
 }
