@@ -50,15 +50,8 @@ pub fn relevant_only(
         if let Some(brace) = memchr::memchr(b'{', line) {
             let (first, second) = first_two_words(&text[i..line_end]);
             let skip = match (first, second) {
-                // The first label, quoted or not, even when the next one touches it.
-                (Some("resource"), Some(kind)) => {
-                    let kind = kind.trim_start_matches('"').split(['"', '{']).next();
-                    !kind.is_some_and(|kind| READ_RESOURCES.contains(&kind))
-                }
-                (Some("data"), Some(kind)) => {
-                    let kind = kind.trim_start_matches('"').split(['"', '{']).next();
-                    !kind.is_some_and(|kind| READ_DATA.contains(&kind))
-                }
+                (Some("resource"), Some(kind)) => !READ_RESOURCES.contains(&first_label(kind)),
+                (Some("data"), Some(kind)) => !READ_DATA.contains(&first_label(kind)),
                 (Some("provider" | "terraform"), _) => true,
                 _ => false,
             };
@@ -81,6 +74,17 @@ pub fn relevant_only(
         return None;
     }
     crate::source::cut(text, &skipped)
+}
+
+/// The first label of a block, quoted or not, even when the next one touches it: the word
+/// after its leading quotes, up to a quote or a brace (by bytes, which are ASCII there).
+fn first_label(word: &str) -> &str {
+    let word = word.trim_start_matches('"');
+    let end = word
+        .bytes()
+        .position(|b| b == b'"' || b == b'{')
+        .unwrap_or(word.len());
+    &word[..end]
 }
 
 /// A line's first two words, as `split_whitespace` finds them; an ASCII line (most) is split
@@ -558,6 +562,15 @@ mod tests {
                     matching_brace_reference(bytes, open)
                 );
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// A block's first label is what splitting at quotes and braces gave.
+        #[test]
+        fn the_first_label_is_what_a_split_gives(word in "[\"{a_é-]{0,12}") {
+            let split = word.trim_start_matches('"').split(['"', '{']).next().unwrap_or("");
+            proptest::prop_assert_eq!(first_label(&word), split);
         }
     }
 }
