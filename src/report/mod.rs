@@ -66,10 +66,7 @@ fn render_windows(
         let texts: Vec<std::io::Result<String>> = starts
             .into_par_iter()
             .map(|start| {
-                let chunk = (start..total.min(start + CHUNK))
-                    .map(|i| report.findings.get(i))
-                    .collect::<std::io::Result<Vec<_>>>()?;
-                render(&chunk)
+                render(&report.findings.range(start..total.min(start + CHUNK))?)
             })
             .collect();
         for text in texts {

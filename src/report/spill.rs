@@ -247,6 +247,44 @@ impl Bytes {
     }
 }
 
+/// The most bytes one read of the temporary file takes for a run of findings
+/// (`Findings::range`): findings sorted next to each other were mostly sealed next to each
+/// other, and one read of their span replaces a read for each.
+const SPAN_READ: u64 = 256 << 10;
+
+impl Bytes {
+    /// The findings of `entries`: from one read of the span they lie in, when it is short
+    /// (`SPAN_READ`), else one read each.
+    fn read_all(&self, entries: &[Entry]) -> io::Result<Vec<Cow<'static, Finding>>> {
+        let Bytes::Disk(file) = self else {
+            return entries.iter().map(|e| self.read(e)).collect();
+        };
+        let start = entries.iter().map(|e| e.offset).min().unwrap_or(0);
+        let end = entries
+            .iter()
+            .map(|e| e.offset + u64::from(e.len))
+            .max()
+            .unwrap_or(0);
+        if end - start > SPAN_READ || entries.len() < 2 {
+            return entries.iter().map(|e| self.read(e)).collect();
+        }
+        let mut span = vec![0; (end - start) as usize];
+        file.read_exact_at(&mut span, start)?;
+        entries
+            .iter()
+            .map(|e| {
+                let at = (e.offset - start) as usize;
+                span.get(at..at + e.len as usize)
+                    .and_then(compact::decode)
+                    .map(Cow::Owned)
+                    .ok_or_else(|| {
+                        io::Error::other("the temporary file that holds the findings was changed")
+                    })
+            })
+            .collect()
+    }
+}
+
 /// A report's findings: in memory, or spilled (sorted keys; bytes in a temporary file).
 #[derive(Clone, Debug)]
 pub enum Findings {
@@ -310,6 +348,24 @@ impl Findings {
             Findings::Spilled(spilled) => {
                 let entry = spilled.entries.get(index).ok_or_else(missing)?;
                 spilled.bytes.read(entry)
+            }
+        }
+    }
+
+    /// The findings at `range` in report order (a spilled report's read together, see
+    /// `SPAN_READ`).
+    pub fn range(&self, range: std::ops::Range<usize>) -> io::Result<Vec<Cow<'_, Finding>>> {
+        let missing = || io::Error::other(format!("no finding {} in the report", range.end - 1));
+        match self {
+            Findings::Memory(findings) => Ok(findings
+                .get(range.clone())
+                .ok_or_else(missing)?
+                .iter()
+                .map(Cow::Borrowed)
+                .collect()),
+            Findings::Spilled(spilled) => {
+                let entries = spilled.entries.get(range.clone()).ok_or_else(missing)?;
+                spilled.bytes.read_all(entries)
             }
         }
     }
@@ -443,6 +499,46 @@ mod tests {
             .map(|f| f.unwrap().message.clone())
             .collect();
         assert_eq!(got, ["x", "y", "p"]);
+    }
+
+    #[test]
+    fn a_range_reads_what_each_finding_read_alone_gives() {
+        for after in [usize::MAX, 0] {
+            let (entries, bytes) = spool(after).finish();
+            let findings = Findings::Spilled(Spilled::sorted(entries, bytes, |e| (e.file, e.line)));
+            let one_by_one: Vec<Finding> = (0..findings.len())
+                .map(|i| findings.get(i).unwrap().into_owned())
+                .collect();
+            for start in 0..findings.len() {
+                for end in start..=findings.len() {
+                    let read: Vec<Finding> = findings
+                        .range(start..end)
+                        .unwrap()
+                        .into_iter()
+                        .map(Cow::into_owned)
+                        .collect();
+                    assert_eq!(read, one_by_one[start..end]);
+                }
+            }
+            assert!(findings.range(0..findings.len() + 1).is_err());
+        }
+        // A run whose span is longer than one read takes is read finding by finding.
+        let mut spool = Spool::new(0);
+        let long = "x".repeat(SPAN_READ as usize);
+        for (file, message) in [(0, "a"), (1, long.as_str()), (2, "b")] {
+            let mut sealed = Sealed::default();
+            assert!(sealed.push(&finding(file, 1, message), 1, 1));
+            spool.append(sealed, Origin::File(file));
+        }
+        let (entries, bytes) = spool.finish();
+        let findings = Findings::Spilled(Spilled::sorted(entries, bytes, |e| (e.file, e.line)));
+        let messages: Vec<usize> = findings
+            .range(0..3)
+            .unwrap()
+            .iter()
+            .map(|f| f.message.len())
+            .collect();
+        assert_eq!(messages, [1, SPAN_READ as usize, 1]);
     }
 
     #[test]
