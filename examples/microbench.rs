@@ -40,7 +40,10 @@ fn skipped(name: &str) -> bool {
 /// Whether a measurement is done `ROUNDS` times over its texts, when set (under callgrind,
 /// whose instruction counts are then the same from run to run), else for a second.
 fn more_rounds(rounds: usize, started: Instant) -> bool {
-    match std::env::var("ROUNDS").ok().and_then(|r| r.parse::<usize>().ok()) {
+    match std::env::var("ROUNDS")
+        .ok()
+        .and_then(|r| r.parse::<usize>().ok())
+    {
         Some(wanted) => rounds < wanted,
         None => rounds == 0 || started.elapsed().as_secs_f64() < 1.0,
     }

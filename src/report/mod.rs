@@ -60,14 +60,14 @@ fn render_windows(
     let total = report.findings.len();
     let mut first = true;
     for window in (0..total).step_by(WINDOW) {
-        let starts: Vec<usize> = (window..total.min(window + WINDOW)).step_by(CHUNK).collect();
+        let starts: Vec<usize> = (window..total.min(window + WINDOW))
+            .step_by(CHUNK)
+            .collect();
         // Each task reads its own findings (a spilled report's from the temporary file), so
         // decoding is as parallel as rendering.
         let texts: Vec<std::io::Result<String>> = starts
             .into_par_iter()
-            .map(|start| {
-                render(&report.findings.range(start..total.min(start + CHUNK))?)
-            })
+            .map(|start| render(&report.findings.range(start..total.min(start + CHUNK))?))
             .collect();
         for text in texts {
             write(out, &text?, first)?;

@@ -9,7 +9,7 @@ mod scan;
 
 pub use lines::LineIndex;
 pub use paths::{display_path, normalize};
-pub use read::{read_limited, FILES_PER_TASK, read_regular, too_large_message, Limited};
+pub use read::{read_limited, read_regular, too_large_message, Limited, FILES_PER_TASK};
 pub use scan::{
     blank, cut, nesting_error, too_deep, u8x16, GuardSets, Needles, Shifts, StopSets, Stops,
     IN_STRING, OUTSIDE,

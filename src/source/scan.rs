@@ -62,7 +62,11 @@ fn openings_over(bytes: &[u8], limit: usize) -> bool {
                 | (v | u8x16::splat(0x20)).simd_eq(u8x16::splat(b'{'));
             counts += open & u8x16::splat(1);
         }
-        openings += counts.to_array().iter().map(|&c| usize::from(c)).sum::<usize>();
+        openings += counts
+            .to_array()
+            .iter()
+            .map(|&c| usize::from(c))
+            .sum::<usize>();
         openings += vectors
             .remainder()
             .iter()
