@@ -138,21 +138,30 @@ impl<'t, S: StopSets> Stops<'t, S> {
         }
     }
 
+    /// Makes the block `from` is in the current one, classifying it when `from` is outside
+    /// the current block (before or after it); `false` past the end of the text.
+    #[inline(always)]
+    fn enter(&mut self, from: usize) -> bool {
+        if from.wrapping_sub(self.base) >= 64 {
+            self.base = from & !63;
+            self.resume = NO_BLOCK;
+            if self.base >= self.bytes.len() {
+                self.base = NO_BLOCK;
+                return false;
+            }
+            self.masks = classify::<S>(self.bytes, self.base);
+        }
+        true
+    }
+
     /// The first offset at or after `from` whose byte is in set `set`. Inlined into each
     /// scanner's loop, whose stops are mostly in the block at hand; a new block is classified
     /// by a call.
     #[inline(always)]
     pub fn next(&mut self, set: usize, mut from: usize) -> Option<usize> {
         loop {
-            // Outside the current block, before or after it: classify the one `from` is in.
-            if from.wrapping_sub(self.base) >= 64 {
-                self.base = from & !63;
-                self.resume = NO_BLOCK;
-                if self.base >= self.bytes.len() {
-                    self.base = NO_BLOCK;
-                    return None;
-                }
-                self.masks = classify::<S>(self.bytes, self.base);
+            if !self.enter(from) {
+                return None;
             }
             let mask = self.masks[set] & (u64::MAX << (from - self.base));
             if mask != 0 {
@@ -173,14 +182,8 @@ impl<'t, S: StopSets> Stops<'t, S> {
     #[inline(always)]
     pub fn next_unquoted(&mut self, mut from: usize) -> Option<usize> {
         loop {
-            if from.wrapping_sub(self.base) >= 64 {
-                self.base = from & !63;
-                self.resume = NO_BLOCK;
-                if self.base >= self.bytes.len() {
-                    self.base = NO_BLOCK;
-                    return None;
-                }
-                self.masks = classify::<S>(self.bytes, self.base);
+            if !self.enter(from) {
+                return None;
             }
             let range = u64::MAX << (from - self.base);
             if from != self.resume {
