@@ -41,60 +41,250 @@ fn render_chunk(
     options: &Options,
     findings: &[std::borrow::Cow<'_, Finding>],
 ) -> io::Result<String> {
-    let theme = if options.color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    // miette's help line starts so (`render_footer`).
-    let help_indent = theme.styles.help.style("  help: ").to_string();
-    let handler = GraphicalReportHandler::new_themed(theme)
-        .with_width(options.width)
-        .with_links(false)
-        .with_context_lines(CONTEXT_LINES)
-        .with_word_separator(textwrap::WordSeparator::Custom(find_words));
-    let fits = fits_within(options.width);
-    FITS.with(|cell| cell.set(fits));
+    let renderer = Renderer::new(options.color, options.width);
     let mut text = String::new();
     for finding in findings {
         let mut adapted = adapt(report, finding);
         let elsewhere = std::mem::take(&mut adapted.elsewhere);
-        for mut diagnostic in std::iter::once(adapted).chain(elsewhere) {
-            // Help that fits on its lines is written here as miette would write it, after the
-            // rest of the report: miette's wrapping would change nothing but costs a tenth of
-            // the report.
-            let help = diagnostic.help.take_if(|help| laid_out_as_is(help, fits));
-            handler
-                .render_report(&mut text, &diagnostic)
-                .map_err(|_| io::Error::other("cannot render a finding"))?;
-            if let Some(help) = help {
-                for (i, line) in help.split('\n').enumerate() {
-                    text.push_str(if i == 0 { &help_indent } else { HELP_REST });
-                    text.push_str(line);
-                    text.push('\n');
-                }
-            }
+        for diagnostic in std::iter::once(adapted).chain(elsewhere) {
+            renderer.render(diagnostic, &mut text)?;
         }
         text.push('\n');
     }
     Ok(text)
 }
 
+/// miette's graphical report, for one thread's findings.
+struct Renderer {
+    /// miette's handler, with our word separator.
+    handler: GraphicalReportHandler,
+    /// The same, without wrapping: for a diagnostic whose message is laid out already.
+    unwrapped: GraphicalReportHandler,
+    /// How miette's help line starts (`render_footer`).
+    help_indent: String,
+    cause_indents: CauseIndents,
+    width: usize,
+    /// How wide a help line can be (`fits_within`).
+    fits: usize,
+}
+
+impl Renderer {
+    /// A renderer for a report `width` wide; sets this thread's `FITS` for it.
+    fn new(color: bool, width: usize) -> Self {
+        let theme = if color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        let help_indent = theme.styles.help.style("  help: ").to_string();
+        let cause_indents = CauseIndents::of(&theme);
+        let handler = GraphicalReportHandler::new_themed(theme)
+            .with_width(width)
+            .with_links(false)
+            .with_context_lines(CONTEXT_LINES)
+            .with_word_separator(textwrap::WordSeparator::Custom(find_words));
+        let unwrapped = handler.clone().with_wrap_lines(false);
+        let fits = fits_within(width);
+        FITS.with(|cell| cell.set(fits));
+        Renderer {
+            handler,
+            unwrapped,
+            help_indent,
+            cause_indents,
+            width,
+            fits,
+        }
+    }
+
+    /// Appends `diagnostic` as miette renders it. Its help is written here, after the rest of
+    /// the report, when its rows are known (`lay_out`), as miette's footer would write them;
+    /// its message, when its rows are known too, is written by miette without wrapping it.
+    /// miette's wrapping, which finds a line's words by line breaking and weighs each, was a
+    /// third of the report's cost over JSON's.
+    fn render(&self, mut diagnostic: Adapted<'_>, text: &mut String) -> io::Result<()> {
+        let help = match diagnostic.help.take().map(|help| lay_out(help, self.fits)) {
+            Some(Ok(rows)) => Some(rows),
+            Some(Err(help)) => {
+                diagnostic.help = Some(help);
+                None
+            }
+            None => None,
+        };
+        let row = causes_width(&self.cause_indents, diagnostic.severity, self.width);
+        let mut laid_out = false;
+        if let (Some(row), None) = (row, &diagnostic.help) {
+            match lay_out(std::mem::take(&mut diagnostic.message), row) {
+                Ok(rows) => (diagnostic.message, laid_out) = (rows, true),
+                Err(message) => diagnostic.message = message,
+            }
+        }
+        let handler = if laid_out {
+            &self.unwrapped
+        } else {
+            &self.handler
+        };
+        handler
+            .render_report(text, &diagnostic)
+            .map_err(|_| io::Error::other("cannot render a finding"))?;
+        if let Some(help) = help {
+            for (i, line) in help.split('\n').enumerate() {
+                text.push_str(if i == 0 { &self.help_indent } else { HELP_REST });
+                text.push_str(line);
+                text.push('\n');
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The display widths of the indents miette's message lines start with (`render_causes`: two
+/// spaces, the severity's icon or, after the first line, a bar, and a space).
+struct CauseIndents {
+    error: usize,
+    warning: usize,
+    advice: usize,
+    rest: usize,
+}
+
+impl CauseIndents {
+    fn of(theme: &GraphicalTheme) -> Self {
+        let width = |icon: &str| 3 + textwrap::core::display_width(icon);
+        let c = &theme.characters;
+        CauseIndents {
+            error: width(&c.error),
+            warning: width(&c.warning),
+            advice: width(&c.advice),
+            rest: width(c.vbar.encode_utf8(&mut [0; 4])),
+        }
+    }
+}
+
+/// How wide each row of a message can be in a report `width` wide (miette wraps it to two
+/// columns less, after its indent), when its first row and the rest are as wide: the one case
+/// `rows` lays out.
+fn causes_width(indents: &CauseIndents, severity: miette::Severity, width: usize) -> Option<usize> {
+    let first = match severity {
+        miette::Severity::Error => indents.error,
+        miette::Severity::Warning => indents.warning,
+        miette::Severity::Advice => indents.advice,
+    };
+    let wrap = width.saturating_sub(2);
+    (first == indents.rest).then(|| wrap.saturating_sub(first))
+}
+
+/// `text` in the rows miette's wrapping (`textwrap::fill` with our `find_words`, first fit,
+/// hyphen splitting and word breaking) makes of it when each row can be `row` columns wide
+/// after its indent, joined by line breaks; the rows are laid out as they are
+/// (`laid_out_as_is`), so written after their indents they are what miette writes. `Err` gives
+/// the text back when a line that does not fit is not printable ASCII without leading or
+/// trailing spaces, or holds a word longer than a row (textwrap breaks it): miette wraps those.
+fn lay_out(text: String, row: usize) -> Result<String, String> {
+    if laid_out_as_is(&text, row) {
+        return Ok(text);
+    }
+    let mut rows = String::with_capacity(text.len() + 8);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            rows.push('\n');
+        }
+        if line_as_is(line, row) {
+            rows.push_str(line);
+        } else if !rows_of(line, row, &mut rows) {
+            return Err(text);
+        }
+    }
+    Ok(rows)
+}
+
+/// Appends the rows of `line`, a line longer than `row`, to `out` (`lay_out`); false when it
+/// cannot. The words are `find_words`'s, as miette's wrapping finds them: `FITS` is at most
+/// `row`, so a line longer than a row is found words in by line breaking, there and here.
+fn rows_of(line: &str, row: usize, out: &mut String) -> bool {
+    let bytes = line.as_bytes();
+    if !printable_ascii(bytes) || bytes.first() == Some(&b' ') || bytes.last() == Some(&b' ') {
+        return false;
+    }
+    // First fit of the fragments textwrap makes (`split_words` with its hyphen splitter, then
+    // `break_words`), each from where it starts to where its word and its spaces end: all
+    // ASCII, so a fragment's width is its length, and its penalty is empty.
+    // (textwrap puts an empty word before the first, which would be a row of its own if the
+    // first did not fit on the first row; but no fragment is wider than a row, and the first
+    // row is as wide as the rest.)
+    let (mut row_start, mut row_end, mut used) = (0, 0, 0);
+    let mut place = |start: usize, end: usize, spaced: usize| {
+        if end - start > row {
+            return false;
+        }
+        if used + (end - start) > row {
+            out.push_str(&line[row_start..row_end]);
+            out.push('\n');
+            (row_start, used) = (start, 0);
+        }
+        used += spaced - start;
+        row_end = end;
+        true
+    };
+    // The line is longer than `FITS`: these are the words `find_words` finds, each up to the
+    // next one's start, its spaces at its end.
+    let Some(starts) = word_starts(line) else {
+        return false;
+    };
+    for (i, &start) in starts.iter().enumerate() {
+        let spaced = starts.get(i + 1).copied().unwrap_or(line.len());
+        let end = start + line[start..spaced].trim_end_matches(' ').len();
+        // The hyphen splitter splits after a `-` between two alphanumeric characters.
+        let alphanumeric =
+            |at: usize| (start..end).contains(&at) && bytes[at].is_ascii_alphanumeric();
+        let mut from = start;
+        for hyphen in memchr::memchr_iter(b'-', &bytes[start..end]).map(|i| start + i) {
+            if hyphen > start && alphanumeric(hyphen - 1) && alphanumeric(hyphen + 1) {
+                if !place(from, hyphen + 1, hyphen + 1) {
+                    return false;
+                }
+                from = hyphen + 1;
+            }
+        }
+        if !place(from, end, spaced) {
+            return false;
+        }
+    }
+    out.push_str(&line[row_start..row_end]);
+    true
+}
+
 /// The indent of miette's help lines after the first.
 const HELP_REST: &str = "        ";
 
 /// Whether miette's wrapping (`textwrap::fill`) would leave a text as it is, but for each
-/// line's indent: each line fits (`fits_within`) and is not blank, ends in no white space,
-/// and holds no carriage return or escape sequence. `find_words` makes such a line one word,
-/// which textwrap neither breaks nor changes.
+/// line's indent, in rows `fits` columns wide: each line fits and is not blank, ends in no
+/// white space, and holds no carriage return or escape sequence. Such a line's words (one
+/// word, from `find_words` when the line fits `FITS`) fit together on its first row: textwrap
+/// neither breaks nor changes it.
 fn laid_out_as_is(text: &str, fits: usize) -> bool {
-    text.split('\n').all(|line| {
-        line.as_bytes()
-            .last()
-            .is_some_and(|last| !last.is_ascii_whitespace())
-            && !line.contains(['\r', '\u{1b}'])
-            && display_width(line) <= fits
-    })
+    text.split('\n').all(|line| line_as_is(line, fits))
+}
+
+/// `laid_out_as_is` for one line.
+fn line_as_is(line: &str, fits: usize) -> bool {
+    let bytes = line.as_bytes();
+    let Some(&last) = bytes.last() else {
+        return false;
+    };
+    // Printable ASCII (most lines) holds neither, and its width is its length.
+    if printable_ascii(bytes) {
+        return last != b' ' && bytes.len() <= fits;
+    }
+    !last.is_ascii_whitespace()
+        && memchr::memchr2(b'\r', 0x1b, bytes).is_none()
+        && textwrap::core::display_width(line) <= fits
+}
+
+/// Whether every byte is printable ASCII, a space to a tilde.
+fn printable_ascii(bytes: &[u8]) -> bool {
+    // Without stopping at the first other byte, so the loop is vectorized.
+    bytes
+        .iter()
+        .fold(true, |all, &b| all & (b.wrapping_sub(b' ') <= b'~' - b' '))
 }
 
 thread_local! {
@@ -133,6 +323,20 @@ fn find_words(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> +
     if !whole.word.is_empty() && whole.width <= FITS.with(|fits| fits.get()) {
         return Box::new(std::iter::once(whole));
     }
+    let Some(starts) = word_starts(line) else {
+        return unicode.find_words(line);
+    };
+    let mut starts = starts.into_iter().peekable();
+    Box::new(std::iter::from_fn(move || {
+        let start = starts.next()?;
+        let end = starts.peek().copied().unwrap_or(line.len());
+        Some(word(&line[start..end]))
+    }))
+}
+
+/// Where the words Unicode line breaking finds in `line` start, found on a shorter line
+/// (`find_words`); `None` when a shorter line cannot be made.
+fn word_starts(line: &str) -> Option<Vec<usize>> {
     // By bytes: only ASCII ones are left out, so the shorter line is still UTF-8.
     let mut short = Vec::with_capacity(line.len());
     // Where each byte of `short` comes from in `line`.
@@ -154,10 +358,9 @@ fn find_words(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> +
         short.push(byte);
         from.push(i as u32);
     }
-    let Ok(short) = String::from_utf8(short) else {
-        return unicode.find_words(line);
-    };
-    let starts: Vec<usize> = BREAKS.with_borrow_mut(|known| {
+    let short = String::from_utf8(short).ok()?;
+    let unicode = textwrap::WordSeparator::UnicodeBreakProperties;
+    Some(BREAKS.with_borrow_mut(|known| {
         let map = |starts: &[u32]| starts.iter().map(|&i| from[i as usize] as usize).collect();
         if let Some(starts) = known.get(short.as_str()) {
             return map(starts);
@@ -172,19 +375,13 @@ fn find_words(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> +
         let mapped = map(&starts);
         known.insert(short.into_boxed_str(), starts);
         mapped
-    });
-    let mut starts = starts.into_iter().peekable();
-    Box::new(std::iter::from_fn(move || {
-        let start = starts.next()?;
-        let end = starts.peek().copied().unwrap_or(line.len());
-        Some(word(&line[start..end]))
     }))
 }
 
 /// textwrap's display width; a printable ASCII text's (most lines) is its length, without
 /// looking each character up.
 fn display_width(text: &str) -> usize {
-    if text.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+    if printable_ascii(text.as_bytes()) {
         text.len()
     } else {
         textwrap::core::display_width(text)
@@ -1017,6 +1214,102 @@ mod tests {
         #[test]
         fn display_width_is_textwraps(text in "[ -~]{0,40}|[\\x00-\\x{a0}\u{1b}]{0,40}|.{0,40}") {
             prop_assert_eq!(super::display_width(&text), textwrap::core::display_width(&text));
+        }
+    }
+
+    /// A diagnostic with `message` and `help` and no snippet, as the report renders it, and as
+    /// miette renders it with its own wrapping.
+    fn both_ways(
+        message: &str,
+        help: Option<&str>,
+        severity: miette::Severity,
+        width: usize,
+        color: bool,
+    ) -> (String, String) {
+        let diagnostic = || super::Adapted {
+            message: message.into(),
+            code: Some("rds-tls-disabled"),
+            severity,
+            help: help.map(Into::into),
+            source: None,
+            labels: Vec::new(),
+            elsewhere: Vec::new(),
+        };
+        let renderer = super::Renderer::new(color, width);
+        let mut ours = String::new();
+        renderer.render(diagnostic(), &mut ours).unwrap();
+        let mut theirs = String::new();
+        renderer
+            .handler
+            .render_report(&mut theirs, &diagnostic())
+            .unwrap();
+        FITS.with(|fits| fits.set(0));
+        (ours, theirs)
+    }
+
+    /// The messages and help of findings are laid out here (`lay_out`), not wrapped by miette,
+    /// and come out as miette wraps them.
+    #[test]
+    fn findings_are_laid_out_here_as_miette_wraps_them() {
+        let message = "`Database0` (Aurora PostgreSQL 16.4) does not enforce TLS: parameter group \
+                       `Params0` does not set rds.force_ssl, and Aurora PostgreSQL does not \
+                       enforce it by default; set rds.force_ssl to 1";
+        let help = "create a parameter group with rds.force_ssl = 1, and name it in the \
+                    database's parameter group property (DBClusterParameterGroupName)\n\
+                    fixable with --fix --unsafe-fixes\nsee `intransit explain rds-tls-disabled`";
+        for width in [40, 60, 80, 100] {
+            let row = super::causes_width(
+                &super::CauseIndents::of(&GraphicalTheme::unicode()),
+                miette::Severity::Error,
+                width,
+            )
+            .unwrap();
+            FITS.with(|fits| fits.set(fits_within(width)));
+            let rows = super::lay_out(message.into(), row).unwrap();
+            assert!(rows.lines().count() >= 2, "{rows}");
+            assert!(super::lay_out(help.into(), fits_within(width)).is_ok());
+            for color in [false, true] {
+                let (ours, theirs) =
+                    both_ways(message, Some(help), miette::Severity::Error, width, color);
+                assert_eq!(ours, theirs);
+            }
+        }
+        FITS.with(|fits| fits.set(0));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// Whatever the message and help, laid out here or left to miette, the report is what
+        /// miette's wrapping makes of them: words longer than a row, hyphens, double spaces,
+        /// trailing spaces, characters other than ASCII, lines of help, any width and severity.
+        #[test]
+        fn laid_out_text_is_what_miette_wraps(
+            message in prop::collection::vec(
+                "[a-zA-Z0-9`(),.:;/'\"_-]{1,9}|[a-z-]{1,4}-[a-z]{1,4}|--[a-z]{1,3}|[a-z]{15,50}|é[a-z]{0,3}|[0-9.]{1,6}",
+                1..30,
+            ).prop_flat_map(|words| {
+                let n = words.len();
+                (Just(words), prop::collection::vec(prop::sample::select(vec![" ", " ", " ", "  "]), n))
+            }),
+            help in proptest::option::of(prop::collection::vec("[a-z`=.-]{1,8}( {1,2}[a-z`=.-]{1,12}){0,14} ?", 1..4)),
+            severity in prop::sample::select(vec![
+                miette::Severity::Error,
+                miette::Severity::Warning,
+                miette::Severity::Advice,
+            ]),
+            width in 8usize..110,
+            color in proptest::bool::ANY,
+        ) {
+            let (words, spaces) = message;
+            let mut text = String::new();
+            for (word, space) in words.iter().zip(&spaces) {
+                text.push_str(word);
+                text.push_str(space);
+            }
+            let text = text.trim_end();
+            let help = help.map(|lines| lines.join("\n"));
+            let (ours, theirs) = both_ways(text, help.as_deref(), severity, width, color);
+            prop_assert_eq!(ours, theirs);
         }
     }
 
