@@ -161,7 +161,7 @@ impl CauseIndents {
 
 /// How wide each row of a message can be in a report `width` wide (miette wraps it to two
 /// columns less, after its indent), when its first row and the rest are as wide: the one case
-/// `rows` lays out.
+/// `lay_out` lays out.
 fn causes_width(indents: &CauseIndents, severity: miette::Severity, width: usize) -> Option<usize> {
     let first = match severity {
         miette::Severity::Error => indents.error,
